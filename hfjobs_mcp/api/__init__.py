@@ -1,0 +1,1 @@
+"""The Jobs REST client (no MCP in here)."""

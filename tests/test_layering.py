@@ -1,0 +1,106 @@
+"""The import rules of design §2, read from the source with ``ast`` so no module has to be imported.
+
+- ``hfjobs_mcp.api`` imports neither ``mcp``, ``hfjobs_mcp.tools`` nor ``hfjobs_mcp.server``.
+- ``hfjobs_mcp.tools`` never imports ``mcp`` (nor the server).
+- ``hfjobs_mcp.local`` imports nothing from the rest of ``hfjobs_mcp``.
+- Only ``hfjobs_mcp.server`` (and its private submodules) import ``mcp``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parent.parent / "hfjobs_mcp"
+
+
+def _module_name(path: Path, root: Path = PKG.parent) -> str:
+    rel = path.relative_to(root).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path, root: Path = PKG.parent) -> set[str]:
+    """Every absolute module name a file imports, relative imports resolved against its package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    me = _module_name(path, root)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join([*base, node.module] if node.module else base)
+            else:
+                mod = node.module or ""
+            found.add(mod)
+            # `from hfjobs_mcp import tools` imports the subpackage too.
+            found.update(f"{mod}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _files(sub: str) -> list[Path]:
+    root = PKG / sub
+    return sorted(root.rglob("*.py")) if root.is_dir() else [p for p in [PKG / f"{sub}.py"] if p.exists()]
+
+
+def _hits(imports: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(i for i in imports if any(i == f or i.startswith(f + ".") for f in forbidden))
+
+
+def test_package_files_are_found() -> None:
+    # Guard against the rules passing vacuously because the paths moved.
+    assert _files("api"), "hfjobs_mcp/api has no modules"
+    assert _files("local"), "hfjobs_mcp/local has no modules"
+
+
+@pytest.mark.parametrize("path", _files("api"), ids=lambda p: p.name)
+def test_api_knows_nothing_of_mcp_tools_or_server(path: Path) -> None:
+    bad = _hits(_imports(path), ("mcp", "hfjobs_mcp.tools", "hfjobs_mcp.server", "hfjobs_mcp.local"))
+    assert not bad, f"{path} imports {bad}"
+
+
+@pytest.mark.parametrize("path", _files("tools"), ids=lambda p: p.name)
+def test_tools_never_import_mcp(path: Path) -> None:
+    bad = _hits(_imports(path), ("mcp", "hfjobs_mcp.server", "hfjobs_mcp.local"))
+    assert not bad, f"{path} imports {bad}"
+
+
+@pytest.mark.parametrize("path", _files("local"), ids=lambda p: p.name)
+def test_local_backend_stands_alone(path: Path) -> None:
+    own = [i for i in _imports(path) if i == "hfjobs_mcp" or i.startswith("hfjobs_mcp.")]
+    bad = [i for i in own if not (i == "hfjobs_mcp.local" or i.startswith("hfjobs_mcp.local."))]
+    assert not bad, f"{path} imports {bad}"
+    assert not _hits(_imports(path), ("mcp",)), f"{path} imports the MCP SDK"
+
+
+def test_only_the_server_imports_mcp() -> None:
+    offenders = []
+    for path in sorted(PKG.rglob("*.py")):
+        name = _module_name(path)
+        if name == "hfjobs_mcp.server" or name.startswith("hfjobs_mcp.server."):
+            continue
+        if _hits(_imports(path), ("mcp",)):
+            offenders.append(name)
+    assert not offenders, f"only hfjobs_mcp.server may import mcp; also: {offenders}"
+
+
+def test_rules_catch_a_violation(tmp_path: Path) -> None:
+    # The checker must be able to fail: relative and absolute forbidden imports in a probe api module are caught.
+    probe = tmp_path / "hfjobs_mcp" / "api" / "probe.py"
+    probe.parent.mkdir(parents=True)
+    probe.write_text("from ..server import x\nimport mcp.types\nfrom . import models\n", encoding="utf-8")
+    found = _imports(probe, root=tmp_path)
+    assert _hits(found, ("mcp", "hfjobs_mcp.server")) == [
+        "hfjobs_mcp.server",
+        "hfjobs_mcp.server.x",
+        "mcp.types",
+    ]
+    assert "hfjobs_mcp.api.models" in found
