@@ -1,0 +1,93 @@
+"""Secret-shape detection and redaction: the checks that keep values out of names, env and output."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hfjobs_mcp.secret_shapes import MASK, MIN_SECRET_LENGTH, Redactor, name_problem, value_looks_secret
+
+FAKE_VALUES = [
+    "hf_" + "Fake" * 8,
+    "sk-ant-" + "fakefakefake" * 2,
+    "sk-proj-" + "FAKEfake1234" * 2,
+    "ghp_" + "fakeFAKE1234" * 3,
+    "github_pat_" + "fake_FAKE_1234" * 2,
+    "AKIA" + "FAKEFAKEFAKEFAKE",
+    "xoxb-1234-fake-token",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+    "Zx9kQ2mP7vL4rT8wY1nB6cF3hJ5sD0gA",
+]
+
+PLAIN_VALUES = [
+    "HF_TOKEN",
+    "true",
+    "meta-llama/Llama-3.1-8B-Instruct",
+    "/usr/local/lib/python3.12/site-packages",
+    "https://example.com/data.csv",
+    "0123456789abcdef0123456789abcdef01234567",  # a commit sha
+    "a" * 64,
+    "bf16",
+    "THIS_IS_A_RATHER_LONG_CONSTANT_NAME",
+]
+
+
+@pytest.mark.parametrize("value", FAKE_VALUES)
+def test_credentials_are_recognised(value: str) -> None:
+    assert value_looks_secret(value) is not None
+    problem = name_problem(value)
+    assert problem is not None
+    assert value not in problem
+
+
+@pytest.mark.parametrize("value", PLAIN_VALUES)
+def test_ordinary_values_are_not_flagged(value: str) -> None:
+    assert value_looks_secret(value) is None
+
+
+@pytest.mark.parametrize("entry", ["A=b", "MY TOKEN", "1ABC", "my-token", ""])
+def test_bad_names_are_refused_without_echo(entry: str) -> None:
+    problem = name_problem(entry)
+    assert problem is not None
+    if entry:
+        assert entry not in problem
+
+
+@pytest.mark.parametrize("entry", ["HF_TOKEN", "OPENAI_API_KEY", "x", "WANDB_API_KEY"])
+def test_good_names_pass(entry: str) -> None:
+    assert name_problem(entry) is None
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "+/=_-", min_size=40, max_size=80))
+def test_name_check_never_echoes(entry: str) -> None:
+    problem = name_problem(entry)
+    if problem is not None:
+        assert entry not in problem
+
+
+def test_redactor_masks_longest_first_and_ignores_short_values() -> None:
+    r = Redactor(["supersecretvalue", "supersecretvalue-extended", "short"])
+    assert len(r) == 2
+    text = "x supersecretvalue-extended y supersecretvalue z short"
+    assert r.redact(text) == f"x {MASK} y {MASK} z short"
+    assert r.contains_secret(text)
+    assert not r.contains_secret(r.redact(text))
+    assert "supersecret" not in repr(r)
+
+
+@given(
+    secret=st.text(alphabet=string.printable, min_size=MIN_SECRET_LENGTH, max_size=40),
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+)
+def test_redacted_text_never_contains_the_value(secret: str, before: str, after: str) -> None:
+    r = Redactor([secret])
+    assert secret not in r.redact(before + secret + after)
+
+
+def test_redaction_cannot_reassemble_a_value() -> None:
+    r = Redactor(["x***yyyy"])
+    assert "x***yyyy" not in r.redact("x" + "x***yyyy" + "yyyy")
