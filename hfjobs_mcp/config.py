@@ -1,0 +1,45 @@
+"""Settings: everything the server is configured with, validated once at start-up.
+
+The command line fills these from flags and the environment; tests build them directly. The HF token is a
+``SecretStr`` so that it never shows in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from hfjobs_mcp.tools.base import TOOLSETS, Toolset
+
+Transport = Literal["stdio", "http"]
+
+# Caps on how long one tool call may block. MCP clients time calls out (often after 60 s unless progress
+# arrives), and an agent can always call again with a cursor, so long waits are split rather than held open.
+MAX_FOLLOW_SECONDS = 300.0
+MAX_WAIT_SECONDS = 900.0
+
+
+class Settings(BaseModel):
+    """The server's configuration.
+
+    ``endpoint`` None means "as huggingface_hub finds it" (``HF_ENDPOINT``, else https://huggingface.co).
+    ``token`` None means "as huggingface_hub finds it" (``HF_TOKEN``, ..., the token file); with ``local`` the
+    embedded backend's own token is used instead.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    transport: Transport = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    endpoint: str | None = None
+    token: SecretStr | None = None
+    namespace: str | None = None
+    local: bool = False
+    state_dir: Path | None = None
+    read_only: bool = False
+    toolsets: tuple[Toolset, ...] = TOOLSETS
+    max_follow_seconds: float = Field(default=MAX_FOLLOW_SECONDS, gt=0)
+    max_wait_seconds: float = Field(default=MAX_WAIT_SECONDS, gt=0)

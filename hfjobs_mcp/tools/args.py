@@ -1,0 +1,183 @@
+"""Argument pieces shared by several tools: the job spec fields, UV script fields, ids, schedules.
+
+Each tool's argument model is assembled from these mixins, so ``run_job`` and ``schedule_job`` cannot disagree
+on what ``timeout`` or ``volumes`` mean. Field descriptions are what the model reads to fill them: they say the
+accepted forms and the defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from croniter import croniter
+from pydantic import Field, field_validator
+
+from hfjobs_mcp.tools.base import ToolArgs
+
+DEFAULT_FLAVOR = "cpu-basic"
+DEFAULT_UV_IMAGE = "ghcr.io/astral-sh/uv:python3.12-bookworm"
+SCHEDULE_PRESETS = ("@annually", "@yearly", "@monthly", "@weekly", "@daily", "@hourly")
+
+_ID_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_JOB_REF = re.compile(rf"^(?:{_ID_PART}/)?{_ID_PART}$")
+_FLAVOR = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+NamespaceField = Annotated[
+    str | None,
+    Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="User or organization that owns (and pays for) the job. Default: the server's namespace.",
+    ),
+]
+
+
+def _check_ref(value: str, what: str) -> str:
+    value = value.strip()
+    if not _JOB_REF.match(value):
+        raise ValueError(f"{what} must be an id or 'namespace/id' (letters, digits, '.', '_', '-')")
+    return value
+
+
+class VolumeArg(ToolArgs):
+    """A Hugging Face repo or bucket mounted into the job's container."""
+
+    type: Literal["bucket", "model", "dataset", "space"] = Field(description="What to mount.")
+    source: str = Field(min_length=1, description="Repo or bucket id, e.g. 'org/my-dataset'.")
+    mount_path: str = Field(pattern=r"^/", description="Absolute path inside the container, e.g. '/data'.")
+    revision: str | None = Field(default=None, description="Branch, tag or commit of a repo.")
+    read_only: bool | None = Field(
+        default=None, description="Repos are always read-only; buckets are read-write unless this is true."
+    )
+    path: str | None = Field(default=None, description="Sub-folder of the repo or bucket to mount.")
+
+
+class WatchedArg(ToolArgs):
+    """A repository or account whose events trigger a webhook."""
+
+    type: Literal["user", "org", "model", "dataset", "space", "bucket"] = Field(description="Kind of thing watched.")
+    name: str = Field(min_length=1, description="Its name, e.g. 'alice' or 'alice/my-model'.")
+
+
+class CommonSpecArgs(ToolArgs):
+    """Fields every job spec has, whatever runs in it."""
+
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Plain environment variables (names: letter first, then letters, digits, '_'; 2+ chars). "
+        "Never put secrets here: use `secrets`.",
+    )
+    secrets: list[str] = Field(
+        default_factory=list,
+        description="NAMES of environment variables whose values the server forwards as encrypted job secrets, "
+        "after the user confirms. Never values.",
+    )
+    flavor: str = Field(
+        default=DEFAULT_FLAVOR,
+        description="Hardware flavor, e.g. 'cpu-basic' (default), 't4-small', 'a10g-large'. See list_hardware.",
+    )
+    timeout: str | int | None = Field(
+        default=None,
+        description="Maximum run time: seconds, or '90s', '30m', '1.5h', '2d'. Default: 30 minutes (server default).",
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels (letters, digits, '.', '_', '-').")
+    volumes: list[VolumeArg] = Field(default_factory=list, description="Repos or buckets to mount.")
+    expose: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default_factory=list, max_length=20, description="Container ports to expose over HTTPS (at most 20)."
+    )
+    name: str | None = Field(default=None, description="Job name (stored as the 'name' label). Default: derived.")
+    namespace: NamespaceField
+    attempts: int | None = Field(default=None, ge=1, description="Maximum attempts including the first (>= 1).")
+    dry_run: bool = Field(
+        default=False, description="Return the exact request and its price ceiling without sending anything."
+    )
+
+    @field_validator("flavor")
+    @classmethod
+    def _flavor_shape(cls, value: str) -> str:
+        if not _FLAVOR.match(value):
+            raise ValueError("flavor must be a hardware flavor name such as 'cpu-basic' or 't4-small'")
+        return value
+
+
+class ImageArgs(ToolArgs):
+    """What a Docker-image job runs."""
+
+    image: str = Field(
+        min_length=1,
+        description="Docker image (e.g. 'python:3.12', 'pytorch/pytorch:latest') or a Space ('hf.co/spaces/owner/name').",
+    )
+    command: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="Command and arguments, as a list of strings, e.g. ['python', '-c', 'print(1)']."
+    )
+
+
+class UvScriptArgs(ToolArgs):
+    """What a UV-script job runs."""
+
+    script: str = Field(
+        min_length=1,
+        description="An http(s) URL of a .py file, inline Python source (PEP 723 metadata welcome), a local .py "
+        "path (stdio only), or a command name provided by a dependency (e.g. 'fast-agent').",
+    )
+    script_args: list[str] = Field(default_factory=list, description="Arguments passed to the script.")
+    dependencies: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Extra packages, each passed as `uv run --with <dep>`."
+    )
+    python: str | None = Field(
+        default=None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$", description="Python version for uv, e.g. '3.12'."
+    )
+    image: str = Field(default=DEFAULT_UV_IMAGE, min_length=1, description="Image with uv in it.")
+
+
+class ScheduleArgs(ToolArgs):
+    """When a scheduled job runs."""
+
+    schedule: str = Field(
+        min_length=1,
+        description="5-field cron expression in UTC (e.g. '0 9 * * 1') or @hourly, @daily, @weekly, @monthly, "
+        "@yearly, @annually.",
+    )
+    suspend: bool = Field(default=False, description="Create it suspended (no runs until resumed).")
+    concurrency: bool = Field(
+        default=False, description="Allow a run to start while the previous one is still running."
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        value = value.strip()
+        if value in SCHEDULE_PRESETS:
+            return value
+        # croniter also accepts 6-field (seconds) expressions, which the Hub does not: insist on five fields.
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(
+                "schedule must be a 5-field cron expression (minute hour day month weekday), e.g. '*/15 * * * *', "
+                "or one of " + ", ".join(SCHEDULE_PRESETS)
+            )
+        return value
+
+
+class JobRefArgs(ToolArgs):
+    """Which job."""
+
+    job_id: str = Field(min_length=1, description="Job id, or 'namespace/id'.")
+    namespace: NamespaceField
+
+    @field_validator("job_id")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        return _check_ref(value, "job_id")
+
+
+class ScheduledRefArgs(ToolArgs):
+    """Which scheduled job."""
+
+    scheduled_job_id: str = Field(min_length=1, description="Scheduled job id, or 'namespace/id'.")
+    namespace: NamespaceField
+
+    @field_validator("scheduled_job_id")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        return _check_ref(value, "scheduled_job_id")

@@ -1,0 +1,114 @@
+"""What a tool is, without MCP: an argument model, a result model, hints, and an async handler.
+
+Every tool is declared once as a :class:`ToolDef`. The same pydantic model gives the MCP input schema and
+validates the call, so schema and handler cannot drift apart. The server (the only module that imports the MCP
+SDK) adapts these definitions; tests and benchmarks can drive handlers directly with a :class:`ToolContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.api import JobsClient
+    from hfjobs_mcp.config import Settings
+
+Toolset = Literal["jobs", "hardware", "scheduled", "webhooks"]
+TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled", "webhooks")
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's argument model.
+
+    Unknown keys are refused (a misspelt argument must not be silently dropped), and validation errors never
+    repeat the input: an agent that pasted a secret into the wrong field must not get it echoed back.
+    """
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class ToolResult(BaseModel):
+    """Base of every tool's structured result.
+
+    The structured content must stand on its own (some clients show the model only that); :meth:`render`
+    is the short text rendering that goes beside it.
+    """
+
+    def render(self) -> str:
+        raise NotImplementedError(f"{type(self).__name__} must implement render()")
+
+
+@dataclass(frozen=True)
+class Hints:
+    """The four MCP tool annotations, always all set explicitly.
+
+    ``open_world`` is true for every tool here: they all act on an external service (Hugging Face, or the local
+    backend standing in for it).
+    """
+
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool = True
+
+
+class ProgressSink(Protocol):
+    """Where a long-running handler reports progress (the server maps it to MCP progress notifications)."""
+
+    async def __call__(self, progress: float, total: float | None, message: str) -> None: ...
+
+
+async def _no_progress(progress: float, total: float | None, message: str) -> None:
+    """The default sink: progress goes nowhere (direct calls, benchmarks)."""
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass
+class ToolContext:
+    """What a handler may use: the API client, the settings, a progress sink and the redaction of secrets.
+
+    Built per call by the server. ``local_files`` says whether reading a local script path is allowed (stdio
+    only: over HTTP the caller's paths are not the server's). ``redact`` masks known secret values in text that
+    came from outside (log lines, status messages) before it is returned.
+    """
+
+    client: JobsClient
+    settings: Settings
+    progress: ProgressSink = field(default=_no_progress)
+    local_files: bool = False
+    redact: Callable[[str], str] = field(default=_identity)
+
+
+A = TypeVar("A", bound=ToolArgs)
+R = TypeVar("R", bound=ToolResult)
+
+
+@dataclass(frozen=True)
+class ToolDef(Generic[A, R]):
+    """One tool: its name, toolset, description, models, hints and handler.
+
+    ``description`` says what the tool does, when to use it, what it costs and what to call next: it is all the
+    model reads before choosing a tool.
+    """
+
+    name: str
+    toolset: Toolset
+    title: str
+    description: str
+    args: type[A]
+    result: type[R]
+    hints: Hints
+    handler: Callable[[A, ToolContext], Awaitable[R]]
+
+    def input_schema(self) -> dict[str, Any]:
+        return self.args.model_json_schema()
+
+    def output_schema(self) -> dict[str, Any]:
+        return self.result.model_json_schema()

@@ -1,0 +1,413 @@
+"""The ``jobs`` toolset: run, list, inspect, logs, metrics, wait, cancel, rerun.
+
+Handlers take validated arguments and a :class:`ToolContext` and return result models; errors the model can
+act on are raised as :class:`~hfjobs_mcp.errors.HfJobsError` and become ``isError`` results in the server.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import anyio
+from pydantic import BaseModel, Field
+
+from hfjobs_mcp.api import TERMINAL_STAGES, JobStage
+from hfjobs_mcp.tools.args import CommonSpecArgs, ImageArgs, JobRefArgs, NamespaceField, UvScriptArgs
+from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.forwarding import secret_values_for
+from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
+from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
+from hfjobs_mcp.tools.uv import build_uv_command
+from hfjobs_mcp.tools.views import JobView
+
+READ = Hints(read_only=True, destructive=False, idempotent=True)
+SPEND = Hints(read_only=False, destructive=False, idempotent=False)
+
+
+# --- run_job / run_uv_job -------------------------------------------------------------------------------
+
+
+class RunJobArgs(ImageArgs, CommonSpecArgs):
+    """Arguments of run_job."""
+
+
+class RunUvJobArgs(UvScriptArgs, CommonSpecArgs):
+    """Arguments of run_uv_job."""
+
+
+class RunResult(ToolResult):
+    """A started job, or (dry run) the exact request that would start it."""
+
+    dry_run: bool
+    job: JobView | None = Field(default=None, description="The job that was started (None on a dry run).")
+    request: dict[str, Any] | None = Field(
+        default=None, description="Dry run: the exact JSON body that would be POSTed (secret values masked)."
+    )
+    namespace: str
+    cost: Cost
+    next_step: str
+
+    def render(self) -> str:
+        c = self.cost
+        price = f"${c.price_per_hour_usd}/h" if c.price_per_hour_usd is not None else "price unknown"
+        ceiling = f"at most ${c.ceiling_usd}" if c.ceiling_usd is not None else "ceiling unknown"
+        money = f"{c.flavor} {price}, timeout {c.timeout_seconds}s, {ceiling}"
+        if self.dry_run:
+            import json
+
+            return (
+                f"DRY RUN: nothing was sent. POST /api/jobs/{self.namespace} with:\n"
+                f"{json.dumps(self.request, indent=2)}\n{money}\n{self.next_step}"
+            )
+        assert self.job is not None
+        return f"Started {self.job.render()}\n{money}\n{self.next_step}"
+
+
+async def _run(ctx: ToolContext, args: CommonSpecArgs, *, image: str, command: list[str], **spec_kw: Any) -> RunResult:
+    namespace = args.namespace or await ctx.client.namespace()
+    secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
+    spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
+    cost = await cost_of(ctx, spec)
+    if args.dry_run:
+        return RunResult(
+            dry_run=True,
+            request=masked_payload(spec),
+            namespace=namespace,
+            cost=cost,
+            next_step="Call again without dry_run to start it.",
+        )
+    job = await ctx.client.run_job(spec, namespace=namespace)
+    view = JobView.of(job, endpoint=ctx.client.endpoint)
+    return RunResult(
+        dry_run=False,
+        job=view,
+        namespace=view.namespace,
+        cost=cost,
+        next_step=f"Follow it with wait_for_job or fetch_logs (job_id '{view.namespace}/{view.id}').",
+    )
+
+
+async def run_job(args: RunJobArgs, ctx: ToolContext) -> RunResult:
+    return await _run(ctx, args, image=args.image, command=list(args.command))
+
+
+async def run_uv_job(args: RunUvJobArgs, ctx: ToolContext) -> RunResult:
+    uv = build_uv_command(
+        script=args.script,
+        script_args=list(args.script_args),
+        dependencies=list(args.dependencies),
+        python=args.python,
+        local_files=ctx.local_files,
+    )
+    return await _run(ctx, args, image=args.image, command=uv.command, extra_env=uv.env, default_name=uv.default_name)
+
+
+# --- list_jobs / inspect_job ----------------------------------------------------------------------------
+
+
+class ListJobsArgs(ToolArgs):
+    """Arguments of list_jobs."""
+
+    stages: list[JobStage] = Field(
+        default_factory=list, description="Only jobs in any of these stages (e.g. ['RUNNING', 'SCHEDULING']). Default: all."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Only jobs having all these labels.")
+    limit: int = Field(default=20, ge=1, le=200, description="At most this many jobs (default 20).")
+    namespace: NamespaceField
+
+
+class ListJobsResult(ToolResult):
+    jobs: list[JobView]
+    truncated: bool = Field(description="True when more jobs matched than `limit`.")
+
+    def render(self) -> str:
+        if not self.jobs:
+            return "No jobs match."
+        more = f"\n(more jobs match; raise `limit` or filter by stage/labels)" if self.truncated else ""
+        return "\n".join(j.line() for j in self.jobs) + more
+
+
+async def list_jobs(args: ListJobsArgs, ctx: ToolContext) -> ListJobsResult:
+    jobs = await ctx.client.list_jobs(
+        namespace=args.namespace, stages=list(args.stages), labels=dict(args.labels), limit=args.limit + 1
+    )
+    views = [JobView.of(j, endpoint=ctx.client.endpoint) for j in jobs]
+    return ListJobsResult(jobs=views[: args.limit], truncated=len(views) > args.limit)
+
+
+class JobResult(ToolResult):
+    job: JobView
+    finished: bool = Field(description="True when the job reached a terminal stage.")
+    next_step: str
+
+    def render(self) -> str:
+        return f"{self.job.render()}\n{self.next_step}"
+
+
+def _next_for(view: JobView) -> str:
+    ref = f"'{view.namespace}/{view.id}'"
+    if view.stage in {str(s) for s in TERMINAL_STAGES}:
+        return f"The job is over ({view.stage}). Read its output with fetch_logs (job_id {ref})."
+    return f"The job is {view.stage}. Use wait_for_job or fetch_logs with follow_seconds (job_id {ref})."
+
+
+def _job_result(job_view: JobView) -> JobResult:
+    return JobResult(
+        job=job_view, finished=job_view.stage in {str(s) for s in TERMINAL_STAGES}, next_step=_next_for(job_view)
+    )
+
+
+async def inspect_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
+    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
+
+
+# --- fetch_metrics --------------------------------------------------------------------------------------
+
+
+class FetchMetricsArgs(JobRefArgs):
+    """Arguments of fetch_metrics."""
+
+    samples: int = Field(default=1, ge=1, le=10, description="How many one-second samples to take (default 1).")
+
+
+class MetricsSampleView(BaseModel):
+    cpu_usage_pct: float | None = None
+    cpu_millicores: float | None = None
+    memory_used_bytes: int | None = None
+    memory_total_bytes: int | None = None
+    rx_bps: float | None = None
+    tx_bps: float | None = None
+    gpus: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class FetchMetricsResult(ToolResult):
+    job_id: str
+    finished: bool = Field(description="True when the job is over: finished jobs have no metrics.")
+    samples: list[MetricsSampleView]
+
+    def render(self) -> str:
+        if not self.samples:
+            return f"No metrics for {self.job_id}: " + ("the job is over." if self.finished else "none arrived yet.")
+        lines = []
+        for s in self.samples:
+            mem = (
+                f"{(s.memory_used_bytes or 0) / 2**20:.0f} MiB / {(s.memory_total_bytes or 0) / 2**20:.0f} MiB"
+                if s.memory_total_bytes
+                else "n/a"
+            )
+            gpu = "".join(f"  gpu {k}: {v.get('utilization', 0)}%" for k, v in sorted(s.gpus.items()))
+            lines.append(f"cpu {s.cpu_usage_pct}%  mem {mem}  rx {s.rx_bps} B/s  tx {s.tx_bps} B/s{gpu}")
+        return "\n".join(lines)
+
+
+async def fetch_metrics(args: FetchMetricsArgs, ctx: ToolContext) -> FetchMetricsResult:
+    samples: list[MetricsSampleView] = []
+    with anyio.move_on_after(args.samples * 3 + 5):
+        async for sample in ctx.client.stream_metrics(args.job_id, namespace=args.namespace):
+            samples.append(MetricsSampleView.model_validate(sample.model_dump()))
+            if len(samples) >= args.samples:
+                break
+    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    return FetchMetricsResult(job_id=job.id, finished=job.status.stage in TERMINAL_STAGES, samples=samples)
+
+
+# --- wait_for_job ---------------------------------------------------------------------------------------
+
+
+class WaitForJobArgs(JobRefArgs):
+    """Arguments of wait_for_job."""
+
+    timeout_seconds: float = Field(
+        default=60, gt=0, description="Stop waiting after this long (default 60; capped by the server, 900 s)."
+    )
+    until_stage: Literal["RUNNING", "COMPLETED", "ERROR", "CANCELED"] | None = Field(
+        default=None, description="Also stop when the job reaches this stage (e.g. RUNNING). Terminal stages always stop."
+    )
+
+
+class WaitResult(ToolResult):
+    job: JobView
+    finished: bool
+    reached: bool = Field(description="True when the job reached `until_stage` or a terminal stage.")
+    waited_seconds: float
+    next_step: str
+
+    def render(self) -> str:
+        head = "Reached" if self.reached else f"Still waiting after {self.waited_seconds:.0f}s:"
+        return f"{head} {self.job.render()}\n{self.next_step}"
+
+
+async def wait_for_job(args: WaitForJobArgs, ctx: ToolContext) -> WaitResult:
+    limit = min(args.timeout_seconds, ctx.settings.max_wait_seconds)
+    targets = {str(s) for s in TERMINAL_STAGES} | ({args.until_stage} if args.until_stage else set())
+    started = time.monotonic()
+    interval = 1.0
+    last_stage = None
+    while True:
+        job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+        view = JobView.of(job, endpoint=ctx.client.endpoint)
+        elapsed = time.monotonic() - started
+        if view.stage != last_stage:
+            await ctx.progress(min(elapsed, limit), limit, f"{view.id}: {view.stage}")
+            last_stage = view.stage
+        if view.stage in targets or elapsed + interval > limit:
+            reached = view.stage in targets
+            next_step = _next_for(view) if reached else "Call wait_for_job again to keep waiting, or fetch_logs."
+            return WaitResult(
+                job=view,
+                finished=view.stage in {str(s) for s in TERMINAL_STAGES},
+                reached=reached,
+                waited_seconds=round(elapsed, 1),
+                next_step=next_step,
+            )
+        await anyio.sleep(interval)
+        interval = min(interval * 1.5, 5.0)
+        await ctx.progress(min(time.monotonic() - started, limit), limit, f"{view.id}: {view.stage}")
+
+
+# --- cancel_job / rerun_job -----------------------------------------------------------------------------
+
+
+async def cancel_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
+    await ctx.client.cancel_job(args.job_id, namespace=args.namespace)
+    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
+
+
+async def rerun_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
+    job = await ctx.client.duplicate_job(args.job_id, namespace=args.namespace)
+    return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
+
+
+TOOLS: tuple[ToolDef[Any, Any], ...] = (
+    ToolDef(
+        name="run_job",
+        toolset="jobs",
+        title="Run a Docker-image job",
+        description=(
+            "Start a job that runs `command` in a Docker `image` (or a Space) on Hugging Face hardware.\n"
+            "Use it for anything that needs a container: training, batch inference, data processing. For a single "
+            "Python script prefer run_uv_job. Costs the flavor's hourly price for as long as it runs (at most "
+            "`timeout`, 30 min by default): use dry_run first to see the request and its price ceiling. "
+            "Next: wait_for_job, fetch_logs."
+        ),
+        args=RunJobArgs,
+        result=RunResult,
+        hints=SPEND,
+        handler=run_job,
+    ),
+    ToolDef(
+        name="run_uv_job",
+        toolset="jobs",
+        title="Run a UV Python script job",
+        description=(
+            "Run a Python script with `uv run` on Hugging Face hardware: inline source, an http(s) URL, a local .py "
+            "file (stdio only) or a command from `dependencies`.\n"
+            "Use it for Python work that needs no custom image; PEP 723 inline metadata and `dependencies` install "
+            "packages. Costs the flavor's hourly price while it runs (30 min timeout by default); dry_run shows the "
+            "request and price ceiling. Next: wait_for_job, fetch_logs."
+        ),
+        args=RunUvJobArgs,
+        result=RunResult,
+        hints=SPEND,
+        handler=run_uv_job,
+    ),
+    ToolDef(
+        name="list_jobs",
+        toolset="jobs",
+        title="List jobs",
+        description=(
+            "List jobs of a namespace, filtered by stage and labels.\n"
+            "Use it to find a job id or see what is running. Free. Next: inspect_job, fetch_logs."
+        ),
+        args=ListJobsArgs,
+        result=ListJobsResult,
+        hints=READ,
+        handler=list_jobs,
+    ),
+    ToolDef(
+        name="inspect_job",
+        toolset="jobs",
+        title="Inspect a job",
+        description=(
+            "Show one job: stage and its message (e.g. the exit code), image, command, flavor, times, URLs.\n"
+            "Use it to check a job's state once. Free. Next: fetch_logs to see its output, wait_for_job to wait."
+        ),
+        args=JobRefArgs,
+        result=JobResult,
+        hints=READ,
+        handler=inspect_job,
+    ),
+    ToolDef(
+        name="fetch_logs",
+        toolset="jobs",
+        title="Fetch job logs",
+        description=(
+            "Read a job's output: the last `tail` lines (default 100), optionally filtered by `grep`, optionally "
+            "waiting up to `follow_seconds` for new lines.\n"
+            "Use it to see what a job printed or why it failed. Pass the returned `cursor` to read the lines after "
+            "it. Free. The result says whether the job finished and whether lines were cut."
+        ),
+        args=FetchLogsArgs,
+        result=FetchLogsResult,
+        hints=READ,
+        handler=fetch_logs,
+    ),
+    ToolDef(
+        name="fetch_metrics",
+        toolset="jobs",
+        title="Fetch job metrics",
+        description=(
+            "Sample a running job's CPU, memory, network and GPU use (one sample per second).\n"
+            "Use it to check whether a job uses its hardware (e.g. to pick a cheaper flavor). Free. Finished jobs "
+            "have no metrics."
+        ),
+        args=FetchMetricsArgs,
+        result=FetchMetricsResult,
+        hints=READ,
+        handler=fetch_metrics,
+    ),
+    ToolDef(
+        name="wait_for_job",
+        toolset="jobs",
+        title="Wait for a job",
+        description=(
+            "Wait until a job finishes (or reaches `until_stage`), up to `timeout_seconds`, reporting progress.\n"
+            "Use it after run_job/run_uv_job instead of polling inspect_job. Free. If it returns before the end, "
+            "call it again. Next: fetch_logs."
+        ),
+        args=WaitForJobArgs,
+        result=WaitResult,
+        hints=READ,
+        handler=wait_for_job,
+    ),
+    ToolDef(
+        name="cancel_job",
+        toolset="jobs",
+        title="Cancel a job",
+        description=(
+            "Cancel a scheduling or running job; it stops and ends CANCELED.\n"
+            "Use it to stop a job that is stuck, wrong or no longer needed (it stops the spending). Cannot be "
+            "undone: rerun_job starts a fresh copy."
+        ),
+        args=JobRefArgs,
+        result=JobResult,
+        hints=Hints(read_only=False, destructive=True, idempotent=True),
+        handler=cancel_job,
+    ),
+    ToolDef(
+        name="rerun_job",
+        toolset="jobs",
+        title="Rerun a job",
+        description=(
+            "Start a new job with the same spec as an existing one (same image, command, flavor, secrets).\n"
+            "Use it to retry a failed or canceled job unchanged. Costs like the original run. Next: wait_for_job."
+        ),
+        args=JobRefArgs,
+        result=JobResult,
+        hints=SPEND,
+        handler=rerun_job,
+    ),
+)

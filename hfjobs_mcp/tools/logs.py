@@ -1,0 +1,253 @@
+"""``fetch_logs``: bounded log reading with a cursor to continue, filtering, and time-boxed following.
+
+The Jobs API has no "since" parameter: a log stream replays the whole history (optionally only the last N lines).
+A line's position is therefore named by its timestamp and its ordinal among the lines with that same timestamp;
+the cursor is the position of the last line returned.
+
+- Without a cursor: the last ``tail`` lines. The server's ``tail`` does the cutting (fast on huge logs) unless a
+  filter is given, in which case the whole log is scanned through a ring buffer of ``tail`` lines.
+- With a cursor: the lines after it, oldest first, at most ``tail`` of them; ``more`` says whether others follow.
+
+Nothing here holds more lines than it returns (plus one, to know whether lines were cut).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import anyio
+from pydantic import BaseModel, Field
+
+from hfjobs_mcp.api import TERMINAL_STAGES, LogLine
+from hfjobs_mcp.errors import InvalidRequestError
+from hfjobs_mcp.tools.args import JobRefArgs
+from hfjobs_mcp.tools.base import ToolContext, ToolResult
+from hfjobs_mcp.tools.views import iso
+
+MAX_TAIL = 1000
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+class FetchLogsArgs(JobRefArgs):
+    """Arguments of fetch_logs."""
+
+    tail: int = Field(default=100, ge=1, le=MAX_TAIL, description="At most this many lines (default 100, max 1000).")
+    follow_seconds: float = Field(
+        default=0, ge=0, description="Also wait up to this many seconds for new lines (capped by the server, 300 s)."
+    )
+    grep: str | None = Field(default=None, min_length=1, description="Only lines containing this text.")
+    regex: bool = Field(default=False, description="Treat `grep` as a Python regular expression.")
+    cursor: str | None = Field(default=None, description="`cursor` of a previous fetch_logs: return the lines after it.")
+
+
+class LogLineView(BaseModel):
+    timestamp: str
+    text: str
+
+
+class FetchLogsResult(ToolResult):
+    job_id: str
+    stage: str
+    finished: bool = Field(description="True when the job is over, so no more lines will come.")
+    lines: list[LogLineView]
+    truncated: bool = Field(description="True when earlier lines exist that were not returned (tail cut them).")
+    more: bool = Field(description="With a cursor: True when more lines follow the ones returned.")
+    cursor: str | None = Field(description="Pass it back as `cursor` to get the lines after these.")
+    message: str | None = Field(default=None, description="The job's status message (e.g. its exit code).")
+
+    def render(self) -> str:
+        head = f"{self.job_id} is {self.stage}" + (f" ({self.message})" if self.message else "")
+        notes = []
+        if self.truncated:
+            notes.append("earlier lines not shown")
+        if self.more:
+            notes.append("more lines follow: call again with the cursor")
+        elif not self.finished:
+            notes.append("the job is still running: call again with the cursor for new lines")
+        body = "\n".join(f"{ln.timestamp} {ln.text}" for ln in self.lines) or "(no lines)"
+        return f"{head}; {len(self.lines)} line(s)" + (f" [{'; '.join(notes)}]" if notes else "") + "\n" + body
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a line sits: its timestamp and its ordinal among lines with that timestamp (1-based)."""
+
+    ts: str
+    k: int
+
+    def encode(self, job_id: str) -> str:
+        raw = json.dumps({"j": job_id, "t": self.ts, "k": self.k}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str, job_id: str) -> Position:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            pos = cls(ts=str(data["t"]), k=int(data["k"]))
+            owner = str(data["j"])
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise InvalidRequestError(
+                "cursor is not one fetch_logs returned", hint="pass the `cursor` value exactly, or omit it"
+            ) from exc
+        if owner != job_id.rsplit("/", 1)[-1]:
+            raise InvalidRequestError(
+                "cursor belongs to another job", hint="use the cursor returned for this job, or omit it"
+            )
+        return pos
+
+
+START = Position(ts="", k=0)
+
+
+def _matcher(args: FetchLogsArgs) -> Callable[[str], bool] | None:
+    if args.grep is None:
+        return None
+    if args.regex:
+        try:
+            pattern = re.compile(args.grep)
+        except re.error as exc:
+            raise InvalidRequestError(f"grep is not a valid regular expression: {exc}", hint="fix it or set regex false") from exc
+        return lambda text: pattern.search(text) is not None
+    needle = args.grep
+    return lambda text: needle in text
+
+
+class _Positioner:
+    """Assigns each line of a full replay its :class:`Position`."""
+
+    def __init__(self) -> None:
+        self.ts = ""
+        self.k = 0
+
+    def place(self, line: LogLine) -> Position:
+        ts = iso(line.timestamp) or ""
+        if ts == self.ts:
+            self.k += 1
+        else:
+            self.ts, self.k = ts, 1
+        return Position(ts=ts, k=self.k)
+
+
+def _after(pos: Position, cursor: Position) -> bool:
+    return (pos.ts, pos.k) > (cursor.ts, cursor.k)
+
+
+class _Progress:
+    """Progress notifications at most once a second, not one per line."""
+
+    def __init__(self, ctx: ToolContext, total: float) -> None:
+        self.ctx, self.total = ctx, total
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    async def tick(self, count: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_SECONDS:
+            self.last = now
+            await self.ctx.progress(min(now - self.started, self.total), self.total, f"{count} line(s) so far")
+
+
+async def _timeboxed(stream: AsyncIterator[LogLine], seconds: float | None) -> AsyncIterator[LogLine]:
+    """Lines of ``stream`` until it ends or ``seconds`` pass (None: until it ends)."""
+    if seconds is None:
+        async for line in stream:
+            yield line
+        return
+    deadline = anyio.current_time() + seconds
+    iterator = stream.__aiter__()
+    while True:
+        with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+            try:
+                yield await iterator.__anext__()
+                continue
+            except StopAsyncIteration:
+                return
+        return
+
+
+def _view(line: LogLine, redact: Callable[[str], str]) -> LogLineView:
+    return LogLineView(timestamp=iso(line.timestamp) or "", text=redact(line.text))
+
+
+async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
+    match = _matcher(args)
+    cursor = Position.decode(args.cursor, args.job_id) if args.cursor else None
+    follow = min(args.follow_seconds, ctx.settings.max_follow_seconds)
+    progress = _Progress(ctx, follow)
+    redact = ctx.redact
+
+    lines: deque[tuple[Position, LogLine]]
+    truncated = more = False
+
+    if cursor is None and match is None:
+        # Fast path: the server cuts the tail (one extra line tells whether earlier lines exist).
+        window: deque[LogLine] = deque(maxlen=args.tail + 1)
+        stream = ctx.client.stream_logs(args.job_id, namespace=args.namespace, tail=args.tail + 1, follow=follow > 0)
+        async for line in _timeboxed(stream, follow if follow > 0 else None):
+            window.append(line)
+            await progress.tick(len(window))
+        truncated = len(window) > args.tail
+        context_line = window.popleft() if truncated else None
+        lines = deque(_place_window(window, context_line))
+        if lines and lines[0][0].ts == lines[-1][0].ts and (context_line is None or iso(context_line.timestamp) == lines[-1][0].ts):
+            # Every line shares the last timestamp, so ordinals inside the window may not be absolute: count
+            # them on a full replay.
+            lines = deque(await _absolute_positions(ctx, args, [ln for _, ln in lines]))
+    else:
+        positioner = _Positioner()
+        lines = deque(maxlen=args.tail + (1 if cursor is None else 0))
+        stream = ctx.client.stream_logs(args.job_id, namespace=args.namespace, follow=follow > 0)
+        async for line in _timeboxed(stream, follow if follow > 0 else None):
+            pos = positioner.place(line)
+            if cursor is not None and not _after(pos, cursor):
+                continue
+            if match is not None and not match(line.text):
+                continue
+            if cursor is not None and len(lines) >= args.tail:
+                more = True
+                break
+            lines.append((pos, line))
+            await progress.tick(len(lines))
+        if cursor is None and len(lines) > args.tail:
+            truncated = True
+            lines.popleft()
+
+    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    last = lines[-1][0] if lines else (cursor or START)
+    return FetchLogsResult(
+        job_id=f"{job.owner.name}/{job.id}",
+        stage=str(job.status.stage),
+        finished=job.status.stage in TERMINAL_STAGES,
+        lines=[_view(ln, redact) for _, ln in lines],
+        truncated=truncated,
+        more=more,
+        cursor=last.encode(job.id),
+        message=redact(job.status.message) if job.status.message else None,
+    )
+
+
+def _place_window(window: deque[LogLine], context_line: LogLine | None) -> list[tuple[Position, LogLine]]:
+    """Positions of a tail window, counting from the line before it (exact unless all share one timestamp)."""
+    positioner = _Positioner()
+    if context_line is not None:
+        positioner.place(context_line)
+    return [(positioner.place(line), line) for line in window]
+
+
+async def _absolute_positions(
+    ctx: ToolContext, args: FetchLogsArgs, window: list[LogLine]
+) -> list[tuple[Position, LogLine]]:
+    """Positions of the last ``len(window)`` lines, from a full replay (rare: a burst within one millisecond)."""
+    positioner = _Positioner()
+    ring: deque[tuple[Position, LogLine]] = deque(maxlen=len(window))
+    async for line in ctx.client.stream_logs(args.job_id, namespace=args.namespace, follow=False):
+        ring.append((positioner.place(line), line))
+    return list(ring)
+

@@ -1,0 +1,277 @@
+"""The ``scheduled`` toolset: cron-scheduled jobs (create, list, inspect, suspend, resume, trigger, delete)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+from pydantic import Field
+
+from hfjobs_mcp.tools.args import CommonSpecArgs, ImageArgs, NamespaceField, ScheduleArgs, ScheduledRefArgs, UvScriptArgs
+from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.forwarding import secret_values_for
+from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
+from hfjobs_mcp.tools.uv import build_uv_command
+from hfjobs_mcp.tools.views import JobView, ScheduledJobView
+
+READ = Hints(read_only=True, destructive=False, idempotent=True)
+MAX_RUNS_COUNTED = 24 * 60
+
+
+def runs_per_day(schedule: str, *, now: datetime | None = None) -> int:
+    """How many runs ``schedule`` starts in the next 24 hours (at most one per minute)."""
+    start = now or datetime.now(UTC)
+    end = start + timedelta(days=1)
+    it = croniter(schedule, start)
+    count = 0
+    while count < MAX_RUNS_COUNTED and it.get_next(datetime) <= end:
+        count += 1
+    return count
+
+
+class ScheduleJobArgs(ImageArgs, CommonSpecArgs, ScheduleArgs):
+    """Arguments of schedule_job."""
+
+
+class ScheduleUvJobArgs(UvScriptArgs, CommonSpecArgs, ScheduleArgs):
+    """Arguments of schedule_uv_job."""
+
+
+class ScheduleResult(ToolResult):
+    """A created scheduled job, or (dry run) the exact request that would create it."""
+
+    dry_run: bool
+    scheduled_job: ScheduledJobView | None = None
+    request: dict[str, Any] | None = Field(default=None, description="Dry run: the exact JSON body (secrets masked).")
+    namespace: str
+    cost: Cost = Field(description="Price ceiling of one run.")
+    runs_per_day: int = Field(description="Runs the schedule starts in the next 24 hours.")
+    daily_ceiling_usd: float | None = Field(description="runs_per_day x the ceiling of one run.")
+    next_step: str
+
+    def render(self) -> str:
+        money = (
+            f"{self.cost.flavor}: at most ${self.cost.ceiling_usd} per run, {self.runs_per_day} run(s)/day, "
+            f"at most ${self.daily_ceiling_usd}/day"
+        )
+        if self.dry_run:
+            return (
+                f"DRY RUN: nothing was sent. POST /api/scheduled-jobs/{self.namespace} with:\n"
+                f"{json.dumps(self.request, indent=2)}\n{money}\n{self.next_step}"
+            )
+        assert self.scheduled_job is not None
+        return f"Scheduled {self.scheduled_job.render()}\n{money}\n{self.next_step}"
+
+
+async def _schedule(
+    ctx: ToolContext, args: ScheduleJobArgs | ScheduleUvJobArgs, *, image: str, command: list[str], **spec_kw: Any
+) -> ScheduleResult:
+    namespace = args.namespace or await ctx.client.namespace()
+    secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
+    spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
+    cost = await cost_of(ctx, spec)
+    per_day = runs_per_day(args.schedule)
+    daily = None if cost.ceiling_usd is None else round(cost.ceiling_usd * per_day, 4)
+    body = {"jobSpec": masked_payload(spec), "schedule": args.schedule, "concurrency": args.concurrency, "suspend": args.suspend}
+    if args.dry_run:
+        return ScheduleResult(
+            dry_run=True,
+            request=body,
+            namespace=namespace,
+            cost=cost,
+            runs_per_day=per_day,
+            daily_ceiling_usd=daily,
+            next_step="Call again without dry_run to create it.",
+        )
+    sj = await ctx.client.create_scheduled_job(
+        spec, schedule=args.schedule, suspend=args.suspend, concurrency=args.concurrency, namespace=namespace
+    )
+    view = ScheduledJobView.of(sj)
+    return ScheduleResult(
+        dry_run=False,
+        scheduled_job=view,
+        namespace=view.namespace,
+        cost=cost,
+        runs_per_day=per_day,
+        daily_ceiling_usd=daily,
+        next_step=f"Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job ('{view.namespace}/{view.id}') stop it.",
+    )
+
+
+async def schedule_job(args: ScheduleJobArgs, ctx: ToolContext) -> ScheduleResult:
+    return await _schedule(ctx, args, image=args.image, command=list(args.command))
+
+
+async def schedule_uv_job(args: ScheduleUvJobArgs, ctx: ToolContext) -> ScheduleResult:
+    uv = build_uv_command(
+        script=args.script,
+        script_args=list(args.script_args),
+        dependencies=list(args.dependencies),
+        python=args.python,
+        local_files=ctx.local_files,
+    )
+    return await _schedule(ctx, args, image=args.image, command=uv.command, extra_env=uv.env, default_name=uv.default_name)
+
+
+class ListScheduledJobsArgs(ToolArgs):
+    """Arguments of list_scheduled_jobs."""
+
+    labels: dict[str, str] = Field(default_factory=dict, description="Only scheduled jobs having all these labels.")
+    namespace: NamespaceField
+
+
+class ListScheduledJobsResult(ToolResult):
+    scheduled_jobs: list[ScheduledJobView]
+
+    def render(self) -> str:
+        return "\n".join(s.render() for s in self.scheduled_jobs) or "No scheduled jobs."
+
+
+async def list_scheduled_jobs(args: ListScheduledJobsArgs, ctx: ToolContext) -> ListScheduledJobsResult:
+    items = await ctx.client.list_scheduled_jobs(namespace=args.namespace, labels=dict(args.labels))
+    return ListScheduledJobsResult(scheduled_jobs=[ScheduledJobView.of(s) for s in items])
+
+
+class ScheduledJobResult(ToolResult):
+    scheduled_job: ScheduledJobView
+    next_step: str
+
+    def render(self) -> str:
+        return f"{self.scheduled_job.render()}\n{self.next_step}"
+
+
+async def _show(ctx: ToolContext, args: ScheduledRefArgs, next_step: str) -> ScheduledJobResult:
+    sj = await ctx.client.inspect_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    return ScheduledJobResult(scheduled_job=ScheduledJobView.of(sj), next_step=next_step)
+
+
+async def inspect_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
+    return await _show(ctx, args, "Its runs appear in list_jobs; trigger_scheduled_job starts one now.")
+
+
+async def suspend_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
+    await ctx.client.suspend_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    return await _show(ctx, args, "Suspended: no new runs until resume_scheduled_job.")
+
+
+async def resume_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
+    await ctx.client.resume_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    return await _show(ctx, args, "Resumed: runs start again on schedule.")
+
+
+class TriggerResult(ToolResult):
+    job: JobView
+    next_step: str
+
+    def render(self) -> str:
+        return f"Started {self.job.render()}\n{self.next_step}"
+
+
+async def trigger_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> TriggerResult:
+    job = await ctx.client.trigger_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    view = JobView.of(job, endpoint=ctx.client.endpoint)
+    return TriggerResult(job=view, next_step=f"Follow it with wait_for_job or fetch_logs ('{view.namespace}/{view.id}').")
+
+
+class DeleteResult(ToolResult):
+    scheduled_job_id: str
+    deleted: bool
+
+    def render(self) -> str:
+        return f"Deleted scheduled job {self.scheduled_job_id}; runs already started are not affected."
+
+
+async def delete_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> DeleteResult:
+    await ctx.client.delete_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    return DeleteResult(scheduled_job_id=args.scheduled_job_id, deleted=True)
+
+
+def _def(name: str, title: str, description: str, args: type[Any], result: type[Any], hints: Hints, handler: Any) -> ToolDef[Any, Any]:
+    return ToolDef(name=name, toolset="scheduled", title=title, description=description, args=args, result=result, hints=hints, handler=handler)
+
+
+TOOLS: tuple[ToolDef[Any, Any], ...] = (
+    _def(
+        "schedule_job",
+        "Schedule a Docker-image job",
+        "Create a scheduled job that runs `command` in `image` on a cron `schedule` (UTC).\n"
+        "Use it for recurring work (nightly evals, hourly syncs). Each run costs like run_job; the result gives the "
+        "per-run and per-day price ceilings, and dry_run shows them without creating anything. Next: "
+        "list_scheduled_jobs, trigger_scheduled_job.",
+        ScheduleJobArgs,
+        ScheduleResult,
+        Hints(read_only=False, destructive=False, idempotent=False),
+        schedule_job,
+    ),
+    _def(
+        "schedule_uv_job",
+        "Schedule a UV Python script job",
+        "Create a scheduled job that runs a Python script with `uv run` on a cron `schedule` (UTC): inline source, "
+        "an http(s) URL, a local .py (stdio only) or a command from `dependencies`.\n"
+        "Each run costs like run_uv_job; the result gives per-run and per-day ceilings; dry_run creates nothing.",
+        ScheduleUvJobArgs,
+        ScheduleResult,
+        Hints(read_only=False, destructive=False, idempotent=False),
+        schedule_uv_job,
+    ),
+    _def(
+        "list_scheduled_jobs",
+        "List scheduled jobs",
+        "List the scheduled jobs of a namespace with their schedule, next run and last run.\n"
+        "Use it to find a scheduled job id. Free.",
+        ListScheduledJobsArgs,
+        ListScheduledJobsResult,
+        READ,
+        list_scheduled_jobs,
+    ),
+    _def(
+        "inspect_scheduled_job",
+        "Inspect a scheduled job",
+        "Show one scheduled job: schedule, suspended or not, next and last run, and the job it runs.\nFree.",
+        ScheduledRefArgs,
+        ScheduledJobResult,
+        READ,
+        inspect_scheduled_job,
+    ),
+    _def(
+        "suspend_scheduled_job",
+        "Suspend a scheduled job",
+        "Stop a scheduled job from starting new runs (runs already started go on). Reversible with "
+        "resume_scheduled_job. Use it to pause spending without losing the schedule.",
+        ScheduledRefArgs,
+        ScheduledJobResult,
+        Hints(read_only=False, destructive=False, idempotent=True),
+        suspend_scheduled_job,
+    ),
+    _def(
+        "resume_scheduled_job",
+        "Resume a scheduled job",
+        "Let a suspended scheduled job start runs again on its schedule. Runs cost as the schedule says.",
+        ScheduledRefArgs,
+        ScheduledJobResult,
+        Hints(read_only=False, destructive=False, idempotent=True),
+        resume_scheduled_job,
+    ),
+    _def(
+        "trigger_scheduled_job",
+        "Trigger a scheduled job now",
+        "Start one run of a scheduled job right now, outside its schedule. Costs one run. Refused while a run is "
+        "still going unless the schedule allows concurrency. Next: wait_for_job, fetch_logs.",
+        ScheduledRefArgs,
+        TriggerResult,
+        Hints(read_only=False, destructive=False, idempotent=False),
+        trigger_scheduled_job,
+    ),
+    _def(
+        "delete_scheduled_job",
+        "Delete a scheduled job",
+        "Delete a scheduled job: no more runs will start. Cannot be undone (suspend_scheduled_job pauses "
+        "instead). Runs already started are not affected.",
+        ScheduledRefArgs,
+        DeleteResult,
+        Hints(read_only=False, destructive=True, idempotent=True),
+        delete_scheduled_job,
+    ),
+)

@@ -1,0 +1,102 @@
+"""From validated tool arguments to the job spec that is sent, and the dry-run view of it.
+
+Run and schedule tools share this path, so a dry run shows exactly what a real call would send (secret values
+masked) and a real call sends exactly what the dry run showed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hfjobs_mcp.api import JobSpec, Volume
+from hfjobs_mcp.errors import InvalidRequestError
+from hfjobs_mcp.secret_shapes import MASK, value_looks_secret
+from hfjobs_mcp.tools.args import CommonSpecArgs
+from hfjobs_mcp.tools.base import ToolContext
+from hfjobs_mcp.tools.pricing import DEFAULT_TIMEOUT_SECONDS, PRICES, ceiling_usd
+
+
+def check_env_values(env: dict[str, str]) -> None:
+    """Refuse ``env`` values that look like credentials: they belong in ``secrets``, by name."""
+    for key, value in env.items():
+        shape = value_looks_secret(value)
+        if shape is not None:
+            raise InvalidRequestError(
+                f"env[{key!r}] looks like {shape}; plain env values are stored and shown in clear",
+                hint=f"set it as an environment variable of the server and pass its NAME in `secrets` (e.g. {key})",
+            )
+
+
+def build_spec(
+    args: CommonSpecArgs,
+    *,
+    image: str,
+    command: list[str],
+    extra_env: dict[str, str] | None = None,
+    secret_values: dict[str, str] | None = None,
+    default_name: str | None = None,
+) -> JobSpec:
+    """The client's :class:`JobSpec` for these arguments; the client validates what the server would reject."""
+    check_env_values(args.env)
+    env = {**args.env, **(extra_env or {})}
+    return JobSpec(
+        image=image,
+        command=command,
+        env=env,
+        secrets=secret_values or {},
+        flavor=args.flavor,
+        timeout=args.timeout,
+        labels=dict(args.labels),
+        volumes=[
+            Volume(
+                type=v.type,
+                source=v.source,
+                mount_path=v.mount_path,
+                revision=v.revision,
+                read_only=v.read_only,
+                path=v.path,
+            )
+            for v in args.volumes
+        ],
+        expose=list(args.expose),
+        name=args.name or (None if "name" in args.labels else default_name),
+        attempts=args.attempts,
+    )
+
+
+def masked_payload(spec: JobSpec) -> dict[str, Any]:
+    """The wire body with every secret value replaced by the mask."""
+    body = spec.to_wire()
+    if body.get("secrets"):
+        body["secrets"] = dict.fromkeys(body["secrets"], MASK)
+    return body
+
+
+class Cost(BaseModel):
+    """What a run can cost at most."""
+
+    flavor: str
+    price_per_hour_usd: float | None = Field(description="None when the flavor's price is unknown.")
+    timeout_seconds: int = Field(description="The run's timeout; 1800 (server default) when none was given.")
+    ceiling_usd: float | None = Field(description="price per hour x timeout: the most one run can cost.")
+
+
+async def cost_of(ctx: ToolContext, spec: JobSpec) -> Cost:
+    """The price ceiling of one run of ``spec``; an unknown flavor is refused with the valid names."""
+    flavors = await PRICES.flavors(ctx.client)
+    match = next((f for f in flavors if f.name == spec.flavor), None)
+    if match is None and flavors:
+        names = ", ".join(f.name for f in flavors)
+        raise InvalidRequestError(
+            f"unknown hardware flavor {spec.flavor!r}", hint=f"use one of: {names} (see list_hardware for prices)"
+        )
+    timeout = spec.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
+    price = match.price_per_hour if match is not None else None
+    return Cost(
+        flavor=spec.flavor,
+        price_per_hour_usd=price,
+        timeout_seconds=timeout,
+        ceiling_usd=None if price is None else ceiling_usd(price, timeout),
+    )
