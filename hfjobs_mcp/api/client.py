@@ -1,0 +1,643 @@
+"""``JobsClient``: the Jobs REST API as async methods, one per endpoint of wire-protocol.md §3.
+
+Every parameter is keyword-only beyond the obvious first one, paths are built from validated parts, and the
+transport is injectable (``httpx2.MockTransport`` or ``httpx2.ASGITransport`` in tests, the network otherwise).
+
+No duplicate jobs: a submission (run, scheduled create, rerun, trigger) is never retried after it may have
+reached the server. Runs and scheduled creates carry a unique label (``hfjobs-mcp-submission``); reruns and
+triggers are recognised by their ``initiator`` and creation time. After an ambiguous failure (the request went
+out, no usable answer came back) the client looks the result up and returns it if it exists; if it cannot be
+found it raises :class:`~hfjobs_mcp.errors.TransportError` with ``maybe_sent=True`` rather than submit again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from datetime import UTC
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import anyio
+import httpx2
+from pydantic import SecretStr
+
+from hfjobs_mcp.api.auth import find_endpoint, find_token
+from hfjobs_mcp.api.http import Ambiguous, Http, RetryPolicy, error_for
+from hfjobs_mcp.api.models import (
+    TERMINAL_STAGES,
+    HardwareFlavor,
+    JobInfo,
+    LogLine,
+    MetricsSample,
+    ScheduledJobInfo,
+    WebhookInfo,
+    WhoAmI,
+)
+from hfjobs_mcp.api.spec import JobSpec
+from hfjobs_mcp.api.sse import BANNER_PREFIX, data_events, log_line
+from hfjobs_mcp.errors import InvalidRequestError, TokenNotFoundError, TransportError
+
+__all__ = ["SUBMISSION_LABEL", "JobsClient"]
+
+SUBMISSION_LABEL = "hfjobs-mcp-submission"
+_T = TypeVar("_T")
+_CLOCK_SKEW = 2.0  # seconds of slack when matching a rerun or trigger by its creation time
+_NO_FOLLOW_IDLE = 5.0  # huggingface_hub's read timeout for a one-shot log read
+_FOLLOW_IDLE = 120.0
+_MAX_STREAM_RETRIES = 5
+
+
+def _segment(value: str, what: str) -> str:
+    if not value or "/" in value or value in (".", ".."):
+        raise InvalidRequestError(f"{what} {value!r} is not valid", hint=f"pass a plain {what} (no '/')")
+    return quote(value, safe="")
+
+
+class JobsClient:
+    """Async client of the Hugging Face Jobs API (or of the local backend, which speaks the same API).
+
+    Use as ``async with JobsClient.from_env() as client: ...``. The namespace (the token's user) is asked of
+    ``whoami-v2`` once and cached. The token is held as a :class:`~pydantic.SecretStr` and never shown.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | SecretStr | None,
+        endpoint: str = "https://huggingface.co",
+        transport: httpx2.AsyncBaseTransport | None = None,
+        namespace: str | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        timeout: float = 60.0,
+        lookup_attempts: int = 3,
+    ) -> None:
+        secret = SecretStr(token) if isinstance(token, str) else token
+        self.endpoint = endpoint.rstrip("/")
+        self._http_client = httpx2.AsyncClient(
+            base_url=self.endpoint,
+            transport=transport,
+            timeout=httpx2.Timeout(timeout, connect=10.0),
+            follow_redirects=True,
+        )
+        self._http = Http(client=self._http_client, token=secret, policy=retry or RetryPolicy(), sleep=sleep)
+        self._sleep = sleep
+        self._namespace = namespace
+        self._whoami_lock = anyio.Lock()
+        self._lookup_attempts = lookup_attempts
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> JobsClient:
+        """A client with the token and endpoint found as ``huggingface_hub`` finds them."""
+        kwargs.setdefault("token", find_token(environ))
+        kwargs.setdefault("endpoint", find_endpoint(environ))
+        return cls(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"JobsClient(endpoint={self.endpoint!r}, token={'***' if self.has_token else None})"
+
+    @property
+    def has_token(self) -> bool:
+        return self._http.token is not None
+
+    def redact(self, text: str) -> str:
+        """``text`` with the client's token masked."""
+        return self._http.redact(text)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http_client.aclose()
+
+    # --- plumbing -------------------------------------------------------------------------------------------
+
+    async def _json(self, method: str, path: str, *, params: Any = None, json: Any = None, write: bool = False) -> Any:
+        if self._http.token is None:
+            raise TokenNotFoundError()
+        response = await self._http.request(method, path, params=params, json=json, write=write)
+        if not response.content:
+            return None
+        return response.json()
+
+    async def _write(self, method: str, path: str, *, json: Any = None) -> Any:
+        """A write that is safe to repeat (cancel, suspend, labels...): an ambiguous outcome is retried once."""
+        try:
+            return await self._json(method, path, json=json, write=True)
+        except Ambiguous:
+            return await self._json(method, path, json=json, write=True)
+
+    async def _submit(
+        self, method: str, path: str, *, json: Any, parse: Callable[[Any], _T], find: Callable[[], Awaitable[_T | None]]
+    ) -> _T:
+        """A write that creates something: never resent, looked up after an ambiguous failure."""
+        try:
+            return parse(await self._json(method, path, json=json, write=True))
+        except Ambiguous as ambiguous:
+            for attempt in range(self._lookup_attempts):
+                found = await find()
+                if found is not None:
+                    return found
+                if attempt + 1 < self._lookup_attempts:
+                    await self._sleep(1.0 * 2**attempt)
+            if ambiguous.response is not None:
+                error = error_for(ambiguous.response, redact=self._http.redact)
+                error.hint = (error.hint or "") + "; it was not created (looked it up): you may try again"
+                raise error from None
+            raise TransportError(
+                f"{method} {path} was sent but no answer came back ({ambiguous.detail}), and nothing it would have "
+                "created could be found",
+                hint="check with list_jobs / list_scheduled_jobs before trying again, to avoid a duplicate",
+                maybe_sent=True,
+            ) from None
+
+    async def _ns(self, namespace: str | None) -> str:
+        return _segment(namespace or await self.namespace(), "namespace")
+
+    async def _ref(self, ref: str, namespace: str | None) -> tuple[str, str]:
+        """``(namespace, id)`` from ``id`` or ``namespace/id`` (a conflicting ``namespace`` is an error)."""
+        if ref.count("/") == 1:
+            ns, _, ident = ref.partition("/")
+            if namespace and namespace != ns:
+                raise InvalidRequestError(
+                    f"conflicting namespace: got namespace={namespace!r} but the id says {ns!r}",
+                    hint="drop one of them",
+                )
+            return _segment(ns, "namespace"), _segment(ident, "id")
+        return await self._ns(namespace), _segment(ref, "id")
+
+    # --- account --------------------------------------------------------------------------------------------
+
+    async def whoami(self) -> WhoAmI:
+        return WhoAmI.model_validate(await self._json("GET", "/api/whoami-v2"))
+
+    async def namespace(self) -> str:
+        """The token's user name (asked once, then cached)."""
+        if self._namespace is None:
+            async with self._whoami_lock:
+                if self._namespace is None:
+                    self._namespace = (await self.whoami()).name
+        return self._namespace
+
+    # --- jobs -----------------------------------------------------------------------------------------------
+
+    async def run_job(self, spec: JobSpec, *, namespace: str | None = None) -> JobInfo:
+        """Start a job (``POST /api/jobs/{ns}``)."""
+        ns = await self._ns(namespace)
+        mark = uuid.uuid4().hex
+        body = spec.with_labels({SUBMISSION_LABEL: mark}).to_wire()
+
+        async def find() -> JobInfo | None:
+            jobs = await self.list_jobs(namespace=ns, labels={SUBMISSION_LABEL: mark}, limit=10)
+            originals = [j for j in jobs if not (j.initiator and j.initiator.type == "duplicated-job")]
+            return originals[0] if originals else None
+
+        return await self._submit("POST", f"/api/jobs/{ns}", json=body, parse=JobInfo.model_validate, find=find)
+
+    async def list_jobs(
+        self,
+        *,
+        namespace: str | None = None,
+        stages: Iterable[str] = (),
+        labels: Mapping[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[JobInfo]:
+        """Jobs, newest first: any of ``stages`` (OR), all of ``labels`` (AND); follows ``Link: rel="next"``."""
+        ns = await self._ns(namespace)
+        params: list[tuple[str, str]] = [("stage", s) for s in stages]
+        params += [("label", f"{k}={v}") for k, v in (labels or {}).items()]
+        out: list[JobInfo] = []
+        url: str | None = f"/api/jobs/{ns}"
+        query: Any = params
+        while url is not None and (limit is None or len(out) < limit):
+            if self._http.token is None:
+                raise TokenNotFoundError()
+            response = await self._http.request("GET", url, params=query)
+            out.extend(JobInfo.model_validate(item) for item in response.json())
+            nxt = response.links.get("next", {}).get("url")
+            url, query = (nxt, None) if nxt else (None, None)
+        return out if limit is None else out[:limit]
+
+    async def count_jobs(self, *, namespace: str | None = None, stages: Iterable[str] = ()) -> int:
+        ns = await self._ns(namespace)
+        body = await self._json("GET", f"/api/jobs/{ns}/count", params=[("stage", s) for s in stages])
+        return int(body["count"])
+
+    async def inspect_job(self, job_id: str, *, namespace: str | None = None) -> JobInfo:
+        ns, ident = await self._ref(job_id, namespace)
+        return JobInfo.model_validate(await self._json("GET", f"/api/jobs/{ns}/{ident}"))
+
+    async def cancel_job(self, job_id: str, *, namespace: str | None = None) -> None:
+        ns, ident = await self._ref(job_id, namespace)
+        await self._write("POST", f"/api/jobs/{ns}/{ident}/cancel")
+
+    async def duplicate_job(self, job_id: str, *, namespace: str | None = None) -> JobInfo:
+        """Start a copy of a job (``POST .../duplicate``); the copy's initiator names the original."""
+        ns, ident = await self._ref(job_id, namespace)
+        sent_at = self._http.server_now()
+
+        async def find() -> JobInfo | None:
+            return await self._newest_started_by(ns, "duplicated-job", ident, sent_at)
+
+        return await self._submit(
+            "POST", f"/api/jobs/{ns}/{ident}/duplicate", json=None, parse=JobInfo.model_validate, find=find
+        )
+
+    async def _newest_started_by(self, ns: str, kind: str, source: str, sent_at: float) -> JobInfo | None:
+        for job in await self.list_jobs(namespace=ns, limit=50):
+            ini = job.initiator
+            created = job.created_at.timestamp() if job.created_at else 0.0
+            if ini and ini.type == kind and ini.id == source and created >= sent_at - _CLOCK_SKEW:
+                return job
+        return None
+
+    async def update_job_labels(
+        self, job_id: str, labels: Mapping[str, str], *, namespace: str | None = None
+    ) -> JobInfo:
+        """Replace the job's labels (all of them)."""
+        JobSpec(image="x", command=["x"], labels=dict(labels))  # same label rules as a run
+        ns, ident = await self._ref(job_id, namespace)
+        body = await self._write("PUT", f"/api/jobs/{ns}/{ident}/labels", json={"labels": dict(labels)})
+        return JobInfo.model_validate(body)
+
+    async def update_job_expose(
+        self, job_id: str, ports: Iterable[int], *, public: Iterable[int] = (), namespace: str | None = None
+    ) -> JobInfo:
+        """Replace the exposed ports (``[]`` closes them all); public ports are exposed too."""
+        spec = JobSpec(image="x", command=["x"], expose=list(ports), expose_public=list(public))
+        ns, ident = await self._ref(job_id, namespace)
+        wire = spec.to_wire().get("expose", {"ports": [], "portsPublic": []})
+        return JobInfo.model_validate(await self._write("PUT", f"/api/jobs/{ns}/{ident}/expose", json=wire))
+
+    async def list_hardware(self) -> list[HardwareFlavor]:
+        """The flavors with their prices (no token needed)."""
+        response = await self._http.request("GET", "/api/jobs/hardware")
+        return [HardwareFlavor.model_validate(item) for item in response.json()]
+
+    # --- logs and metrics -----------------------------------------------------------------------------------
+
+    def stream_logs(
+        self,
+        job_id: str,
+        *,
+        namespace: str | None = None,
+        tail: int | None = None,
+        follow: bool = False,
+        idle_timeout: float | None = None,
+    ) -> AsyncIterator[LogLine]:
+        """The job's log lines, oldest first (the banner left out).
+
+        Without ``follow``: the lines there are now (the stream is read until it ends, stays idle for
+        ``idle_timeout`` seconds, or reaches lines stamped after the request). With ``follow``: until the job
+        is over, reconnecting when the stream is cut, with no line lost or repeated.
+        """
+        if tail is not None and tail < 0:
+            raise InvalidRequestError("tail must be 0 or more", hint="e.g. tail=100")
+        return self._logs(job_id, namespace, tail, follow, idle_timeout)
+
+    async def _logs(
+        self, job_id: str, namespace: str | None, tail: int | None, follow: bool, idle_timeout: float | None
+    ) -> AsyncIterator[LogLine]:
+        ns, ident = await self._ref(job_id, namespace)
+        path = f"/api/jobs/{ns}/{ident}/logs"
+        idle = idle_timeout if idle_timeout is not None else (_FOLLOW_IDLE if follow else _NO_FOLLOW_IDLE)
+        if self._http.token is None:
+            raise TokenNotFoundError()
+
+        if not follow:
+            params = {"tail": tail} if tail is not None else {}
+            async with self._http_client.stream(
+                "GET", path, params=params, headers=self._http.headers(), timeout=httpx2.Timeout(60.0, read=idle)
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise error_for(response, redact=self._http.redact)
+                cutoff = _date_of(response)
+                index = 0
+                try:
+                    async for event in data_events(response.aiter_lines()):
+                        line = log_line(event)
+                        if line is None:
+                            continue
+                        index += 1
+                        if index == 1 and line.text.startswith(BANNER_PREFIX):
+                            continue
+                        if cutoff is not None and line.timestamp.timestamp() > cutoff + 1.0:
+                            return  # live lines after the replay: a one-shot read stops here
+                        yield line
+                except httpx2.ReadTimeout:
+                    return
+            return
+
+        # Follow: the server replays the whole log on every connection, so count events and skip those seen.
+        seen = 0  # events of the full replay already handled (banner included)
+        anchor: LogLine | None = None  # after a tail read: the last line received...
+        anchor_count = 0  # ...and how many received lines were equal to it
+        since: float | None = None  # after a tail read that returned nothing: lines up to this time are old
+        first = True
+        failures = 0
+        delay = 2.0
+        while True:
+            tail_read = first and tail is not None
+            got_new = False
+            try:
+                async with self._http_client.stream(
+                    "GET",
+                    path,
+                    params={"tail": tail} if tail_read else {},
+                    headers=self._http.headers(),
+                    timeout=httpx2.Timeout(60.0, read=idle),
+                ) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        raise error_for(response, redact=self._http.redact)
+                    index = 0
+                    skipped = 0
+                    if tail_read:
+                        since = _date_of(response)
+                    async for event in data_events(response.aiter_lines()):
+                        line = log_line(event)
+                        if line is None:
+                            continue
+                        index += 1
+                        if not tail_read and anchor is not None:
+                            # First full replay after a tail read: skip up to the anchor's last copy.
+                            if line.timestamp < anchor.timestamp or (
+                                line.timestamp == anchor.timestamp and skipped < anchor_count
+                            ):
+                                skipped += line == anchor
+                                seen = index
+                                continue
+                            anchor = None
+                        elif not tail_read and since is not None:
+                            if line.timestamp.timestamp() <= since:
+                                seen = index
+                                continue
+                            since = None
+                        elif not tail_read and index <= seen:
+                            continue
+                        if not tail_read:
+                            seen = index
+                        got_new = True
+                        failures = 0
+                        if index == 1 and line.text.startswith(BANNER_PREFIX):
+                            continue
+                        if tail_read:
+                            anchor_count = anchor_count + 1 if line == anchor else 1
+                            anchor, since = line, None
+                        yield line
+            except httpx2.ReadTimeout:
+                pass
+            except (httpx2.TransportError, httpx2.DecodingError) as exc:
+                failures += 1
+                if failures > _MAX_STREAM_RETRIES:
+                    raise TransportError(
+                        f"the log stream kept failing: {type(exc).__name__}", hint="try fetch_logs again later"
+                    ) from exc
+                await self._sleep(min(10.0, 2.0 ** (failures - 1)))
+                first = False
+                continue
+            first = False
+            if got_new:
+                delay = 2.0
+            job = await self.inspect_job(ident, namespace=ns)
+            if job.status.stage in TERMINAL_STAGES:
+                # One last pass picks up lines written between the stream's end and the job's end.
+                async for line in self._drain(path, seen, anchor, anchor_count):
+                    yield line
+                return
+            await self._sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _drain(self, path: str, seen: int, anchor: LogLine | None, anchor_count: int) -> AsyncIterator[LogLine]:
+        """Lines of a finished job's log not yet returned: after event ``seen``, or after the tail's anchor."""
+        async with self._http_client.stream(
+            "GET", path, headers=self._http.headers(), timeout=httpx2.Timeout(60.0, read=_NO_FOLLOW_IDLE)
+        ) as response:
+            if response.status_code >= 400:
+                return
+            index = skipped = 0
+            try:
+                async for event in data_events(response.aiter_lines()):
+                    line = log_line(event)
+                    if line is None:
+                        continue
+                    index += 1
+                    if anchor is not None:
+                        if line.timestamp < anchor.timestamp or (
+                            line.timestamp == anchor.timestamp and skipped < anchor_count
+                        ):
+                            skipped += line == anchor
+                            continue
+                        anchor = None
+                    elif index <= seen:
+                        continue
+                    if not (index == 1 and line.text.startswith(BANNER_PREFIX)):
+                        yield line
+            except httpx2.ReadTimeout:
+                return
+
+    async def stream_metrics(self, job_id: str, *, namespace: str | None = None) -> AsyncIterator[MetricsSample]:
+        """Metrics samples (about one a second) while the job runs; nothing once it is over (the API says 406)."""
+        ns, ident = await self._ref(job_id, namespace)
+        if self._http.token is None:
+            raise TokenNotFoundError()
+        async with self._http_client.stream(
+            "GET",
+            f"/api/jobs/{ns}/{ident}/metrics",
+            headers=self._http.headers(),
+            timeout=httpx2.Timeout(60.0, read=10.0),
+        ) as response:
+            if response.status_code in (406, 500):
+                return
+            if response.status_code >= 400:
+                await response.aread()
+                raise error_for(response, redact=self._http.redact)
+            try:
+                async for event in data_events(response.aiter_lines()):
+                    yield MetricsSample.model_validate(event)
+            except httpx2.ReadTimeout:
+                return
+
+    # --- scheduled jobs -------------------------------------------------------------------------------------
+
+    async def create_scheduled_job(
+        self,
+        spec: JobSpec,
+        *,
+        schedule: str,
+        suspend: bool | None = None,
+        concurrency: bool | None = None,
+        namespace: str | None = None,
+    ) -> ScheduledJobInfo:
+        """Create a scheduled job (cron or ``@hourly``-style preset)."""
+        if not schedule.strip():
+            raise InvalidRequestError("schedule must not be empty", hint="e.g. '@hourly' or '0 9 * * 1'")
+        ns = await self._ns(namespace)
+        mark = uuid.uuid4().hex
+        body: dict[str, Any] = {"jobSpec": spec.with_labels({SUBMISSION_LABEL: mark}).to_wire(), "schedule": schedule}
+        if concurrency is not None:
+            body["concurrency"] = concurrency
+        if suspend is not None:
+            body["suspend"] = suspend
+
+        async def find() -> ScheduledJobInfo | None:
+            found = await self.list_scheduled_jobs(namespace=ns, labels={SUBMISSION_LABEL: mark})
+            return found[0] if found else None
+
+        return await self._submit(
+            "POST", f"/api/scheduled-jobs/{ns}", json=body, parse=ScheduledJobInfo.model_validate, find=find
+        )
+
+    async def list_scheduled_jobs(
+        self, *, namespace: str | None = None, labels: Mapping[str, str] | None = None
+    ) -> list[ScheduledJobInfo]:
+        """Scheduled jobs having all ``labels`` (the API filters on the first; the rest are checked here)."""
+        ns = await self._ns(namespace)
+        wanted = dict(labels or {})
+        params = [("label", f"{k}={v}") for k, v in list(wanted.items())[:1]]
+        body = await self._json("GET", f"/api/scheduled-jobs/{ns}", params=params)
+        items = [ScheduledJobInfo.model_validate(item) for item in body or []]
+        return [sj for sj in items if all(sj.job_spec.labels.get(k) == v for k, v in wanted.items())]
+
+    async def inspect_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> ScheduledJobInfo:
+        ns, ident = await self._ref(scheduled_job_id, namespace)
+        return ScheduledJobInfo.model_validate(await self._json("GET", f"/api/scheduled-jobs/{ns}/{ident}"))
+
+    async def delete_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
+        ns, ident = await self._ref(scheduled_job_id, namespace)
+        await self._write("DELETE", f"/api/scheduled-jobs/{ns}/{ident}")
+
+    async def suspend_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
+        ns, ident = await self._ref(scheduled_job_id, namespace)
+        await self._write("POST", f"/api/scheduled-jobs/{ns}/{ident}/suspend")
+
+    async def resume_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
+        ns, ident = await self._ref(scheduled_job_id, namespace)
+        await self._write("POST", f"/api/scheduled-jobs/{ns}/{ident}/resume")
+
+    async def trigger_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> JobInfo:
+        """Run a scheduled job now; 409 (:class:`ConflictError`) if a run is going and concurrency is off."""
+        ns, ident = await self._ref(scheduled_job_id, namespace)
+        sent_at = self._http.server_now()
+
+        async def find() -> JobInfo | None:
+            return await self._newest_started_by(ns, "scheduled-job", ident, sent_at)
+
+        return await self._submit(
+            "POST", f"/api/scheduled-jobs/{ns}/{ident}/run", json=None, parse=JobInfo.model_validate, find=find
+        )
+
+    async def reschedule_scheduled_job(
+        self, scheduled_job_id: str, schedule: str, *, namespace: str | None = None
+    ) -> ScheduledJobInfo:
+        ns, ident = await self._ref(scheduled_job_id, namespace)
+        body = await self._write("POST", f"/api/scheduled-jobs/{ns}/{ident}/schedule", json={"schedule": schedule})
+        return ScheduledJobInfo.model_validate(body)
+
+    async def update_scheduled_job_labels(
+        self, scheduled_job_id: str, labels: Mapping[str, str], *, namespace: str | None = None
+    ) -> ScheduledJobInfo:
+        JobSpec(image="x", command=["x"], labels=dict(labels))
+        ns, ident = await self._ref(scheduled_job_id, namespace)
+        body = await self._write("PUT", f"/api/scheduled-jobs/{ns}/{ident}/labels", json={"labels": dict(labels)})
+        return ScheduledJobInfo.model_validate(body)
+
+    # --- webhooks -------------------------------------------------------------------------------------------
+
+    async def create_webhook(
+        self,
+        *,
+        watched: Iterable[Mapping[str, str]],
+        domains: Iterable[str] | None = None,
+        job_id: str | None = None,
+        url: str | None = None,
+        secret: str | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> WebhookInfo:
+        """A webhook that calls ``url`` or starts a copy of job ``job_id`` on events of ``watched``."""
+        if (job_id is None) == (url is None):
+            raise InvalidRequestError("give exactly one of job_id and url", hint="job_id to start a job on each event")
+        if secrets and job_id is None:
+            raise InvalidRequestError("secrets need job_id", hint="secrets are passed to the job a webhook starts")
+        body: dict[str, Any] = {
+            "watched": [dict(w) for w in watched],
+            "domains": list(domains) if domains is not None else ["repo", "discussion"],
+        }
+        if job_id is not None:
+            body["jobSourceId"] = _segment(job_id, "job id")
+        if url is not None:
+            body["url"] = url
+        if secret is not None:
+            body["secret"] = secret
+        if secrets:
+            body["secrets"] = dict(secrets)
+        response = await self._json("POST", "/api/settings/webhooks", json=body, write=True)
+        return WebhookInfo.model_validate(response["webhook"])
+
+    async def list_webhooks(self) -> list[WebhookInfo]:
+        return [WebhookInfo.model_validate(w) for w in await self._json("GET", "/api/settings/webhooks") or []]
+
+    async def get_webhook(self, webhook_id: str) -> WebhookInfo:
+        body = await self._json("GET", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}")
+        return WebhookInfo.model_validate(body["webhook"])
+
+    async def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        watched: Iterable[Mapping[str, str]],
+        job_id: str | None = None,
+        url: str | None = None,
+        domains: Iterable[str] | None = None,
+        secret: str | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> WebhookInfo:
+        if job_id is not None and url is not None:
+            raise InvalidRequestError(
+                "give job_id or url, not both", hint="a webhook either calls a URL or starts a job"
+            )
+        body: dict[str, Any] = {"watched": [dict(w) for w in watched]}
+        if job_id is not None:
+            body["jobSourceId"] = _segment(job_id, "job id")
+        if url is not None:
+            body["url"] = url
+        if domains is not None:
+            body["domains"] = list(domains)
+        if secret is not None:
+            body["secret"] = secret
+        if secrets:
+            body["secrets"] = dict(secrets)
+        response = await self._write("POST", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}", json=body)
+        return WebhookInfo.model_validate(response["webhook"])
+
+    async def enable_webhook(self, webhook_id: str) -> WebhookInfo:
+        body = await self._write("POST", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}/enable")
+        return WebhookInfo.model_validate(body["webhook"])
+
+    async def disable_webhook(self, webhook_id: str) -> WebhookInfo:
+        body = await self._write("POST", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}/disable")
+        return WebhookInfo.model_validate(body["webhook"])
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._write("DELETE", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}")
+
+
+def _date_of(response: httpx2.Response) -> float | None:
+    """The response's ``Date`` as epoch seconds (the replay cut-off of a one-shot log read)."""
+    import email.utils
+
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).astimezone(UTC).timestamp()
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,278 @@
+"""One HTTP exchange with the Jobs API: headers, retries with backoff, and errors mapped to the exception tree.
+
+Reads (GET) are retried on 429 (after ``Retry-After`` or ``RateLimit``'s ``t``), 502/503/504 and network errors,
+with capped, jittered exponential backoff inside a total waiting budget. Writes are retried only when the request
+certainly did not take effect: the connection was never made, or the server said 429. Anything else that leaves
+a write's outcome unknown surfaces as :class:`Ambiguous` so the caller can look the result up instead of
+guessing (see :mod:`hfjobs_mcp.api.client`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx2
+from pydantic import SecretStr
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from hfjobs_mcp import __version__
+from hfjobs_mcp.errors import (
+    ApiError,
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+)
+
+__all__ = ["Ambiguous", "Http", "RetryPolicy", "error_for"]
+
+USER_AGENT = f"hfjobs-mcp/{__version__}"
+_RATELIMIT_T = re.compile(r"\bt=(\d+(?:\.\d+)?)")
+_ID_IN_PATH = re.compile(r"/api/(?:jobs|scheduled-jobs)/[^/]+/[^/]+")
+BILLING_URL = "https://huggingface.co/settings/billing"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: attempts, backoff bounds and the total seconds one call may spend waiting."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    budget: float = 30.0
+    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way worth retrying."""
+
+    def __init__(self, *, response: httpx2.Response | None = None, error: httpx2.TransportError | None = None):
+        super().__init__("retry")
+        self.response = response
+        self.error = error
+
+
+class Ambiguous(Exception):
+    """A write whose outcome is unknown: sent, but no usable answer came back."""
+
+    def __init__(self, detail: str, *, response: httpx2.Response | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.response = response
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    """Seconds the server asked us to wait, from ``Retry-After`` (seconds or a date) or ``RateLimit: ...;t=N``."""
+    value = response.headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value) if value else None
+            if when is not None:
+                return max(0.0, when.timestamp() - time.time())
+    match = _RATELIMIT_T.search(response.headers.get("ratelimit", ""))
+    if match:
+        return float(match.group(1)) + 1.0  # huggingface_hub adds a second to the window's reset
+    return None
+
+
+def _server_message(response: httpx2.Response) -> str | None:
+    """What the server said, in huggingface_hub's order: X-Error-Message, then the JSON body, then plain text."""
+    header = response.headers.get("x-error-message")
+    if header:
+        return header
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        if text and not text.lstrip().lower().startswith(("<!doctype", "<html")):
+            return text[:500]
+        return None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, list):
+            return "; ".join(str(e) for e in error)
+        if isinstance(error, str):
+            desc = body.get("error_description")
+            return f"{error}: {desc}" if isinstance(desc, str) else error
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+    return None
+
+
+def error_for(response: httpx2.Response, *, redact: Callable[[str], str] = lambda s: s) -> ApiError:
+    """The exception for an error response, its message from the server and a hint saying what to do."""
+    status = response.status_code
+    said = _server_message(response)
+    said = redact(said) if said else None
+    request_id = response.headers.get("x-request-id") or response.headers.get("x-amzn-trace-id")
+    method, path = response.request.method, response.request.url.path
+    what = f"{method} {path}"
+    detail = f": {said}" if said else ""
+    kwargs: dict[str, Any] = {"status": status, "server_message": said, "request_id": request_id}
+    if status in (400, 422):
+        return BadRequestError(f"the API refused the request{detail}", hint="fix the arguments it names", **kwargs)
+    if status == 401:
+        return UnauthorizedError(
+            f"invalid or missing Hugging Face token{detail}",
+            hint="set a valid HF_TOKEN for the MCP server (or run `hf auth login`) and restart it",
+            **kwargs,
+        )
+    if status == 402 or (said and re.search(r"credit|subscription|billing|payment", said, re.I)):
+        return PaymentRequiredError(
+            f"no credits or subscription for this namespace{detail}",
+            hint=f"add credits or a payment method at {BILLING_URL}, or use a namespace that has them",
+            **kwargs,
+        )
+    if status == 403:
+        return ForbiddenError(
+            f"not allowed: {what}{detail}",
+            hint="the token cannot act on this namespace: check `namespace`, or use a token with write access to it",
+            **kwargs,
+        )
+    if status == 404:
+        noun = "job" if _ID_IN_PATH.search(path) else "resource"
+        return NotFoundError(
+            f"{noun} not found: {what}{detail}", hint="check the id and the namespace (list_jobs shows both)", **kwargs
+        )
+    if status == 409:
+        return ConflictError(
+            f"conflict{detail}",
+            hint="wait for the running instance to finish, or allow concurrency",
+            **kwargs,
+        )
+    if status == 429:
+        return RateLimitedError(
+            f"rate limited by the API{detail}",
+            hint="wait and try again later",
+            retry_after=_retry_after(response),
+            **kwargs,
+        )
+    if status >= 500:
+        return ServerError(
+            f"the API failed ({status}) on {what}{detail}",
+            hint="try again in a minute; if it persists, check status.huggingface.co",
+            **kwargs,
+        )
+    return ApiError(f"unexpected answer {status} to {what}{detail}", hint=None, **kwargs)
+
+
+@dataclass
+class Http:
+    """Sends requests on one :class:`httpx2.AsyncClient` with the token, user agent and retry policy."""
+
+    client: httpx2.AsyncClient
+    token: SecretStr | None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    server_offset: float = 0.0  # server clock minus local clock, from Date headers
+
+    def headers(self) -> dict[str, str]:
+        out = {"user-agent": USER_AGENT}
+        if self.token is not None:
+            out["authorization"] = f"Bearer {self.token.get_secret_value()}"
+        return out
+
+    def redact(self, text: str) -> str:
+        if self.token is not None:
+            value = self.token.get_secret_value()
+            if value:
+                text = text.replace(value, "***")
+        return text
+
+    def server_now(self) -> float:
+        """The server's idea of now (epoch seconds), so job timestamps can be compared with it."""
+        return time.time() + self.server_offset
+
+    def _note_date(self, response: httpx2.Response) -> None:
+        date = response.headers.get("date")
+        if date:
+            with contextlib.suppress(TypeError, ValueError):
+                self.server_offset = email.utils.parsedate_to_datetime(date).timestamp() - time.time()
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retry) and exc.response is not None and exc.response.status_code == 429:
+            asked = _retry_after(exc.response)
+            if asked is not None:
+                return min(asked, self.policy.budget)
+        delay: float = min(self.policy.max_delay, self.policy.base_delay * 2.0 ** (state.attempt_number - 1))
+        return delay / 2 + delay / 2 * _jitter()
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number >= self.policy.attempts:
+            return True
+        upcoming = self._wait(state)
+        return state.idle_for + upcoming > self.policy.budget
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        write: bool = False,
+    ) -> httpx2.Response:
+        """One call, retried as the module docstring says; returns a 2xx response or raises.
+
+        For writes, an unknown outcome raises :class:`Ambiguous` (caller decides); reads raise the mapped error.
+        """
+
+        async def once() -> httpx2.Response:
+            try:
+                response = await self.client.request(method, path, params=params, json=json, headers=self.headers())
+            except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
+                raise _Retry(error=exc) from exc  # never reached the server: safe to retry, even a write
+            except httpx2.TransportError as exc:
+                if write:
+                    raise Ambiguous(f"{type(exc).__name__}: {self.redact(str(exc)) or 'no response'}") from exc
+                raise _Retry(error=exc) from exc
+            self._note_date(response)
+            status = response.status_code
+            if status in self.policy.statuses and (not write or status == 429):
+                raise _Retry(response=response)
+            if write and status in (502, 504):
+                raise Ambiguous(f"gateway error {status}", response=response)
+            return response
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_Retry),
+            stop=self._stop,
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            response: httpx2.Response = await retrying(once)
+        except _Retry as failed:
+            if failed.response is not None:
+                raise error_for(failed.response, redact=self.redact) from None
+            err = failed.error
+            raise TransportError(
+                f"could not reach the Jobs API at {self.client.base_url}: {type(err).__name__} {self.redact(str(err))}",
+                hint="check the network and the endpoint (HF_ENDPOINT); nothing was changed",
+                maybe_sent=False,
+            ) from None
+        if response.status_code >= 400:
+            raise error_for(response, redact=self.redact)
+        return response
+
+
+def _jitter() -> float:
+    return random.random()  # noqa: S311 - backoff jitter, not cryptography

@@ -1,0 +1,279 @@
+"""Wire models: what the Jobs API sends back, parsed into typed objects.
+
+camelCase on the wire, snake_case in Python (aliases); unknown keys are ignored so that a field the Hub adds
+tomorrow does not break today's client. Only ``id``, ``status.stage`` and ``owner`` are required of a job, as
+in ``huggingface_hub``: everything else may be missing on some response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "TERMINAL_STAGES",
+    "Accelerator",
+    "GpuSample",
+    "HardwareFlavor",
+    "JobDurations",
+    "JobExpose",
+    "JobInfo",
+    "JobInitiator",
+    "JobOwner",
+    "JobStage",
+    "JobStatus",
+    "LastJob",
+    "LogLine",
+    "MetricsSample",
+    "ScheduledJobInfo",
+    "ScheduledJobSpec",
+    "ScheduledJobStatus",
+    "VolumeInfo",
+    "WatchedItem",
+    "WebhookInfo",
+    "WhoAmI",
+    "WhoAmIOrg",
+]
+
+
+class JobStage(StrEnum):
+    """The stages a job goes through; members compare equal to their wire strings."""
+
+    SCHEDULING = "SCHEDULING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+    ERROR = "ERROR"
+    DELETED = "DELETED"
+
+
+TERMINAL_STAGES: frozenset[str] = frozenset({JobStage.COMPLETED, JobStage.CANCELED, JobStage.ERROR, JobStage.DELETED})
+"""A job in one of these stages will not change again (wire-protocol §5.2)."""
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+def _names(value: Any) -> Any:
+    """Secrets come back as a list of names; older responses used a ``{name: null}`` map."""
+    if isinstance(value, dict):
+        return list(value)
+    return [] if value is None else value
+
+
+class JobOwner(_Wire):
+    id: str
+    name: str
+    type: str = "user"
+
+
+class JobInitiator(_Wire):
+    type: str
+    id: str | None = None
+    name: str | None = None
+
+
+class JobStatus(_Wire):
+    stage: str
+    message: str | None = None
+    expose_urls: list[str] = Field(default_factory=list)
+    ssh_url: str | None = None
+    cancel_reason: str | None = None
+    failure_count: int | None = None
+
+
+class JobDurations(_Wire):
+    scheduling_secs: float | None = None
+    running_secs: float | None = None
+    total_secs: float | None = None
+
+
+class VolumeInfo(_Wire):
+    type: str
+    source: str
+    mount_path: str
+    revision: str | None = None
+    read_only: bool | None = None
+    path: str | None = None
+
+
+class JobExpose(_Wire):
+    ports: list[int] = Field(default_factory=list)
+    ports_public: list[int] = Field(default_factory=list)
+
+
+class JobInfo(_Wire):
+    """A job as ``GET /api/jobs/{ns}/{id}`` (and every job-returning route) describes it."""
+
+    id: str
+    status: JobStatus
+    owner: JobOwner
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    docker_image: str | None = None
+    space_id: str | None = None
+    command: list[str] = Field(default_factory=list)
+    arguments: list[str] = Field(default_factory=list)
+    environment: dict[str, str] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list)
+    flavor: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    volumes: list[VolumeInfo] = Field(default_factory=list)
+    durations: JobDurations | None = None
+    initiator: JobInitiator | None = None
+    retry: int | None = None
+    expose: JobExpose | None = None
+    timeout: float | None = None
+
+    _secret_names = field_validator("secrets", mode="before")(_names)
+
+    @field_validator("labels", "environment", mode="before")
+    @classmethod
+    def _no_null_map(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @property
+    def finished(self) -> bool:
+        return self.status.stage in TERMINAL_STAGES
+
+
+class ScheduledJobSpec(_Wire):
+    """The job spec a scheduled job runs, as echoed back (``timeout`` in seconds, secrets as names)."""
+
+    docker_image: str | None = None
+    space_id: str | None = None
+    command: list[str] = Field(default_factory=list)
+    arguments: list[str] = Field(default_factory=list)
+    environment: dict[str, str] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list)
+    flavor: str | None = None
+    timeout: float | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    volumes: list[VolumeInfo] = Field(default_factory=list)
+    expose: JobExpose | None = None
+    retry: int | None = None
+
+    _secret_names = field_validator("secrets", mode="before")(_names)
+
+
+class LastJob(_Wire):
+    id: str
+    at: datetime
+
+
+class ScheduledJobStatus(_Wire):
+    last_job: LastJob | None = None
+    next_job_run_at: datetime | None = None
+
+
+class ScheduledJobInfo(_Wire):
+    """A scheduled job (``/api/scheduled-jobs/...``)."""
+
+    id: str
+    owner: JobOwner
+    schedule: str = ""
+    suspend: bool = False
+    concurrency: bool = False
+    created_at: datetime | None = None
+    status: ScheduledJobStatus = Field(default_factory=ScheduledJobStatus)
+    job_spec: ScheduledJobSpec = Field(default_factory=ScheduledJobSpec)
+
+
+class Accelerator(_Wire):
+    type: str
+    model: str
+    quantity: str
+    vram: str
+    manufacturer: str | None = None
+
+    @field_validator("quantity", "vram", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+
+class HardwareFlavor(_Wire):
+    """One entry of ``GET /api/jobs/hardware``; the price is per ``unit_label`` (a minute)."""
+
+    name: str
+    pretty_name: str
+    cpu: str
+    ram: str
+    ephemeral_storage: str = "N/A"
+    accelerator: Accelerator | None = None
+    unit_cost_micro_usd: float = Field(alias="unitCostMicroUSD")
+    unit_cost_usd: float = Field(alias="unitCostUSD")
+    unit_label: str = "minute"
+
+    @property
+    def price_per_hour(self) -> float:
+        """USD per hour, whatever the billing unit."""
+        per_unit = {"second": 3600, "minute": 60, "hour": 1}.get(self.unit_label, 60)
+        return self.unit_cost_usd * per_unit
+
+
+class GpuSample(_Wire):
+    utilization: float | None = None
+    memory_used_bytes: int | None = None
+    memory_total_bytes: int | None = None
+
+
+class MetricsSample(BaseModel):
+    """One metrics event (snake_case on the wire too)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cpu_usage_pct: float | None = None
+    cpu_millicores: float | None = None
+    memory_used_bytes: int | None = None
+    memory_total_bytes: int | None = None
+    rx_bps: float | None = None
+    tx_bps: float | None = None
+    gpus: dict[str, GpuSample] = Field(default_factory=dict)
+    replica: str | None = None
+
+    @field_validator("gpus", mode="before")
+    @classmethod
+    def _falsy_is_none(cls, value: Any) -> Any:
+        return value or {}
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line a job printed, with the time the service recorded it."""
+
+    timestamp: datetime
+    text: str
+
+
+class WatchedItem(_Wire):
+    type: str
+    name: str
+
+
+class WebhookInfo(_Wire):
+    id: str
+    watched: list[WatchedItem] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    url: str | None = None
+    job: dict[str, Any] | None = None
+    job_source_id: str | None = None
+    disabled: bool = False
+
+
+class WhoAmIOrg(_Wire):
+    name: str
+    type: str = "org"
+
+
+class WhoAmI(_Wire):
+    name: str
+    type: str = "user"
+    orgs: list[WhoAmIOrg] = Field(default_factory=list)

@@ -1,0 +1,251 @@
+"""The job spec: what a run or a schedule sends, built exactly as ``huggingface_hub`` 2.4 builds it.
+
+wire-protocol.md §4 is the reference: ``arguments`` is always ``[]``, ``spaceId`` replaces ``dockerImage`` for
+``hf.co/spaces/...`` images, optional keys appear only when set, ``expose`` merges public ports into ``ports``,
+and the ``name`` becomes a label. Everything the server would refuse (§4.3) is refused here first, all problems
+at once, with an :class:`~hfjobs_mcp.errors.InvalidRequestError` that names the field: nothing is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hfjobs_mcp.errors import InvalidRequestError
+
+__all__ = [
+    "DEFAULT_FLAVOR",
+    "SPACE_PREFIXES",
+    "JobSpec",
+    "Volume",
+    "default_job_name",
+    "parse_timeout",
+]
+
+DEFAULT_FLAVOR = "cpu-basic"
+SPACE_PREFIXES = ("https://huggingface.co/spaces/", "https://hf.co/spaces/", "huggingface.co/spaces/", "hf.co/spaces/")
+VolumeType = Literal["bucket", "model", "dataset", "space"]
+
+_ENV_KEY = re.compile(r"^[a-zA-Z][_a-zA-Z0-9]+$")  # the Hub wants two characters or more
+_SECRET_KEY = re.compile(r"^[a-zA-Z][_a-zA-Z0-9]*$")
+_LABEL_KEY = re.compile(r"^[a-zA-Z0-9._-]+$")
+_LABEL_VALUE = re.compile(r"^[a-zA-Z0-9._-]*$")
+_LABEL_MAX = 100
+_MAX_PORTS = 20
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
+
+
+def parse_timeout(value: int | float | str | None) -> int | None:
+    """Seconds from ``"90s"``, ``"30m"``, ``"1.5h"``, ``"2d"`` or a number; None (server default) for falsy input.
+
+    Same rule as ``huggingface_hub``: a trailing s/m/h/d multiplies a float prefix and the result is truncated.
+    Unlike it, zero or negative results and unparsable text are refused here (the server would refuse them).
+    """
+    if value is None or value == "" or value == 0:
+        return None
+    if isinstance(value, bool):
+        raise InvalidRequestError("timeout must be a duration, not a boolean", hint='e.g. "30m", "2h" or 1800')
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            if text and text[-1] in _UNITS:
+                number = float(text[:-1])
+                if not math.isfinite(number):
+                    raise ValueError(text)
+                seconds = int(number * _UNITS[text[-1]])
+            else:
+                seconds = int(text)
+        else:
+            if not math.isfinite(value):
+                raise ValueError(value)
+            seconds = int(value)
+    except (ValueError, OverflowError):
+        raise InvalidRequestError(
+            f"timeout {value!r} is not a duration",
+            hint='use a number of seconds or a number followed by s, m, h or d (e.g. "90s", "30m", "1.5h", "2d")',
+        ) from None
+    if seconds <= 0:
+        raise InvalidRequestError(
+            f"timeout {value!r} is not positive", hint='e.g. "30m"; omit it for the 30-minute default'
+        )
+    return seconds
+
+
+def _image_key(image: str) -> tuple[str, str]:
+    for prefix in SPACE_PREFIXES:
+        if image.startswith(prefix):
+            return "spaceId", image[len(prefix) :]
+    return "dockerImage", image
+
+
+def default_job_name(image: str, command: list[str]) -> str:
+    """The name ``huggingface_hub`` 2.x gives a job when none is set (``python:3.12`` -> ``python-3-12-<hash>``)."""
+    key, value = _image_key(image)
+    base = value if key == "spaceId" else value.rsplit("/", 1)[-1]
+    digest = hashlib.sha256("\x00".join([image, *command]).encode()).hexdigest()[:8]
+    return f"{_NAME_CHARS.sub('-', base)}-{digest}"
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A repo or bucket mounted into the job (``mount_path`` absolute)."""
+
+    type: VolumeType
+    source: str
+    mount_path: str
+    revision: str | None = None
+    read_only: bool | None = None
+    path: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "source": self.source, "mountPath": self.mount_path}
+        if self.revision is not None:
+            body["revision"] = self.revision
+        if self.read_only is not None:
+            body["readOnly"] = self.read_only
+        if self.path is not None:
+            body["path"] = self.path
+        return body
+
+
+def _dedup(ports: list[int]) -> list[int]:
+    return list(dict.fromkeys(ports))
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to run: validated on construction, serialised by :meth:`to_wire`.
+
+    ``secrets`` maps names to values: values exist only in memory between the user's approval and the request.
+    The repr shows secret names, never values.
+    """
+
+    image: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    flavor: str = DEFAULT_FLAVOR
+    timeout: int | float | str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    volumes: list[Volume] = field(default_factory=list)
+    expose: list[int] = field(default_factory=list)
+    expose_public: list[int] = field(default_factory=list)
+    name: str | None = None
+    attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = list(self._problems())
+        if problems:
+            raise InvalidRequestError(
+                "invalid job spec: " + "; ".join(problems), hint="fix these fields; nothing was sent"
+            )
+
+    def _problems(self) -> list[str]:
+        out: list[str] = []
+        if not self.image.strip():
+            out.append("image must not be empty")
+        elif any(c.isspace() for c in self.image):
+            out.append("image must not contain whitespace")
+        if not self.command:
+            out.append("command needs at least one item")
+        elif any(not isinstance(c, str) or c == "" for c in self.command):
+            out.append("command items must be non-empty strings")
+        if not self.flavor or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", self.flavor):
+            out.append(f"flavor {self.flavor!r} is not a flavor name (see list_hardware)")
+        for key in self.env:
+            if not _ENV_KEY.match(key):
+                out.append(f"env key {key!r} must match {_ENV_KEY.pattern} (letter first, at least 2 characters)")
+        for key in self.secrets:
+            if not _SECRET_KEY.match(key):
+                out.append(f"secret name {key!r} must match {_SECRET_KEY.pattern}")
+        for key, value in self.all_labels().items():
+            if not _LABEL_KEY.match(key) or len(key) > _LABEL_MAX:
+                out.append(f"label key {key!r} must be 1-100 characters of letters, digits, '.', '_', '-'")
+            if not _LABEL_VALUE.match(value) or len(value) > _LABEL_MAX:
+                out.append(f"label {key!r} value must be at most 100 characters of letters, digits, '.', '_', '-'")
+        if self.name is not None and "name" in self.labels:
+            out.append("give `name` or a `name` label, not both")
+        for vol in self.volumes:
+            if vol.type not in ("bucket", "model", "dataset", "space"):
+                out.append(f"volume type {vol.type!r} must be bucket, model, dataset or space")
+            if not vol.mount_path.startswith("/"):
+                out.append(f"volume mount_path {vol.mount_path!r} must start with '/'")
+            if not vol.source:
+                out.append("volume source must not be empty")
+        mounts = [v.mount_path for v in self.volumes]
+        if len(set(mounts)) != len(mounts):
+            out.append("two volumes use the same mount_path")
+        ports = _dedup([*self.expose, *self.expose_public])
+        if len(ports) > _MAX_PORTS:
+            out.append(f"at most {_MAX_PORTS} exposed ports (got {len(ports)})")
+        for port in ports:
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                out.append(f"port {port!r} must be an integer from 1 to 65535")
+        if self.attempts is not None and (isinstance(self.attempts, bool) or self.attempts < 1):
+            out.append("attempts must be 1 or more (1 = no retry)")
+        try:
+            parse_timeout(self.timeout)
+        except InvalidRequestError as exc:
+            out.append(exc.message)
+        return out
+
+    @property
+    def timeout_seconds(self) -> int | None:
+        return parse_timeout(self.timeout)
+
+    def all_labels(self) -> dict[str, str]:
+        labels = dict(self.labels)
+        if self.name is not None:
+            labels["name"] = self.name
+        return labels
+
+    def with_labels(self, extra: dict[str, str]) -> JobSpec:
+        """A copy with more labels (used for the submission label that makes retries safe)."""
+        return JobSpec(
+            image=self.image,
+            command=list(self.command),
+            env=dict(self.env),
+            secrets=dict(self.secrets),
+            flavor=self.flavor,
+            timeout=self.timeout,
+            labels={**self.labels, **extra},
+            volumes=list(self.volumes),
+            expose=list(self.expose),
+            expose_public=list(self.expose_public),
+            name=self.name,
+            attempts=self.attempts,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body of ``POST /api/jobs/{ns}`` (and ``jobSpec`` of a scheduled job), key for key."""
+        body: dict[str, Any] = {
+            "command": list(self.command),
+            "arguments": [],
+            "environment": dict(self.env),
+            "flavor": self.flavor or DEFAULT_FLAVOR,
+        }
+        if self.secrets:
+            body["secrets"] = dict(self.secrets)
+        timeout = self.timeout_seconds
+        if timeout:
+            body["timeoutSeconds"] = timeout
+        if self.attempts is not None:
+            body["attempts"] = self.attempts
+        labels = self.all_labels()
+        if "name" not in labels:
+            labels["name"] = default_job_name(self.image, self.command)
+        body["labels"] = labels
+        if self.volumes:
+            body["volumes"] = [v.to_wire() for v in self.volumes]
+        if self.expose or self.expose_public:
+            body["expose"] = {
+                "ports": _dedup([*self.expose, *self.expose_public]),
+                "portsPublic": _dedup(self.expose_public),
+            }
+        key, value = _image_key(self.image)
+        body[key] = value
+        return body
