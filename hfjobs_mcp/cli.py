@@ -1,22 +1,112 @@
-"""Command line: argument parsing, logging to stderr, wiring; nothing else."""
+"""Command line: argument parsing, logging to stderr, wiring; nothing else.
+
+``hfjobs-mcp`` (= ``hfjobs-mcp serve``) runs the MCP server; ``hfjobs-mcp local`` serves the local Jobs backend;
+``hfjobs-mcp demo`` walks an MCP client through a typical agent session on the embedded backend. stdout belongs
+to the MCP protocol under stdio, so every log line goes to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
 
 from hfjobs_mcp import __version__
+from hfjobs_mcp.tools.base import TOOLSETS
+
+COMMANDS = ("serve", "local", "demo")
+
+
+def _toolsets(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [n for n in names if n not in TOOLSETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose toolsets among {', '.join(TOOLSETS)} (comma-separated)")
+    return names
+
+
+def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the MCP server (the default command)")
+    p.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or streamable HTTP")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    p.add_argument("--endpoint", help="Jobs API base URL (default: HF_ENDPOINT, else https://huggingface.co)")
+    p.add_argument("--local", action="store_true", help="embed the local Jobs backend: no token, no network, no cost")
+    p.add_argument("--state-dir", type=Path, help="local backend state (default ~/.cache/hfjobs-mcp/local)")
+    p.add_argument("--namespace", help="default user or org for jobs (default: the token's user)")
+    p.add_argument("--read-only", action="store_true", help="only tools that change nothing")
+    p.add_argument(
+        "--toolsets", type=_toolsets, default=TOOLSETS, help=f"comma-separated subset of {','.join(TOOLSETS)}"
+    )
+    p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    p.set_defaults(handler=_serve)
+
+
+def _add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help="walk an MCP client through an agent session on the embedded local backend")
+    p.add_argument("--state-dir", type=Path, help="where the demo's local jobs live (default: a temporary folder)")
+    p.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
+    p.set_defaults(handler=_demo)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from hfjobs_mcp.config import Settings
+    from hfjobs_mcp.runtime import serve
+
+    settings = Settings(
+        transport=args.transport,
+        host=args.host,
+        port=args.port,
+        endpoint=args.endpoint,
+        namespace=args.namespace,
+        local=args.local,
+        state_dir=args.state_dir,
+        read_only=args.read_only,
+        toolsets=args.toolsets,
+    )
+    anyio.run(serve, settings)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hfjobs_mcp.demo import run_demo
+
+    return anyio.run(run_demo, args.state_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hfjobs-mcp", description="MCP server for Hugging Face Jobs.")
+    parser = argparse.ArgumentParser(
+        prog="hfjobs-mcp",
+        description="MCP server for Hugging Face Jobs. Without a command: `serve` (see `hfjobs-mcp serve --help`).",
+    )
     parser.add_argument("--version", action="version", version=f"hfjobs-mcp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,local,demo}")
+    _add_serve_command(sub)
+    _add_demo_command(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `hfjobs-mcp --local` means `hfjobs-mcp serve --local`: serving is what MCP clients launch us for.
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "serve")
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help(sys.stderr)
-    return 2
+    args = parser.parse_args(args_list)
+    logging.basicConfig(
+        level=getattr(args, "log_level", "INFO").upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        return 130

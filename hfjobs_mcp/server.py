@@ -21,7 +21,7 @@ from pydantic import ConfigDict
 
 from hfjobs_mcp import __version__
 from hfjobs_mcp.errors import HfJobsError
-from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.base import ProgressSink, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.registry import select_tools
 
 logger = logging.getLogger("hfjobs_mcp.server")
@@ -45,7 +45,9 @@ def error_result(exc: HfJobsError) -> CallToolResult:
     error: dict[str, Any] = {"type": type(exc).__name__, "message": message}
     if hint:
         error["hint"] = hint
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content={"error": error}, is_error=True)
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content={"error": error}, is_error=True
+    )
 
 
 def success_result(result: ToolResult) -> CallToolResult:
@@ -61,16 +63,20 @@ def _sdk_arg_model(tool: ToolDef[Any, Any]) -> type[ArgModelBase]:
 
     Multiple inheritance keeps every field, validator and config of the tool's model; nothing is re-declared.
     """
-    config = ConfigDict(**{**tool.args.model_config, "arbitrary_types_allowed": True, "title": tool.args.__name__})
+    config = cast(ConfigDict, {**tool.args.model_config, "arbitrary_types_allowed": True, "title": tool.args.__name__})
     return cast(
         type[ArgModelBase],
-        type(f"{tool.args.__name__}ForMcp", (tool.args, ArgModelBase), {"model_config": config, "__doc__": tool.args.__doc__}),
+        type(
+            f"{tool.args.__name__}ForMcp",
+            (tool.args, ArgModelBase),
+            {"model_config": config, "__doc__": tool.args.__doc__},
+        ),
     )
 
 
 def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
+    # No annotation title: the tool's own `title` says it, and tools/list is paid for in every agent's context.
     return ToolAnnotations(
-        title=tool.title,
         read_only_hint=tool.hints.read_only,
         destructive_hint=tool.hints.destructive,
         idempotent_hint=tool.hints.idempotent,
@@ -98,14 +104,16 @@ def sdk_tool(tool: ToolDef[Any, Any], make_context: Callable[[Context[Any, Any]]
         title=tool.title,
         description=tool.description,
         parameters=tool.input_schema(),
-        fn_metadata=FuncMetadata(arg_model=_sdk_arg_model(tool), output_model=tool.result),
+        fn_metadata=FuncMetadata(
+            arg_model=_sdk_arg_model(tool), output_model=tool.result, output_schema=tool.output_schema()
+        ),
         is_async=True,
         context_kwarg="ctx",
         annotations=_annotations(tool),
     )
 
 
-def _progress_sink(ctx: Context[Any, Any]) -> Callable[[float, float | None, str], Any]:
+def _progress_sink(ctx: Context[Any, Any]) -> ProgressSink:
     async def sink(progress: float, total: float | None, message: str) -> None:
         await ctx.report_progress(progress, total, message)
 

@@ -3,7 +3,7 @@
 - ``hfjobs_mcp.api`` imports neither ``mcp``, ``hfjobs_mcp.tools`` nor ``hfjobs_mcp.server``.
 - ``hfjobs_mcp.tools`` never imports ``mcp`` (nor the server).
 - ``hfjobs_mcp.local`` imports nothing from the rest of ``hfjobs_mcp``.
-- Only ``hfjobs_mcp.server`` (and its private submodules) import ``mcp``.
+- Only ``hfjobs_mcp.server`` (and the demo, an MCP client) import ``mcp``.
 """
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ def _files(sub: str) -> list[Path]:
     return sorted(root.rglob("*.py")) if root.is_dir() else [p for p in [PKG / f"{sub}.py"] if p.exists()]
 
 
+SDK_NAMES = ("mcp", "mcp_types")
+
+
 def _hits(imports: set[str], forbidden: tuple[str, ...]) -> list[str]:
     return sorted(i for i in imports if any(i == f or i.startswith(f + ".") for f in forbidden))
 
@@ -63,13 +66,13 @@ def test_package_files_are_found() -> None:
 
 @pytest.mark.parametrize("path", _files("api"), ids=lambda p: p.name)
 def test_api_knows_nothing_of_mcp_tools_or_server(path: Path) -> None:
-    bad = _hits(_imports(path), ("mcp", "hfjobs_mcp.tools", "hfjobs_mcp.server", "hfjobs_mcp.local"))
+    bad = _hits(_imports(path), (*SDK_NAMES, "hfjobs_mcp.tools", "hfjobs_mcp.server", "hfjobs_mcp.local"))
     assert not bad, f"{path} imports {bad}"
 
 
 @pytest.mark.parametrize("path", _files("tools"), ids=lambda p: p.name)
 def test_tools_never_import_mcp(path: Path) -> None:
-    bad = _hits(_imports(path), ("mcp", "hfjobs_mcp.server", "hfjobs_mcp.local"))
+    bad = _hits(_imports(path), (*SDK_NAMES, "hfjobs_mcp.server", "hfjobs_mcp.local"))
     assert not bad, f"{path} imports {bad}"
 
 
@@ -81,15 +84,19 @@ def test_local_backend_stands_alone(path: Path) -> None:
     assert not _hits(_imports(path), ("mcp",)), f"{path} imports the MCP SDK"
 
 
+SDK = ("mcp", "mcp_types")  # the SDK ships its protocol types as a sibling package
+MAY_IMPORT_SDK = ("hfjobs_mcp.server", "hfjobs_mcp.demo")  # the server, and the demo (an MCP *client*)
+
+
 def test_only_the_server_imports_mcp() -> None:
     offenders = []
     for path in sorted(PKG.rglob("*.py")):
         name = _module_name(path)
-        if name == "hfjobs_mcp.server" or name.startswith("hfjobs_mcp.server."):
+        if any(name == m or name.startswith(m + ".") for m in MAY_IMPORT_SDK):
             continue
-        if _hits(_imports(path), ("mcp",)):
+        if _hits(_imports(path), SDK):
             offenders.append(name)
-    assert not offenders, f"only hfjobs_mcp.server may import mcp; also: {offenders}"
+    assert not offenders, f"only {MAY_IMPORT_SDK} may import the MCP SDK; also: {offenders}"
 
 
 def test_rules_catch_a_violation(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ NamespaceField = Annotated[
     Field(
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        description="User or organization that owns (and pays for) the job. Default: the server's namespace.",
+        description="User or org that owns and pays (default: yours).",
     ),
 ]
 
@@ -44,13 +44,11 @@ class VolumeArg(ToolArgs):
     """A Hugging Face repo or bucket mounted into the job's container."""
 
     type: Literal["bucket", "model", "dataset", "space"] = Field(description="What to mount.")
-    source: str = Field(min_length=1, description="Repo or bucket id, e.g. 'org/my-dataset'.")
-    mount_path: str = Field(pattern=r"^/", description="Absolute path inside the container, e.g. '/data'.")
-    revision: str | None = Field(default=None, description="Branch, tag or commit of a repo.")
-    read_only: bool | None = Field(
-        default=None, description="Repos are always read-only; buckets are read-write unless this is true."
-    )
-    path: str | None = Field(default=None, description="Sub-folder of the repo or bucket to mount.")
+    source: str = Field(min_length=1, description="Repo or bucket id, e.g. 'org/ds'.")
+    mount_path: str = Field(pattern=r"^/", description="Absolute path, e.g. '/data'.")
+    revision: str | None = Field(default=None, description="Branch, tag or commit.")
+    read_only: bool | None = Field(default=None, description="Buckets only (repos are read-only).")
+    path: str | None = Field(default=None, description="Sub-folder to mount.")
 
 
 class WatchedArg(ToolArgs):
@@ -65,33 +63,29 @@ class CommonSpecArgs(ToolArgs):
 
     env: dict[str, str] = Field(
         default_factory=dict,
-        description="Plain environment variables (names: letter first, then letters, digits, '_'; 2+ chars). "
-        "Never put secrets here: use `secrets`.",
+        description="Plain env vars (names of 2+ chars). Never secrets: use `secrets`.",
     )
     secrets: list[str] = Field(
         default_factory=list,
-        description="NAMES of environment variables whose values the server forwards as encrypted job secrets, "
-        "after the user confirms. Never values.",
+        description="NAMES of env vars the server forwards as secrets once the user confirms. Never values.",
     )
     flavor: str = Field(
         default=DEFAULT_FLAVOR,
-        description="Hardware flavor, e.g. 'cpu-basic' (default), 't4-small', 'a10g-large'. See list_hardware.",
+        description="Hardware, e.g. cpu-basic (default), t4-small, a10g-large (see list_hardware).",
     )
     timeout: str | int | None = Field(
         default=None,
-        description="Maximum run time: seconds, or '90s', '30m', '1.5h', '2d'. Default: 30 minutes (server default).",
+        description="Max run time: seconds, or '90s', '30m', '1.5h', '2d'. Default 30m.",
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Labels (letters, digits, '.', '_', '-').")
     volumes: list[VolumeArg] = Field(default_factory=list, description="Repos or buckets to mount.")
     expose: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
-        default_factory=list, max_length=20, description="Container ports to expose over HTTPS (at most 20)."
+        default_factory=list, max_length=20, description="Ports to expose over HTTPS."
     )
-    name: str | None = Field(default=None, description="Job name (stored as the 'name' label). Default: derived.")
+    name: str | None = Field(default=None, description="Job name (its 'name' label).")
     namespace: NamespaceField
-    attempts: int | None = Field(default=None, ge=1, description="Maximum attempts including the first (>= 1).")
-    dry_run: bool = Field(
-        default=False, description="Return the exact request and its price ceiling without sending anything."
-    )
+    attempts: int | None = Field(default=None, ge=1, description="Max attempts, the first included.")
+    dry_run: bool = Field(default=False, description="Return the exact request and price ceiling; send nothing.")
 
     @field_validator("flavor")
     @classmethod
@@ -106,7 +100,9 @@ class ImageArgs(ToolArgs):
 
     image: str = Field(
         min_length=1,
-        description="Docker image (e.g. 'python:3.12', 'pytorch/pytorch:latest') or a Space ('hf.co/spaces/owner/name').",
+        description=(
+            "Docker image (e.g. 'python:3.12', 'pytorch/pytorch:latest') or a Space ('hf.co/spaces/owner/name')."
+        ),
     )
     command: list[Annotated[str, Field(min_length=1)]] = Field(
         min_length=1, description="Command and arguments, as a list of strings, e.g. ['python', '-c', 'print(1)']."
@@ -118,15 +114,15 @@ class UvScriptArgs(ToolArgs):
 
     script: str = Field(
         min_length=1,
-        description="An http(s) URL of a .py file, inline Python source (PEP 723 metadata welcome), a local .py "
-        "path (stdio only), or a command name provided by a dependency (e.g. 'fast-agent').",
+        description="Inline Python source (PEP 723 ok), an http(s) URL, a local .py path (stdio only), or a "
+        "command from `dependencies` (e.g. 'fast-agent').",
     )
     script_args: list[str] = Field(default_factory=list, description="Arguments passed to the script.")
     dependencies: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=list, description="Extra packages, each passed as `uv run --with <dep>`."
+        default_factory=list, description="Packages (`uv run --with`)."
     )
     python: str | None = Field(
-        default=None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$", description="Python version for uv, e.g. '3.12'."
+        default=None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$", description="Python version, e.g. '3.12'."
     )
     image: str = Field(default=DEFAULT_UV_IMAGE, min_length=1, description="Image with uv in it.")
 
@@ -136,13 +132,10 @@ class ScheduleArgs(ToolArgs):
 
     schedule: str = Field(
         min_length=1,
-        description="5-field cron expression in UTC (e.g. '0 9 * * 1') or @hourly, @daily, @weekly, @monthly, "
-        "@yearly, @annually.",
+        description="5-field cron in UTC (e.g. '0 9 * * 1') or @hourly, @daily, @weekly, @monthly, @yearly.",
     )
-    suspend: bool = Field(default=False, description="Create it suspended (no runs until resumed).")
-    concurrency: bool = Field(
-        default=False, description="Allow a run to start while the previous one is still running."
-    )
+    suspend: bool = Field(default=False, description="Create it suspended.")
+    concurrency: bool = Field(default=False, description="Let runs overlap.")
 
     @field_validator("schedule")
     @classmethod
@@ -163,7 +156,6 @@ class JobRefArgs(ToolArgs):
     """Which job."""
 
     job_id: str = Field(min_length=1, description="Job id, or 'namespace/id'.")
-    namespace: NamespaceField
 
     @field_validator("job_id")
     @classmethod
@@ -175,7 +167,6 @@ class ScheduledRefArgs(ToolArgs):
     """Which scheduled job."""
 
     scheduled_job_id: str = Field(min_length=1, description="Scheduled job id, or 'namespace/id'.")
-    namespace: NamespaceField
 
     @field_validator("scheduled_job_id")
     @classmethod

@@ -108,7 +108,13 @@ class ToolDef(Generic[A, R]):
     handler: Callable[[A, ToolContext], Awaitable[R]]
 
     def input_schema(self) -> dict[str, Any]:
-        return self.args.model_json_schema()
+        """The published input schema: the argument model's, compacted (descriptions kept: the model reads them)."""
+        from hfjobs_mcp.tools.schema import compact_root
+
+        return compact_root(self.args.model_json_schema())
 
     def output_schema(self) -> dict[str, Any]:
-        return self.result.model_json_schema()
+        """The published output schema: the result model's, typed at the top level (see ``schema.shallow``)."""
+        from hfjobs_mcp.tools.schema import shallow
+
+        return shallow(self.result.model_json_schema())

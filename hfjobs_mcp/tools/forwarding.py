@@ -6,13 +6,20 @@ machinery exists, a request naming any secret is refused outright, so no value c
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from hfjobs_mcp.errors import PolicyError
 from hfjobs_mcp.secret_shapes import MASK, name_problem
-from hfjobs_mcp.tools.args import CommonSpecArgs
 from hfjobs_mcp.tools.base import ToolContext
 
 
-async def secret_values_for(ctx: ToolContext, args: CommonSpecArgs, *, dry_run: bool) -> dict[str, str]:
+class HasSecrets(Protocol):
+    """Any tool arguments that name secrets."""
+
+    secrets: list[str]
+
+
+async def secret_values_for(ctx: ToolContext, args: HasSecrets, *, dry_run: bool) -> dict[str, str]:
     """The ``name -> value`` secrets to send for ``args``; refuses when any are named."""
     for i, entry in enumerate(args.secrets):
         problem = name_problem(entry)

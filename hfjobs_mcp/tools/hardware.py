@@ -50,7 +50,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         title="List hardware flavors and prices",
         description=(
             "List the hardware flavors jobs can run on, with CPU, RAM, accelerator and price per hour.\n"
-            "Use it to pick `flavor` for run_job/run_uv_job/schedule_job and to estimate cost. Free."
+            "Use it to pick `flavor` and to estimate cost. Free. Next: run_job or run_uv_job with that `flavor` "
+            "(dry_run shows the price ceiling)."
         ),
         args=ListHardwareArgs,
         result=ListHardwareResult,

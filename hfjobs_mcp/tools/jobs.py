@@ -110,10 +110,11 @@ class ListJobsArgs(ToolArgs):
     """Arguments of list_jobs."""
 
     stages: list[JobStage] = Field(
-        default_factory=list, description="Only jobs in any of these stages (e.g. ['RUNNING', 'SCHEDULING']). Default: all."
+        default_factory=list,
+        description="Only jobs in one of these stages (default: all).",
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Only jobs having all these labels.")
-    limit: int = Field(default=20, ge=1, le=200, description="At most this many jobs (default 20).")
+    limit: int = Field(default=20, ge=1, le=200, description="At most this many jobs.")
     namespace: NamespaceField
 
 
@@ -124,7 +125,7 @@ class ListJobsResult(ToolResult):
     def render(self) -> str:
         if not self.jobs:
             return "No jobs match."
-        more = f"\n(more jobs match; raise `limit` or filter by stage/labels)" if self.truncated else ""
+        more = "\n(more jobs match; raise `limit` or filter by stage/labels)" if self.truncated else ""
         return "\n".join(j.line() for j in self.jobs) + more
 
 
@@ -159,7 +160,7 @@ def _job_result(job_view: JobView) -> JobResult:
 
 
 async def inspect_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
-    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    job = await ctx.client.inspect_job(args.job_id)
     return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
 
 
@@ -169,7 +170,7 @@ async def inspect_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
 class FetchMetricsArgs(JobRefArgs):
     """Arguments of fetch_metrics."""
 
-    samples: int = Field(default=1, ge=1, le=10, description="How many one-second samples to take (default 1).")
+    samples: int = Field(default=1, ge=1, le=10, description="One-second samples to take.")
 
 
 class MetricsSampleView(BaseModel):
@@ -205,11 +206,11 @@ class FetchMetricsResult(ToolResult):
 async def fetch_metrics(args: FetchMetricsArgs, ctx: ToolContext) -> FetchMetricsResult:
     samples: list[MetricsSampleView] = []
     with anyio.move_on_after(args.samples * 3 + 5):
-        async for sample in ctx.client.stream_metrics(args.job_id, namespace=args.namespace):
+        async for sample in ctx.client.stream_metrics(args.job_id):
             samples.append(MetricsSampleView.model_validate(sample.model_dump()))
             if len(samples) >= args.samples:
                 break
-    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    job = await ctx.client.inspect_job(args.job_id)
     return FetchMetricsResult(job_id=job.id, finished=job.status.stage in TERMINAL_STAGES, samples=samples)
 
 
@@ -219,11 +220,10 @@ async def fetch_metrics(args: FetchMetricsArgs, ctx: ToolContext) -> FetchMetric
 class WaitForJobArgs(JobRefArgs):
     """Arguments of wait_for_job."""
 
-    timeout_seconds: float = Field(
-        default=60, gt=0, description="Stop waiting after this long (default 60; capped by the server, 900 s)."
-    )
+    timeout_seconds: float = Field(default=60, gt=0, description="Give up after this long (max 900 s).")
     until_stage: Literal["RUNNING", "COMPLETED", "ERROR", "CANCELED"] | None = Field(
-        default=None, description="Also stop when the job reaches this stage (e.g. RUNNING). Terminal stages always stop."
+        default=None,
+        description="Also stop at this stage (e.g. RUNNING); the end always stops.",
     )
 
 
@@ -246,7 +246,7 @@ async def wait_for_job(args: WaitForJobArgs, ctx: ToolContext) -> WaitResult:
     interval = 1.0
     last_stage = None
     while True:
-        job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+        job = await ctx.client.inspect_job(args.job_id)
         view = JobView.of(job, endpoint=ctx.client.endpoint)
         elapsed = time.monotonic() - started
         if view.stage != last_stage:
@@ -271,13 +271,13 @@ async def wait_for_job(args: WaitForJobArgs, ctx: ToolContext) -> WaitResult:
 
 
 async def cancel_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
-    await ctx.client.cancel_job(args.job_id, namespace=args.namespace)
-    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    await ctx.client.cancel_job(args.job_id)
+    job = await ctx.client.inspect_job(args.job_id)
     return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
 
 
 async def rerun_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
-    job = await ctx.client.duplicate_job(args.job_id, namespace=args.namespace)
+    job = await ctx.client.duplicate_job(args.job_id)
     return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
 
 
@@ -345,10 +345,10 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Fetch job logs",
         description=(
-            "Read a job's output: the last `tail` lines (default 100), optionally filtered by `grep`, optionally "
-            "waiting up to `follow_seconds` for new lines.\n"
-            "Use it to see what a job printed or why it failed. Pass the returned `cursor` to read the lines after "
-            "it. Free. The result says whether the job finished and whether lines were cut."
+            "Read a job's output: the last `tail` lines, optionally filtered by `grep`, optionally waiting "
+            "`follow_seconds` for new lines.\nUse it to see what a job printed or why it failed; pass `cursor` back "
+            "for the lines after. Free. The result says whether the job finished and whether lines were cut. "
+            "Next: wait_for_job if it is still running."
         ),
         args=FetchLogsArgs,
         result=FetchLogsResult,
@@ -362,7 +362,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         description=(
             "Sample a running job's CPU, memory, network and GPU use (one sample per second).\n"
             "Use it to check whether a job uses its hardware (e.g. to pick a cheaper flavor). Free. Finished jobs "
-            "have no metrics."
+            "have no metrics. Next: cancel_job if it is stuck, fetch_logs."
         ),
         args=FetchMetricsArgs,
         result=FetchMetricsResult,
@@ -389,8 +389,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         title="Cancel a job",
         description=(
             "Cancel a scheduling or running job; it stops and ends CANCELED.\n"
-            "Use it to stop a job that is stuck, wrong or no longer needed (it stops the spending). Cannot be "
-            "undone: rerun_job starts a fresh copy."
+            "Use it to stop a job that is stuck, wrong or no longer needed. Free, and it stops the spending. Cannot "
+            "be undone. Next: fetch_logs to see how far it got, rerun_job to start a fresh copy."
         ),
         args=JobRefArgs,
         result=JobResult,

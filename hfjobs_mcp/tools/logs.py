@@ -38,13 +38,11 @@ PROGRESS_EVERY_SECONDS = 1.0
 class FetchLogsArgs(JobRefArgs):
     """Arguments of fetch_logs."""
 
-    tail: int = Field(default=100, ge=1, le=MAX_TAIL, description="At most this many lines (default 100, max 1000).")
-    follow_seconds: float = Field(
-        default=0, ge=0, description="Also wait up to this many seconds for new lines (capped by the server, 300 s)."
-    )
+    tail: int = Field(default=100, ge=1, le=MAX_TAIL, description="At most this many lines.")
+    follow_seconds: float = Field(default=0, ge=0, description="Also wait this long for new lines (max 300 s).")
     grep: str | None = Field(default=None, min_length=1, description="Only lines containing this text.")
-    regex: bool = Field(default=False, description="Treat `grep` as a Python regular expression.")
-    cursor: str | None = Field(default=None, description="`cursor` of a previous fetch_logs: return the lines after it.")
+    regex: bool = Field(default=False, description="`grep` is a regex.")
+    cursor: str | None = Field(default=None, description="A previous result's `cursor`: the lines after it.")
 
 
 class LogLineView(BaseModel):
@@ -113,7 +111,9 @@ def _matcher(args: FetchLogsArgs) -> Callable[[str], bool] | None:
         try:
             pattern = re.compile(args.grep)
         except re.error as exc:
-            raise InvalidRequestError(f"grep is not a valid regular expression: {exc}", hint="fix it or set regex false") from exc
+            raise InvalidRequestError(
+                f"grep is not a valid regular expression: {exc}", hint="fix it or set regex false"
+            ) from exc
         return lambda text: pattern.search(text) is not None
     needle = args.grep
     return lambda text: needle in text
@@ -189,21 +189,25 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
     if cursor is None and match is None:
         # Fast path: the server cuts the tail (one extra line tells whether earlier lines exist).
         window: deque[LogLine] = deque(maxlen=args.tail + 1)
-        stream = ctx.client.stream_logs(args.job_id, namespace=args.namespace, tail=args.tail + 1, follow=follow > 0)
+        stream = ctx.client.stream_logs(args.job_id, tail=args.tail + 1, follow=follow > 0)
         async for line in _timeboxed(stream, follow if follow > 0 else None):
             window.append(line)
             await progress.tick(len(window))
         truncated = len(window) > args.tail
         context_line = window.popleft() if truncated else None
         lines = deque(_place_window(window, context_line))
-        if lines and lines[0][0].ts == lines[-1][0].ts and (context_line is None or iso(context_line.timestamp) == lines[-1][0].ts):
+        if (
+            lines
+            and lines[0][0].ts == lines[-1][0].ts
+            and (context_line is None or iso(context_line.timestamp) == lines[-1][0].ts)
+        ):
             # Every line shares the last timestamp, so ordinals inside the window may not be absolute: count
             # them on a full replay.
             lines = deque(await _absolute_positions(ctx, args, [ln for _, ln in lines]))
     else:
         positioner = _Positioner()
         lines = deque(maxlen=args.tail + (1 if cursor is None else 0))
-        stream = ctx.client.stream_logs(args.job_id, namespace=args.namespace, follow=follow > 0)
+        stream = ctx.client.stream_logs(args.job_id, follow=follow > 0)
         async for line in _timeboxed(stream, follow if follow > 0 else None):
             pos = positioner.place(line)
             if cursor is not None and not _after(pos, cursor):
@@ -219,7 +223,7 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
             truncated = True
             lines.popleft()
 
-    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    job = await ctx.client.inspect_job(args.job_id)
     last = lines[-1][0] if lines else (cursor or START)
     return FetchLogsResult(
         job_id=f"{job.owner.name}/{job.id}",
@@ -247,7 +251,6 @@ async def _absolute_positions(
     """Positions of the last ``len(window)`` lines, from a full replay (rare: a burst within one millisecond)."""
     positioner = _Positioner()
     ring: deque[tuple[Position, LogLine]] = deque(maxlen=len(window))
-    async for line in ctx.client.stream_logs(args.job_id, namespace=args.namespace, follow=False):
+    async for line in ctx.client.stream_logs(args.job_id, follow=False):
         ring.append((positioner.place(line), line))
     return list(ring)
-

@@ -9,7 +9,14 @@ from typing import Any
 from croniter import croniter
 from pydantic import Field
 
-from hfjobs_mcp.tools.args import CommonSpecArgs, ImageArgs, NamespaceField, ScheduleArgs, ScheduledRefArgs, UvScriptArgs
+from hfjobs_mcp.tools.args import (
+    CommonSpecArgs,
+    ImageArgs,
+    NamespaceField,
+    ScheduleArgs,
+    ScheduledRefArgs,
+    UvScriptArgs,
+)
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.forwarding import secret_values_for
 from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
@@ -74,7 +81,12 @@ async def _schedule(
     cost = await cost_of(ctx, spec)
     per_day = runs_per_day(args.schedule)
     daily = None if cost.ceiling_usd is None else round(cost.ceiling_usd * per_day, 4)
-    body = {"jobSpec": masked_payload(spec), "schedule": args.schedule, "concurrency": args.concurrency, "suspend": args.suspend}
+    body = {
+        "jobSpec": masked_payload(spec),
+        "schedule": args.schedule,
+        "concurrency": args.concurrency,
+        "suspend": args.suspend,
+    }
     if args.dry_run:
         return ScheduleResult(
             dry_run=True,
@@ -96,7 +108,10 @@ async def _schedule(
         cost=cost,
         runs_per_day=per_day,
         daily_ceiling_usd=daily,
-        next_step=f"Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job ('{view.namespace}/{view.id}') stop it.",
+        next_step=(
+            "Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job "
+            f"('{view.namespace}/{view.id}') stop it."
+        ),
     )
 
 
@@ -112,7 +127,9 @@ async def schedule_uv_job(args: ScheduleUvJobArgs, ctx: ToolContext) -> Schedule
         python=args.python,
         local_files=ctx.local_files,
     )
-    return await _schedule(ctx, args, image=args.image, command=uv.command, extra_env=uv.env, default_name=uv.default_name)
+    return await _schedule(
+        ctx, args, image=args.image, command=uv.command, extra_env=uv.env, default_name=uv.default_name
+    )
 
 
 class ListScheduledJobsArgs(ToolArgs):
@@ -143,7 +160,7 @@ class ScheduledJobResult(ToolResult):
 
 
 async def _show(ctx: ToolContext, args: ScheduledRefArgs, next_step: str) -> ScheduledJobResult:
-    sj = await ctx.client.inspect_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    sj = await ctx.client.inspect_scheduled_job(args.scheduled_job_id)
     return ScheduledJobResult(scheduled_job=ScheduledJobView.of(sj), next_step=next_step)
 
 
@@ -152,12 +169,12 @@ async def inspect_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> Sch
 
 
 async def suspend_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
-    await ctx.client.suspend_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    await ctx.client.suspend_scheduled_job(args.scheduled_job_id)
     return await _show(ctx, args, "Suspended: no new runs until resume_scheduled_job.")
 
 
 async def resume_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
-    await ctx.client.resume_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    await ctx.client.resume_scheduled_job(args.scheduled_job_id)
     return await _show(ctx, args, "Resumed: runs start again on schedule.")
 
 
@@ -170,9 +187,11 @@ class TriggerResult(ToolResult):
 
 
 async def trigger_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> TriggerResult:
-    job = await ctx.client.trigger_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    job = await ctx.client.trigger_scheduled_job(args.scheduled_job_id)
     view = JobView.of(job, endpoint=ctx.client.endpoint)
-    return TriggerResult(job=view, next_step=f"Follow it with wait_for_job or fetch_logs ('{view.namespace}/{view.id}').")
+    return TriggerResult(
+        job=view, next_step=f"Follow it with wait_for_job or fetch_logs ('{view.namespace}/{view.id}')."
+    )
 
 
 class DeleteResult(ToolResult):
@@ -184,12 +203,23 @@ class DeleteResult(ToolResult):
 
 
 async def delete_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> DeleteResult:
-    await ctx.client.delete_scheduled_job(args.scheduled_job_id, namespace=args.namespace)
+    await ctx.client.delete_scheduled_job(args.scheduled_job_id)
     return DeleteResult(scheduled_job_id=args.scheduled_job_id, deleted=True)
 
 
-def _def(name: str, title: str, description: str, args: type[Any], result: type[Any], hints: Hints, handler: Any) -> ToolDef[Any, Any]:
-    return ToolDef(name=name, toolset="scheduled", title=title, description=description, args=args, result=result, hints=hints, handler=handler)
+def _def(
+    name: str, title: str, description: str, args: type[Any], result: type[Any], hints: Hints, handler: Any
+) -> ToolDef[Any, Any]:
+    return ToolDef(
+        name=name,
+        toolset="scheduled",
+        title=title,
+        description=description,
+        args=args,
+        result=result,
+        hints=hints,
+        handler=handler,
+    )
 
 
 TOOLS: tuple[ToolDef[Any, Any], ...] = (
@@ -210,7 +240,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         "Schedule a UV Python script job",
         "Create a scheduled job that runs a Python script with `uv run` on a cron `schedule` (UTC): inline source, "
         "an http(s) URL, a local .py (stdio only) or a command from `dependencies`.\n"
-        "Each run costs like run_uv_job; the result gives per-run and per-day ceilings; dry_run creates nothing.",
+        "Use it for recurring Python work that needs no custom image. Each run costs like run_uv_job; the result "
+        "gives per-run and per-day ceilings; dry_run creates nothing. Next: list_scheduled_jobs, "
+        "trigger_scheduled_job.",
         ScheduleUvJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
@@ -220,7 +252,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         "list_scheduled_jobs",
         "List scheduled jobs",
         "List the scheduled jobs of a namespace with their schedule, next run and last run.\n"
-        "Use it to find a scheduled job id. Free.",
+        "Use it to find a scheduled job id. Free. Next: inspect_scheduled_job, trigger_scheduled_job.",
         ListScheduledJobsArgs,
         ListScheduledJobsResult,
         READ,
@@ -229,7 +261,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "inspect_scheduled_job",
         "Inspect a scheduled job",
-        "Show one scheduled job: schedule, suspended or not, next and last run, and the job it runs.\nFree.",
+        "Show one scheduled job: schedule, suspended or not, next and last run, and the job it runs.\n"
+        "Use it to check when it runs next or what its last run was. Free. Next: inspect_job on the last run, "
+        "fetch_logs.",
         ScheduledRefArgs,
         ScheduledJobResult,
         READ,
@@ -238,8 +272,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "suspend_scheduled_job",
         "Suspend a scheduled job",
-        "Stop a scheduled job from starting new runs (runs already started go on). Reversible with "
-        "resume_scheduled_job. Use it to pause spending without losing the schedule.",
+        "Stop a scheduled job from starting new runs (runs already started go on).\n"
+        "Use it to pause spending without losing the schedule. Free, and it stops future costs. "
+        "Next: resume_scheduled_job to undo it.",
         ScheduledRefArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),
@@ -248,7 +283,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "resume_scheduled_job",
         "Resume a scheduled job",
-        "Let a suspended scheduled job start runs again on its schedule. Runs cost as the schedule says.",
+        "Let a suspended scheduled job start runs again on its schedule.\n"
+        "Use it to undo suspend_scheduled_job. Free itself; each run then costs as the schedule says. "
+        "Next: inspect_scheduled_job for the next run time.",
         ScheduledRefArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),
@@ -257,8 +294,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "trigger_scheduled_job",
         "Trigger a scheduled job now",
-        "Start one run of a scheduled job right now, outside its schedule. Costs one run. Refused while a run is "
-        "still going unless the schedule allows concurrency. Next: wait_for_job, fetch_logs.",
+        "Start one run of a scheduled job right now, outside its schedule.\n"
+        "Use it to test a schedule or catch up a missed run. Costs one run. Refused while a run is still going "
+        "unless the schedule allows concurrency. Next: wait_for_job, fetch_logs.",
         ScheduledRefArgs,
         TriggerResult,
         Hints(read_only=False, destructive=False, idempotent=False),
@@ -267,8 +305,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "delete_scheduled_job",
         "Delete a scheduled job",
-        "Delete a scheduled job: no more runs will start. Cannot be undone (suspend_scheduled_job pauses "
-        "instead). Runs already started are not affected.",
+        "Delete a scheduled job: no more runs will start; runs already started are not affected.\n"
+        "Use it when a schedule is no longer wanted. Free, and it stops future costs. Cannot be undone "
+        "(suspend_scheduled_job pauses instead). Next: list_scheduled_jobs.",
         ScheduledRefArgs,
         DeleteResult,
         Hints(read_only=False, destructive=True, idempotent=True),

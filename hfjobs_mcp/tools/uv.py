@@ -122,7 +122,9 @@ def build_uv_command(
         )
     encoded = base64.b64encode(source).decode()
     shell = (
-        'f="$(mktemp --suffix=.py)" && printf %s "$' + SCRIPT_ENV + '" | base64 -d > "$f" && exec uv run '
+        'f="$(mktemp --suffix=.py)" && printf %s "$'
+        + SCRIPT_ENV
+        + '" | base64 -d > "$f" && exec uv run '
         + " ".join(shlex.quote(a) for a in uv_args)
         + (" " if uv_args else "")
         + '"$f" "$@"'

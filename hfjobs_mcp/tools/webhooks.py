@@ -14,9 +14,13 @@ from hfjobs_mcp.tools.forwarding import secret_values_for
 class CreateJobWebhookArgs(JobRefArgs):
     """Arguments of create_job_webhook."""
 
-    watched: list[WatchedArg] = Field(min_length=1, description="What triggers it, e.g. [{'type': 'model', 'name': 'alice/m'}].")
+    watched: list[WatchedArg] = Field(
+        min_length=1, description="What triggers it, e.g. [{'type': 'model', 'name': 'alice/m'}]."
+    )
     domains: list[Literal["repo", "discussion"]] = Field(
-        default_factory=lambda: ["repo", "discussion"], min_length=1, description="Events: repo changes, discussions."
+        default_factory=lambda: ["repo", "discussion"],  # type: ignore[arg-type]
+        min_length=1,
+        description="Events: repo changes, discussions.",
     )
     secrets: list[str] = Field(
         default_factory=list,
@@ -48,10 +52,12 @@ class CreateJobWebhookResult(ToolResult):
 
 async def create_job_webhook(args: CreateJobWebhookArgs, ctx: ToolContext) -> CreateJobWebhookResult:
     secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
-    job = await ctx.client.inspect_job(args.job_id, namespace=args.namespace)
+    job = await ctx.client.inspect_job(args.job_id)
     watched = [{"type": w.type, "name": w.name} for w in args.watched]
     if args.dry_run:
-        view = WebhookView(watched=watched, domains=list(args.domains), job_source_id=job.id, secrets=list(args.secrets))
+        view = WebhookView(
+            watched=watched, domains=list(args.domains), job_source_id=job.id, secrets=list(args.secrets)
+        )
         return CreateJobWebhookResult(dry_run=True, webhook=view)
     hook = await ctx.client.create_webhook(
         watched=watched, domains=list(args.domains), job_id=job.id, secrets=secret_values or None
@@ -75,7 +81,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         description=(
             "Create a Hub webhook that starts a copy of an existing job (`job_id`) whenever a watched user, org or "
             "repo changes.\nUse it for event-driven automation (evaluate every new model revision). Each trigger "
-            "costs one run of that job. The job receives WEBHOOK_PAYLOAD in its environment."
+            "costs one run of that job. The job receives WEBHOOK_PAYLOAD in its environment. Next: list_jobs "
+            "to watch for triggered runs."
         ),
         args=CreateJobWebhookArgs,
         result=CreateJobWebhookResult,

@@ -1,0 +1,74 @@
+"""Wiring for a running server: the API client (remote, or the embedded local backend) and the transport.
+
+Kept out of ``cli.py`` so that the command line only parses arguments, and out of ``server.py`` so that the
+server only adapts tools to MCP. Tests and the demo use :func:`open_client` to get exactly what the command
+line gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets as _random
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from hfjobs_mcp.api import JobsClient, find_endpoint, find_token
+from hfjobs_mcp.config import Settings
+from hfjobs_mcp.tools.base import ToolContext
+
+logger = logging.getLogger("hfjobs_mcp")
+
+LOCAL_USER = "local-user"
+
+
+def default_state_dir() -> Path:
+    """Where the local backend keeps its jobs: ``$HFJOBS_MCP_HOME/local`` or ``~/.cache/hfjobs-mcp/local``."""
+    home = os.environ.get("HFJOBS_MCP_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".cache" / "hfjobs-mcp") / "local"
+
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[JobsClient]:
+    """The API client the settings ask for; with ``local`` an embedded backend is started and stopped with it."""
+    async with AsyncExitStack() as stack:
+        if settings.local:
+            from hfjobs_mcp.local import LocalConfig, serve_in_thread
+
+            token = _random.token_urlsafe(24)
+            state_dir = settings.state_dir or default_state_dir()
+            config = LocalConfig(state_dir=state_dir, token=token, user=LOCAL_USER, orgs=(), host="127.0.0.1", port=0)
+            backend = stack.enter_context(serve_in_thread(config))
+            logger.info(
+                "local Jobs backend at %s (state in %s): jobs run on this machine, free", backend.url, state_dir
+            )
+            client = JobsClient(token=token, endpoint=backend.url, namespace=settings.namespace)
+        else:
+            token_value = settings.token or find_token()
+            endpoint = settings.endpoint or find_endpoint()
+            client = JobsClient(token=token_value, endpoint=endpoint, namespace=settings.namespace)
+            if token_value is None:
+                logger.warning("no Hugging Face token found: tools will say so until HF_TOKEN is set (or use --local)")
+        await stack.enter_async_context(client)
+        yield client
+
+
+def base_context(settings: Settings, client: JobsClient) -> ToolContext:
+    """The context every tool call starts from (the server adds per-call progress)."""
+    return ToolContext(client=client, settings=settings, local_files=settings.transport == "stdio")
+
+
+async def serve(settings: Settings) -> None:
+    """Run the MCP server until its transport closes (stdin ends, or the HTTP server is stopped)."""
+    from hfjobs_mcp.server import build_server
+
+    async with open_client(settings) as client:
+        server = build_server(base_context(settings, client), toolsets=settings.toolsets, read_only=settings.read_only)
+        if settings.transport == "stdio":
+            await server.run_stdio_async()
+        else:
+            kwargs: dict[str, Any] = {"host": settings.host, "port": settings.port, "stateless_http": True}
+            logger.info("serving MCP over streamable HTTP at http://%s:%d/mcp", settings.host, settings.port)
+            await server.run_streamable_http_async(**kwargs)

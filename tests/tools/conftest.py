@@ -1,0 +1,35 @@
+"""Fixtures for tool-surface tests: a server whose tools are listed through a real in-memory MCP session.
+
+Listing tools sends nothing to the Jobs API, so the client here points at a closed port and has a fake token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import mcp
+import pytest
+from mcp_types import Tool
+
+from hfjobs_mcp.api import JobsClient
+from hfjobs_mcp.config import Settings
+from hfjobs_mcp.runtime import base_context
+from hfjobs_mcp.server import build_server
+
+ListTools = Callable[..., Any]
+
+
+@asynccontextmanager
+async def listed(**kwargs: Any) -> AsyncIterator[list[Tool]]:
+    settings = Settings()
+    async with JobsClient(token="hf_fake_listing_token_000", endpoint="http://127.0.0.1:9") as client:
+        server = build_server(base_context(settings, client), **kwargs)
+        async with mcp.Client(server) as session:
+            yield (await session.list_tools()).tools
+
+
+@pytest.fixture
+def list_tools() -> Callable[..., Any]:
+    return listed

@@ -1,0 +1,98 @@
+"""One test over every tool's invariants, read from a real ``tools/list`` (as github-mcp-server does).
+
+A new tool cannot ship without all four annotations, a useful description, an object input schema without
+top-level combinators (several clients reject them), an output schema, and a snake_case name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
+
+pytestmark = pytest.mark.anyio
+
+EXPECTED = [
+    "run_job",
+    "run_uv_job",
+    "list_jobs",
+    "inspect_job",
+    "fetch_logs",
+    "fetch_metrics",
+    "wait_for_job",
+    "cancel_job",
+    "rerun_job",
+    "list_hardware",
+    "schedule_job",
+    "schedule_uv_job",
+    "list_scheduled_jobs",
+    "inspect_scheduled_job",
+    "suspend_scheduled_job",
+    "resume_scheduled_job",
+    "trigger_scheduled_job",
+    "delete_scheduled_job",
+    "create_job_webhook",
+]
+
+
+async def test_all_tools_listed_in_fixed_order(list_tools: Any) -> None:
+    async with list_tools() as tools:
+        assert [t.name for t in tools] == EXPECTED
+
+
+async def test_every_tool_keeps_the_invariants(list_tools: Any) -> None:
+    async with list_tools() as tools:
+        names = [t.name for t in tools]
+        assert len(names) == len(set(names))
+        for tool in tools:
+            where = tool.name
+            assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", tool.name), where
+            ann = tool.annotations
+            assert ann is not None, where
+            for hint in ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint"):
+                assert isinstance(getattr(ann, hint), bool), f"{where}: {hint} not set explicitly"
+            assert ann.open_world_hint is True, where
+            assert tool.title, where
+            if ann.read_only_hint:
+                assert ann.destructive_hint is False, where
+            desc = tool.description or ""
+            assert len(desc) >= 80, f"{where}: description too short to choose the tool by"
+            assert "Use it" in desc, f"{where}: description must say when to use it"
+            assert re.search(r"Free|Costs|cost|price", desc), f"{where}: description must say what it costs"
+            assert "Next:" in desc, f"{where}: description must say what to call next"
+            schema = tool.input_schema
+            assert schema.get("type") == "object", where
+            for combinator in ("anyOf", "oneOf", "allOf", "not"):
+                assert combinator not in schema, f"{where}: top-level {combinator} in the input schema"
+            assert tool.output_schema is not None and tool.output_schema.get("type") == "object", where
+
+
+async def test_destructive_tools_are_exactly_cancel_and_delete(list_tools: Any) -> None:
+    async with list_tools() as tools:
+        destructive = {t.name for t in tools if t.annotations and t.annotations.destructive_hint}
+        assert destructive == {"cancel_job", "delete_scheduled_job"}
+
+
+async def test_read_only_keeps_exactly_the_read_only_hinted_tools(list_tools: Any) -> None:
+    async with list_tools() as everything:
+        expected = [t.name for t in everything if t.annotations and t.annotations.read_only_hint]
+    async with list_tools(read_only=True) as tools:
+        assert [t.name for t in tools] == expected
+        assert "run_job" not in expected and "fetch_logs" in expected
+
+
+async def test_toolsets_select_tools(list_tools: Any) -> None:
+    async with list_tools(toolsets=["hardware", "webhooks"]) as tools:
+        assert [t.name for t in tools] == ["list_hardware", "create_job_webhook"]
+
+
+def test_unknown_toolset_is_loud() -> None:
+    with pytest.raises(ValueError, match="unknown toolset"):
+        select_tools(toolsets=["jobs", "jbos"])
+
+
+def test_registry_and_expected_list_agree() -> None:
+    assert [t.name for t in ALL_TOOLS] == EXPECTED
