@@ -12,8 +12,9 @@ found it raises :class:`~hfjobs_mcp.errors.TransportError` with ``maybe_sent=Tru
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import UTC
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -37,7 +38,7 @@ from hfjobs_mcp.api.models import (
 )
 from hfjobs_mcp.api.spec import JobSpec
 from hfjobs_mcp.api.sse import BANNER_PREFIX, data_events, log_line
-from hfjobs_mcp.errors import InvalidRequestError, TokenNotFoundError, TransportError
+from hfjobs_mcp.errors import HfJobsError, InvalidRequestError, NotFoundError, TokenNotFoundError, TransportError
 
 __all__ = ["SUBMISSION_LABEL", "JobsClient"]
 
@@ -74,7 +75,11 @@ class JobsClient:
         timeout: float = 60.0,
         lookup_attempts: int = 3,
     ) -> None:
+        if isinstance(token, str):
+            token = token.strip() or None
         secret = SecretStr(token) if isinstance(token, str) else token
+        if secret is not None and not secret.get_secret_value():
+            secret = None
         self.endpoint = endpoint.rstrip("/")
         self._http_client = httpx2.AsyncClient(
             base_url=self.endpoint,
@@ -127,12 +132,33 @@ class JobsClient:
             return None
         return response.json()
 
-    async def _write(self, method: str, path: str, *, json: Any = None) -> Any:
-        """A write that is safe to repeat (cancel, suspend, labels...): an ambiguous outcome is retried once."""
+    async def _write(self, method: str, path: str, *, json: Any = None, gone_ok: bool = False) -> Any:
+        """A write that is safe to repeat (cancel, suspend, labels...): an ambiguous outcome is retried once.
+
+        ``gone_ok``: for a delete, a 404 on that retry means the first attempt did it.
+        """
         try:
             return await self._json(method, path, json=json, write=True)
         except Ambiguous:
+            pass
+        try:
             return await self._json(method, path, json=json, write=True)
+        except Ambiguous as again:
+            raise self._unknown(method, path, again) from None
+        except NotFoundError:
+            if gone_ok:
+                return None
+            raise
+
+    def _unknown(self, method: str, path: str, ambiguous: Ambiguous) -> HfJobsError:
+        """The error for a write whose outcome stayed unknown."""
+        if ambiguous.response is not None:
+            return error_for(ambiguous.response, redact=self._http.redact)
+        return TransportError(
+            f"{method} {path} was sent but no answer came back ({ambiguous.detail})",
+            hint="it may or may not have taken effect: check before trying again",
+            maybe_sent=True,
+        )
 
     async def _submit(
         self, method: str, path: str, *, json: Any, parse: Callable[[Any], _T], find: Callable[[], Awaitable[_T | None]]
@@ -141,12 +167,25 @@ class JobsClient:
         try:
             return parse(await self._json(method, path, json=json, write=True))
         except Ambiguous as ambiguous:
+            lookup_failed: HfJobsError | None = None
             for attempt in range(self._lookup_attempts):
-                found = await find()
+                try:
+                    found = await find()
+                except HfJobsError as exc:  # the lookup itself failed: the outcome is still unknown
+                    lookup_failed, found = exc, None
+                else:
+                    lookup_failed = None
                 if found is not None:
                     return found
                 if attempt + 1 < self._lookup_attempts:
                     await self._sleep(1.0 * 2**attempt)
+            if lookup_failed is not None:
+                raise TransportError(
+                    f"{method} {path} was sent but no answer came back ({ambiguous.detail}), and looking it up "
+                    f"failed too ({lookup_failed.message})",
+                    hint="check with list_jobs / list_scheduled_jobs before trying again, to avoid a duplicate",
+                    maybe_sent=True,
+                ) from None
             if ambiguous.response is not None:
                 error = error_for(ambiguous.response, redact=self._http.redact)
                 error.hint = (error.hint or "") + "; it was not created (looked it up): you may try again"
@@ -196,7 +235,12 @@ class JobsClient:
 
         async def find() -> JobInfo | None:
             jobs = await self.list_jobs(namespace=ns, labels={SUBMISSION_LABEL: mark}, limit=10)
-            originals = [j for j in jobs if not (j.initiator and j.initiator.type == "duplicated-job")]
+            originals = [
+                j
+                for j in jobs
+                if j.labels.get(SUBMISSION_LABEL) == mark
+                and not (j.initiator and j.initiator.type in ("duplicated-job", "scheduled-job", "webhook"))
+            ]
             return originals[0] if originals else None
 
         return await self._submit("POST", f"/api/jobs/{ns}", json=body, parse=JobInfo.model_validate, find=find)
@@ -302,6 +346,51 @@ class JobsClient:
             raise InvalidRequestError("tail must be 0 or more", hint="e.g. tail=100")
         return self._logs(job_id, namespace, tail, follow, idle_timeout)
 
+    @contextlib.asynccontextmanager
+    async def _open_stream(
+        self, path: str, *, params: Mapping[str, Any], read: float, tolerate: Collection[int] = ()
+    ) -> AsyncIterator[httpx2.Response]:
+        """A streamed GET, opened under the read retry policy (429, 502/503/504, connection errors).
+
+        Nothing has been read when a retry happens, so retrying is safe. A status in ``tolerate`` is handed to the
+        caller; any other error status raises the mapped error. Errors while reading the body are the caller's.
+        """
+        policy = self._http.policy
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self._http_client.build_request(
+                "GET", path, params=params, headers=self._http.headers(), timeout=httpx2.Timeout(60.0, read=read)
+            )
+            failure: HfJobsError
+            try:
+                response = await self._http_client.send(request, stream=True)
+            except httpx2.TransportError as exc:
+                failure = TransportError(
+                    f"could not open the stream {path}: {type(exc).__name__} {self._http.redact(str(exc))}",
+                    hint="check the network and the endpoint (HF_ENDPOINT), then try again",
+                )
+                delay = self._http.backoff(attempt)
+            else:
+                status = response.status_code
+                if status < 400 or status in tolerate:
+                    try:
+                        yield response
+                    finally:
+                        await response.aclose()
+                    return
+                await response.aread()
+                await response.aclose()
+                failure = error_for(response, redact=self._http.redact)
+                if status not in policy.statuses:
+                    raise failure
+                delay = self._http.backoff(attempt, response)
+            if attempt >= policy.attempts or waited + delay > policy.budget:
+                raise failure
+            waited += delay
+            await self._sleep(delay)
+
     async def _logs(
         self, job_id: str, namespace: str | None, tail: int | None, follow: bool, idle_timeout: float | None
     ) -> AsyncIterator[LogLine]:
@@ -312,17 +401,11 @@ class JobsClient:
             raise TokenNotFoundError()
 
         if not follow:
-            params = {"tail": tail} if tail is not None else {}
-            async with self._http_client.stream(
-                "GET", path, params=params, headers=self._http.headers(), timeout=httpx2.Timeout(60.0, read=idle)
-            ) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise error_for(response, redact=self._http.redact)
-                cutoff = _date_of(response)
-                index = 0
-                try:
-                    async for event in data_events(response.aiter_lines()):
+            try:
+                async with self._open_stream(path, params={"tail": tail} if tail is not None else {}, read=idle) as r:
+                    cutoff = _date_of(r)
+                    index = 0
+                    async for event in data_events(r.aiter_lines()):
                         line = log_line(event)
                         if line is None:
                             continue
@@ -332,8 +415,12 @@ class JobsClient:
                         if cutoff is not None and line.timestamp.timestamp() > cutoff + 1.0:
                             return  # live lines after the replay: a one-shot read stops here
                         yield line
-                except httpx2.ReadTimeout:
-                    return
+            except httpx2.ReadTimeout:
+                return  # idle: the replay is over
+            except (httpx2.TransportError, httpx2.DecodingError) as exc:
+                raise TransportError(
+                    f"the log stream broke: {type(exc).__name__}", hint="try again (follow=True reconnects by itself)"
+                ) from None
             return
 
         # Follow: the server replays the whole log on every connection, so count events and skip those seen.
@@ -341,23 +428,18 @@ class JobsClient:
         anchor: LogLine | None = None  # after a tail read: the last line received...
         anchor_count = 0  # ...and how many received lines were equal to it
         since: float | None = None  # after a tail read that returned nothing: lines up to this time are old
-        first = True
+        tail_pending = tail is not None
+        finished = False  # the job is over: the pass under way is the last one
         failures = 0
         delay = 2.0
         while True:
-            tail_read = first and tail is not None
+            tail_read = tail_pending
             got_new = False
             try:
-                async with self._http_client.stream(
-                    "GET",
-                    path,
-                    params={"tail": tail} if tail_read else {},
-                    headers=self._http.headers(),
-                    timeout=httpx2.Timeout(60.0, read=idle),
+                async with self._open_stream(
+                    path, params={"tail": tail} if tail_read else {}, read=_NO_FOLLOW_IDLE if finished else idle
                 ) as response:
-                    if response.status_code >= 400:
-                        await response.aread()
-                        raise error_for(response, redact=self._http.redact)
+                    tail_pending = False  # only once a tail read got an answer do its anchors mean anything
                     index = 0
                     skipped = 0
                     if tail_read:
@@ -400,71 +482,37 @@ class JobsClient:
                 if failures > _MAX_STREAM_RETRIES:
                     raise TransportError(
                         f"the log stream kept failing: {type(exc).__name__}", hint="try fetch_logs again later"
-                    ) from exc
+                    ) from None
                 await self._sleep(min(10.0, 2.0 ** (failures - 1)))
-                first = False
                 continue
-            first = False
+            if finished:
+                return
             if got_new:
                 delay = 2.0
             job = await self.inspect_job(ident, namespace=ns)
             if job.status.stage in TERMINAL_STAGES:
                 # One last pass picks up lines written between the stream's end and the job's end.
-                async for line in self._drain(path, seen, anchor, anchor_count):
-                    yield line
-                return
+                finished = True
+                continue
             await self._sleep(delay)
             delay = min(delay * 2, 10.0)
-
-    async def _drain(self, path: str, seen: int, anchor: LogLine | None, anchor_count: int) -> AsyncIterator[LogLine]:
-        """Lines of a finished job's log not yet returned: after event ``seen``, or after the tail's anchor."""
-        async with self._http_client.stream(
-            "GET", path, headers=self._http.headers(), timeout=httpx2.Timeout(60.0, read=_NO_FOLLOW_IDLE)
-        ) as response:
-            if response.status_code >= 400:
-                return
-            index = skipped = 0
-            try:
-                async for event in data_events(response.aiter_lines()):
-                    line = log_line(event)
-                    if line is None:
-                        continue
-                    index += 1
-                    if anchor is not None:
-                        if line.timestamp < anchor.timestamp or (
-                            line.timestamp == anchor.timestamp and skipped < anchor_count
-                        ):
-                            skipped += line == anchor
-                            continue
-                        anchor = None
-                    elif index <= seen:
-                        continue
-                    if not (index == 1 and line.text.startswith(BANNER_PREFIX)):
-                        yield line
-            except httpx2.ReadTimeout:
-                return
 
     async def stream_metrics(self, job_id: str, *, namespace: str | None = None) -> AsyncIterator[MetricsSample]:
         """Metrics samples (about one a second) while the job runs; nothing once it is over (the API says 406)."""
         ns, ident = await self._ref(job_id, namespace)
         if self._http.token is None:
             raise TokenNotFoundError()
-        async with self._http_client.stream(
-            "GET",
-            f"/api/jobs/{ns}/{ident}/metrics",
-            headers=self._http.headers(),
-            timeout=httpx2.Timeout(60.0, read=10.0),
-        ) as response:
-            if response.status_code in (406, 500):
-                return
-            if response.status_code >= 400:
-                await response.aread()
-                raise error_for(response, redact=self._http.redact)
-            try:
+        path = f"/api/jobs/{ns}/{ident}/metrics"
+        try:
+            async with self._open_stream(path, params={}, read=10.0, tolerate=(406, 500)) as response:
+                if response.status_code in (406, 500):
+                    return
                 async for event in data_events(response.aiter_lines()):
                     yield MetricsSample.model_validate(event)
-            except httpx2.ReadTimeout:
-                return
+        except httpx2.ReadTimeout:
+            return
+        except (httpx2.TransportError, httpx2.DecodingError) as exc:
+            raise TransportError(f"the metrics stream broke: {type(exc).__name__}", hint="try again") from None
 
     # --- scheduled jobs -------------------------------------------------------------------------------------
 
@@ -513,7 +561,7 @@ class JobsClient:
 
     async def delete_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
         ns, ident = await self._ref(scheduled_job_id, namespace)
-        await self._write("DELETE", f"/api/scheduled-jobs/{ns}/{ident}")
+        await self._write("DELETE", f"/api/scheduled-jobs/{ns}/{ident}", gone_ok=True)
 
     async def suspend_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
         ns, ident = await self._ref(scheduled_job_id, namespace)
@@ -579,7 +627,10 @@ class JobsClient:
             body["secret"] = secret
         if secrets:
             body["secrets"] = dict(secrets)
-        response = await self._json("POST", "/api/settings/webhooks", json=body, write=True)
+        try:
+            response = await self._json("POST", "/api/settings/webhooks", json=body, write=True)
+        except Ambiguous as ambiguous:  # not resent: a second webhook would fire twice
+            raise self._unknown("POST", "/api/settings/webhooks", ambiguous) from None
         return WebhookInfo.model_validate(response["webhook"])
 
     async def list_webhooks(self) -> list[WebhookInfo]:
@@ -627,7 +678,7 @@ class JobsClient:
         return WebhookInfo.model_validate(body["webhook"])
 
     async def delete_webhook(self, webhook_id: str) -> None:
-        await self._write("DELETE", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}")
+        await self._write("DELETE", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}", gone_ok=True)
 
 
 def _date_of(response: httpx2.Response) -> float | None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import math
 import random
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import anyio
@@ -79,11 +81,19 @@ def _retry_after(response: httpx2.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value:
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
-            when = email.utils.parsedate_to_datetime(value) if value else None
+            try:  # an HTTP date; garbage is ignored rather than allowed to crash the retry loop
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                when = None
             if when is not None:
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
                 return max(0.0, when.timestamp() - time.time())
+        else:
+            if math.isfinite(seconds):
+                return max(0.0, seconds)
     match = _RATELIMIT_T.search(response.headers.get("ratelimit", ""))
     if match:
         return float(match.group(1)) + 1.0  # huggingface_hub adds a second to the window's reset
@@ -133,7 +143,7 @@ def error_for(response: httpx2.Response, *, redact: Callable[[str], str] = lambd
             hint="set a valid HF_TOKEN for the MCP server (or run `hf auth login`) and restart it",
             **kwargs,
         )
-    if status == 402 or (said and re.search(r"credit|subscription|billing|payment", said, re.I)):
+    if status == 402 or (status == 403 and said and re.search(r"credit|subscription|billing|payment", said, re.I)):
         return PaymentRequiredError(
             f"no credits or subscription for this namespace{detail}",
             hint=f"add credits or a payment method at {BILLING_URL}, or use a namespace that has them",
@@ -205,20 +215,26 @@ class Http:
             with contextlib.suppress(TypeError, ValueError):
                 self.server_offset = email.utils.parsedate_to_datetime(date).timestamp() - time.time()
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retry) and exc.response is not None and exc.response.status_code == 429:
-            asked = _retry_after(exc.response)
+    def backoff(self, attempt: int, response: httpx2.Response | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based): what a 429 asked, else capped jittered
+        exponential backoff."""
+        if response is not None and response.status_code == 429:
+            asked = _retry_after(response)
             if asked is not None:
                 return min(asked, self.policy.budget)
-        delay: float = min(self.policy.max_delay, self.policy.base_delay * 2.0 ** (state.attempt_number - 1))
+        delay: float = min(self.policy.max_delay, self.policy.base_delay * 2.0 ** (attempt - 1))
         return delay / 2 + delay / 2 * _jitter()
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        response = exc.response if isinstance(exc, _Retry) else None
+        return self.backoff(state.attempt_number, response)
 
     def _stop(self, state: RetryCallState) -> bool:
         if state.attempt_number >= self.policy.attempts:
             return True
-        upcoming = self._wait(state)
-        return state.idle_for + upcoming > self.policy.budget
+        # tenacity computed the next wait just before asking (``upcoming_sleep``): check that very value.
+        return state.idle_for + state.upcoming_sleep > self.policy.budget
 
     async def request(
         self,

@@ -63,7 +63,7 @@ def parse_timeout(value: int | float | str | None) -> int | None:
             if not math.isfinite(value):
                 raise ValueError(value)
             seconds = int(value)
-    except (ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidRequestError(
             f"timeout {value!r} is not a duration",
             hint='use a number of seconds or a number followed by s, m, h or d (e.g. "90s", "30m", "1.5h", "2d")',
@@ -85,7 +85,7 @@ def _image_key(image: str) -> tuple[str, str]:
 def default_job_name(image: str, command: list[str]) -> str:
     """The name ``huggingface_hub`` 2.x gives a job when none is set (``python:3.12`` -> ``python-3-12-<hash>``)."""
     key, value = _image_key(image)
-    base = value if key == "spaceId" else value.rsplit("/", 1)[-1]
+    base = (value or image) if key == "spaceId" else (image.rstrip("/").split("/")[-1] or image)
     digest = hashlib.sha256("\x00".join([image, *command]).encode()).hexdigest()[:8]
     return f"{_NAME_CHARS.sub('-', base)}-{digest}"
 
@@ -114,6 +114,19 @@ class Volume:
 
 def _dedup(ports: list[int]) -> list[int]:
     return list(dict.fromkeys(ports))
+
+
+def _mapping_problems(what: str, mapping: object, key_pattern: re.Pattern[str], rule: str) -> list[str]:
+    """Problems with ``env`` or ``secrets``: string keys matching the server's pattern, string values."""
+    if not isinstance(mapping, dict):
+        return [f"{what} must map names to string values"]
+    out: list[str] = []
+    for key, value in mapping.items():
+        if not isinstance(key, str) or not key_pattern.fullmatch(key):
+            out.append(f"{what} key {key!r} must match {key_pattern.pattern} ({rule})")
+        if not isinstance(value, str):
+            out.append(f"{what} value of {key!r} must be a string")
+    return out
 
 
 @dataclass(frozen=True)
@@ -145,52 +158,89 @@ class JobSpec:
             )
 
     def _problems(self) -> list[str]:
+        # Checked as Any: the dataclass types are a promise the caller (an agent, a fuzzer) may not keep.
+        me: Any = self
         out: list[str] = []
-        if not self.image.strip():
-            out.append("image must not be empty")
-        elif any(c.isspace() for c in self.image):
+        if not isinstance(me.image, str) or not me.image.strip():
+            out.append("image must be a non-empty string")
+        elif any(c.isspace() for c in me.image):
             out.append("image must not contain whitespace")
-        if not self.command:
+        elif _image_key(me.image) == ("spaceId", ""):
+            out.append(f"image {me.image!r} names no Space (expected e.g. hf.co/spaces/owner/name)")
+        if isinstance(me.command, str) or not isinstance(me.command, list | tuple):
+            out.append("command must be a list of strings (e.g. ['python', '-c', 'print(1)'])")
+        elif not me.command:
             out.append("command needs at least one item")
-        elif any(not isinstance(c, str) or c == "" for c in self.command):
+        elif any(not isinstance(c, str) or c == "" for c in me.command):
             out.append("command items must be non-empty strings")
-        if not self.flavor or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", self.flavor):
-            out.append(f"flavor {self.flavor!r} is not a flavor name (see list_hardware)")
-        for key in self.env:
-            if not _ENV_KEY.match(key):
-                out.append(f"env key {key!r} must match {_ENV_KEY.pattern} (letter first, at least 2 characters)")
-        for key in self.secrets:
-            if not _SECRET_KEY.match(key):
-                out.append(f"secret name {key!r} must match {_SECRET_KEY.pattern}")
-        for key, value in self.all_labels().items():
-            if not _LABEL_KEY.match(key) or len(key) > _LABEL_MAX:
-                out.append(f"label key {key!r} must be 1-100 characters of letters, digits, '.', '_', '-'")
-            if not _LABEL_VALUE.match(value) or len(value) > _LABEL_MAX:
-                out.append(f"label {key!r} value must be at most 100 characters of letters, digits, '.', '_', '-'")
-        if self.name is not None and "name" in self.labels:
-            out.append("give `name` or a `name` label, not both")
-        for vol in self.volumes:
-            if vol.type not in ("bucket", "model", "dataset", "space"):
-                out.append(f"volume type {vol.type!r} must be bucket, model, dataset or space")
-            if not vol.mount_path.startswith("/"):
-                out.append(f"volume mount_path {vol.mount_path!r} must start with '/'")
-            if not vol.source:
-                out.append("volume source must not be empty")
-        mounts = [v.mount_path for v in self.volumes]
-        if len(set(mounts)) != len(mounts):
-            out.append("two volumes use the same mount_path")
-        ports = _dedup([*self.expose, *self.expose_public])
-        if len(ports) > _MAX_PORTS:
-            out.append(f"at most {_MAX_PORTS} exposed ports (got {len(ports)})")
-        for port in ports:
-            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-                out.append(f"port {port!r} must be an integer from 1 to 65535")
-        if self.attempts is not None and (isinstance(self.attempts, bool) or self.attempts < 1):
-            out.append("attempts must be 1 or more (1 = no retry)")
+        if not isinstance(me.flavor, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", me.flavor):
+            out.append(f"flavor {me.flavor!r} is not a flavor name (see list_hardware)")
+        out += _mapping_problems("env", me.env, _ENV_KEY, "letter first, at least 2 characters")
+        out += _mapping_problems("secrets", me.secrets, _SECRET_KEY, "letter first")
+        if not isinstance(me.labels, dict):
+            out.append("labels must map strings to strings")
+        else:
+            for key, value in self.all_labels().items():
+                if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key) or len(key) > _LABEL_MAX:
+                    out.append(f"label key {key!r} must be 1-100 characters of letters, digits, '.', '_', '-'")
+                if not isinstance(value, str) or not _LABEL_VALUE.fullmatch(value) or len(value) > _LABEL_MAX:
+                    out.append(f"label {key!r} value must be at most 100 characters of letters, digits, '.', '_', '-'")
+            if me.name is not None and "name" in me.labels:
+                out.append("give `name` or a `name` label, not both")
+        if me.name is not None and not isinstance(me.name, str):
+            out.append("name must be a string")
+        out += self._volume_problems()
+        out += self._port_problems()
+        if me.attempts is not None and (
+            isinstance(me.attempts, bool) or not isinstance(me.attempts, int) or me.attempts < 1
+        ):
+            out.append("attempts must be an integer, 1 or more (1 = no retry)")
         try:
-            parse_timeout(self.timeout)
+            parse_timeout(me.timeout)
         except InvalidRequestError as exc:
             out.append(exc.message)
+        return out
+
+    def _volume_problems(self) -> list[str]:
+        me: Any = self
+        if not isinstance(me.volumes, list | tuple):
+            return ["volumes must be a list of Volume"]
+        out: list[str] = []
+        for vol in me.volumes:
+            if not isinstance(vol, Volume):
+                out.append(f"volume {vol!r} is not a Volume")
+                continue
+            if vol.type not in ("bucket", "model", "dataset", "space"):
+                out.append(f"volume type {vol.type!r} must be bucket, model, dataset or space")
+            if not isinstance(vol.mount_path, str) or not vol.mount_path.startswith("/"):
+                out.append(f"volume mount_path {vol.mount_path!r} must start with '/'")
+            if not isinstance(vol.source, str) or not vol.source:
+                out.append("volume source must be a non-empty string")
+            extra: dict[str, Any] = {"revision": vol.revision, "path": vol.path}
+            for what, value in extra.items():
+                if value is not None and not isinstance(value, str):
+                    out.append(f"volume {what} must be a string")
+            read_only: Any = vol.read_only
+            if read_only is not None and not isinstance(read_only, bool):
+                out.append("volume read_only must be true or false")
+        mounts = [v.mount_path for v in me.volumes if isinstance(v, Volume)]
+        if len(set(mounts)) != len(mounts):
+            out.append("two volumes use the same mount_path")
+        return out
+
+    def _port_problems(self) -> list[str]:
+        me: Any = self
+        if not isinstance(me.expose, list | tuple) or not isinstance(me.expose_public, list | tuple):
+            return ["expose and expose_public must be lists of port numbers"]
+        out: list[str] = []
+        raw = [*me.expose, *me.expose_public]
+        bad = [p for p in raw if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 65535]
+        for port in bad:
+            out.append(f"port {port!r} must be an integer from 1 to 65535")
+        if not bad:
+            ports = _dedup(raw)
+            if len(ports) > _MAX_PORTS:
+                out.append(f"at most {_MAX_PORTS} exposed ports (got {len(ports)})")
         return out
 
     @property
