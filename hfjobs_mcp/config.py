@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from hfjobs_mcp.tools.base import TOOLSETS, Toolset
 
 Transport = Literal["stdio", "http"]
+SecretsPolicy = Literal["confirm", "strict", "allowlist", "deny"]
 
 # Caps on how long one tool call may block. MCP clients time calls out (often after 60 s unless progress
 # arrives), and an agent can always call again with a cursor, so long waits are split rather than held open.
@@ -43,3 +44,13 @@ class Settings(BaseModel):
     toolsets: tuple[Toolset, ...] = TOOLSETS
     max_follow_seconds: float = Field(default=MAX_FOLLOW_SECONDS, gt=0)
     max_wait_seconds: float = Field(default=MAX_WAIT_SECONDS, gt=0)
+    # Secrets policy (design §5): how a request that forwards secret values gets the user's yes.
+    secrets_policy: SecretsPolicy = "confirm"
+    allow_secrets: tuple[str, ...] = ()
+    secrets_file: Path | None = None
+    # Spending consent (design §5.1): above this price ceiling (USD per run, or per day for a schedule) the
+    # user must say yes; hard caps refuse outright.
+    confirm_above: float = Field(default=1.0, ge=0)
+    max_price_per_job: float | None = Field(default=None, ge=0)
+    max_timeout: int | None = Field(default=None, gt=0)
+    only_namespaces: tuple[str, ...] = ()

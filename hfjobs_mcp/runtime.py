@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import os
 import secrets as _random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from hfjobs_mcp.api import JobsClient, find_endpoint, find_token
 from hfjobs_mcp.config import Settings
+from hfjobs_mcp.secret_shapes import Redactor
+from hfjobs_mcp.secrets import ConfirmationCodes, SecretSources
 from hfjobs_mcp.tools.base import ToolContext
 
 logger = logging.getLogger("hfjobs_mcp")
@@ -55,9 +57,49 @@ async def open_client(settings: Settings) -> AsyncIterator[JobsClient]:
         yield client
 
 
-def base_context(settings: Settings, client: JobsClient) -> ToolContext:
-    """The context every tool call starts from (the server adds per-call progress)."""
-    return ToolContext(client=client, settings=settings, local_files=settings.transport == "stdio")
+def base_context(settings: Settings, client: JobsClient, *, environ: Mapping[str, str] | None = None) -> ToolContext:
+    """The context every tool call starts from (the server adds per-call progress and consent).
+
+    The redactor knows, from the start, the server's own token and every value of the secrets file; values
+    resolved from the environment join it when they are first resolved.
+    """
+    token = client.token_secret()
+    sources = SecretSources(
+        environ=environ,
+        secrets_file=settings.secrets_file,
+        hf_token=token,
+        # Served over HTTP, the server's own environment is nobody's to forward (design §5.8).
+        use_environment=settings.transport == "stdio",
+    )
+    redactor = Redactor(sources.file_values())
+    _install_log_redaction(redactor)
+    return ToolContext(
+        client=client,
+        settings=settings,
+        local_files=settings.transport == "stdio",
+        sources=sources,
+        redactor=redactor,
+        codes=ConfirmationCodes(),
+    )
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks known secret values in every log record before a handler formats it to stderr."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if len(self.redactor):
+            record.msg = self.redactor.redact(record.getMessage())
+            record.args = None
+        return True
+
+
+def _install_log_redaction(redactor: Redactor) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactingFilter(redactor))
 
 
 async def serve(settings: Settings) -> None:

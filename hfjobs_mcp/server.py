@@ -9,19 +9,25 @@ reports it without leaking its text.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Elicit, Resolve, build_resolver_plans
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ConfigDict
 
 from hfjobs_mcp import __version__
-from hfjobs_mcp.errors import HfJobsError
+from hfjobs_mcp.errors import ConfirmationRequired, HfJobsError
+from hfjobs_mcp.secrets import ConsentForm
 from hfjobs_mcp.tools.base import ProgressSink, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.consent import Consent, Planned
 from hfjobs_mcp.tools.registry import select_tools
 
 logger = logging.getLogger("hfjobs_mcp.server")
@@ -37,24 +43,37 @@ Secrets are passed by environment-variable NAME only, never by value."""
 ContextFactory = Callable[[], ToolContext]
 
 
-def error_result(exc: HfJobsError) -> CallToolResult:
+def _redact_tree(value: Any, redact: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_tree(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_tree(v, redact) for k, v in value.items()}
+    return value
+
+
+def error_result(exc: HfJobsError, redact: Callable[[str], str] = lambda s: s) -> CallToolResult:
     """An ``isError`` result the model can act on: the message, what to do next, and the same as structure."""
-    message = str(exc)
-    hint = getattr(exc, "hint", None)
+    message = redact(exc.message)
+    hint = redact(exc.hint) if exc.hint else None
     text = f"{message}\n\nWhat to do: {hint}" if hint else message
     error: dict[str, Any] = {"type": type(exc).__name__, "message": message}
     if hint:
         error["hint"] = hint
+    if isinstance(exc, ConfirmationRequired):
+        error["plan"] = _redact_tree(exc.plan, redact)
+        error["confirm"] = exc.code
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content={"error": error}, is_error=True
     )
 
 
-def success_result(result: ToolResult) -> CallToolResult:
-    """Structured content from the result model, plus its short text rendering."""
+def success_result(result: ToolResult, redact: Callable[[str], str] = lambda s: s) -> CallToolResult:
+    """Structured content from the result model, plus its short text rendering; known secrets masked in both."""
     return CallToolResult(
-        content=[TextContent(type="text", text=result.render())],
-        structured_content=result.model_dump(mode="json"),
+        content=[TextContent(type="text", text=redact(result.render()))],
+        structured_content=_redact_tree(result.model_dump(mode="json"), redact),
     )
 
 
@@ -84,19 +103,79 @@ def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
     )
 
 
-def sdk_tool(tool: ToolDef[Any, Any], make_context: Callable[[Context[Any, Any]], ToolContext]) -> Tool:
+ContextMaker = Callable[[Context[Any, Any], Consent], ToolContext]
+
+
+def _consent_of(answer: Any) -> Consent:
+    """What the user said, from the resolver's outcome (an elicitation result, or a plain marker string)."""
+    if isinstance(answer, AcceptedElicitation):
+        return Consent("approved" if getattr(answer.data, "approve", False) else "declined")
+    if isinstance(answer, DeclinedElicitation):
+        return Consent("declined")
+    if isinstance(answer, CancelledElicitation):
+        return Consent("cancelled")
+    if answer == "unavailable":
+        return Consent("unavailable")
+    return Consent("not_asked")
+
+
+def _can_elicit(ctx: Context[Any, Any]) -> bool:
+    caps = ctx.client_capabilities
+    return caps is not None and caps.elicitation is not None
+
+
+def _consent_resolver(tool: ToolDef[Any, Any], make_context: ContextMaker) -> Callable[..., Any]:
+    """A resolver that asks the user (form elicitation, consent only) when this exact request needs a yes.
+
+    It runs the tool's own handler in planning mode, which stops at the consent gate with the plan of the
+    request it would send: the question is computed by the code that sends, and nothing is sent here. Any
+    problem while planning (bad input, missing secrets) is left for the real call to report.
+    """
+    names = list(tool.args.model_fields)
+
+    async def resolve(ctx: Context[Any, Any], **by_name: Any) -> Elicit[ConsentForm] | str:
+        try:
+            args = tool.args.model_validate(by_name)
+            await tool.handler(args, make_context(ctx, Consent("planning")))
+        except Planned as planned:
+            if planned.plan is None:
+                return "not_needed"
+            if not _can_elicit(ctx):
+                return "unavailable"
+            return Elicit(planned.plan.message(), ConsentForm)
+        except Exception as exc:  # the real call reports it
+            logger.debug("planning %s: %s", tool.name, type(exc).__name__)
+            return "not_needed"
+        return "not_needed"
+
+    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Any) for n in names]
+    resolve.__signature__ = inspect.Signature(params, return_annotation=Elicit[ConsentForm] | str)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {"ctx": Context, **dict.fromkeys(names, Any), "return": Elicit[ConsentForm] | str}
+    resolve.__qualname__ = f"consent_for_{tool.name}"
+    resolve.__name__ = f"consent_for_{tool.name}"
+    return resolve
+
+
+def sdk_tool(tool: ToolDef[Any, Any], make_context: ContextMaker, redact: Callable[[str], str]) -> Tool:
     """Adapt one :class:`ToolDef` to the SDK's ``Tool``."""
     args_model = tool.args
 
-    async def call(ctx: Context[Any, Any], **validated: Any) -> CallToolResult:
+    async def call(ctx: Context[Any, Any], consent: Any = None, **validated: Any) -> CallToolResult:
         # The SDK already validated the arguments with this very model; rebuild it without validating twice.
         args = args_model.model_construct(**validated)
         try:
-            result = await tool.handler(args, make_context(ctx))
+            result = await tool.handler(args, make_context(ctx, _consent_of(consent)))
         except HfJobsError as exc:
-            logger.info("tool %s: %s: %s", tool.name, type(exc).__name__, exc)
-            return error_result(exc)
-        return success_result(result)
+            logger.info("tool %s: %s: %s", tool.name, type(exc).__name__, redact(exc.message))
+            return error_result(exc, redact)
+        return success_result(result, redact)
+
+    resolved: dict[str, Any] = {}
+    plans: dict[Any, Any] = {}
+    if tool.needs_consent:
+        resolved = {"consent": (Resolve(_consent_resolver(tool, make_context)), True)}
+        plans = build_resolver_plans(resolved, set(args_model.model_fields))
 
     return Tool(
         fn=call,
@@ -110,6 +189,8 @@ def sdk_tool(tool: ToolDef[Any, Any], make_context: Callable[[Context[Any, Any]]
         is_async=True,
         context_kwarg="ctx",
         annotations=_annotations(tool),
+        resolved_params=resolved,
+        resolver_plans=plans,
     )
 
 
@@ -131,15 +212,11 @@ def build_server(
     ``base_context`` carries the API client and settings; each call gets a copy bound to its own progress sink.
     """
 
-    def make_context(ctx: Context[Any, Any]) -> ToolContext:
-        return ToolContext(
-            client=base_context.client,
-            settings=base_context.settings,
-            progress=_progress_sink(ctx),
-            local_files=base_context.local_files,
-        )
+    def make_context(ctx: Context[Any, Any], consent: Consent) -> ToolContext:
+        return replace(base_context, progress=_progress_sink(ctx), consent=consent)
 
-    tools = [sdk_tool(t, make_context) for t in select_tools(toolsets=toolsets, read_only=read_only)]
+    redact = base_context.redact
+    tools = [sdk_tool(t, make_context, redact) for t in select_tools(toolsets=toolsets, read_only=read_only)]
     return MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, tools=tools)
 
 

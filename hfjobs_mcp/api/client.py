@@ -107,6 +107,10 @@ class JobsClient:
     def has_token(self) -> bool:
         return self._http.token is not None
 
+    def token_secret(self) -> SecretStr | None:
+        """The token, still wrapped: for forwarding it as ``HF_TOKEN`` and for masking it in output."""
+        return self._http.token
+
     def redact(self, text: str) -> str:
         """``text`` with the client's token masked."""
         return self._http.redact(text)

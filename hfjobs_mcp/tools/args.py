@@ -33,6 +33,12 @@ NamespaceField = Annotated[
 ]
 
 
+ConfirmField = Annotated[
+    str | None,
+    Field(default=None, description="Code from a 'confirmation required' result, once the user said yes."),
+]
+
+
 def _check_ref(value: str, what: str) -> str:
     value = value.strip()
     if not _JOB_REF.match(value):
@@ -63,7 +69,7 @@ class CommonSpecArgs(ToolArgs):
 
     env: dict[str, str] = Field(
         default_factory=dict,
-        description="Plain env vars (names of 2+ chars). Never secrets: use `secrets`.",
+        description="Plain env vars. Never secrets: use `secrets`.",
     )
     secrets: list[str] = Field(
         default_factory=list,

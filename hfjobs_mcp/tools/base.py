@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:
     from hfjobs_mcp.api import JobsClient
     from hfjobs_mcp.config import Settings
+    from hfjobs_mcp.secret_shapes import Redactor
+    from hfjobs_mcp.secrets import ConfirmationCodes, SecretSources
 
 Toolset = Literal["jobs", "hardware", "scheduled", "webhooks"]
 TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled", "webhooks")
@@ -66,24 +68,60 @@ async def _no_progress(progress: float, total: float | None, message: str) -> No
     """The default sink: progress goes nowhere (direct calls, benchmarks)."""
 
 
-def _identity(text: str) -> str:
-    return text
+ConsentState = Literal["planning", "approved", "declined", "cancelled", "unavailable", "not_asked"]
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the user said before the handler ran (``not_asked`` for direct calls and clients never asked).
+
+    ``planning`` is the server's dry pass that computes the question to ask: see :mod:`hfjobs_mcp.tools.consent`.
+    """
+
+    state: ConsentState = "not_asked"
 
 
 @dataclass
 class ToolContext:
-    """What a handler may use: the API client, the settings, a progress sink and the redaction of secrets.
+    """What a handler may use: the API client, the settings, progress, and the secrets machinery.
 
-    Built per call by the server. ``local_files`` says whether reading a local script path is allowed (stdio
-    only: over HTTP the caller's paths are not the server's). ``redact`` masks known secret values in text that
-    came from outside (log lines, status messages) before it is returned.
+    Built per call by the server from one shared base. ``local_files`` says whether reading a local script path
+    is allowed (stdio only: over HTTP the caller's paths are not the server's). ``sources`` resolves secret
+    names to values on the server's side; ``redactor`` masks every value that was or could be forwarded (and
+    the server's own token) in anything returned; ``codes`` issues and redeems confirmation codes; ``consent``
+    is what the user said through elicitation before this call ran.
     """
 
     client: JobsClient
     settings: Settings
     progress: ProgressSink = field(default=_no_progress)
     local_files: bool = False
-    redact: Callable[[str], str] = field(default=_identity)
+    sources: SecretSources = field(default_factory=lambda: _default_sources())
+    redactor: Redactor = field(default_factory=lambda: _default_redactor())
+    codes: ConfirmationCodes = field(default_factory=lambda: _default_codes())
+    consent: Consent = field(default_factory=Consent)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every known secret value masked."""
+        return self.redactor.redact(text)
+
+
+def _default_sources() -> SecretSources:
+    from hfjobs_mcp.secrets import SecretSources
+
+    return SecretSources(environ={})
+
+
+def _default_redactor() -> Redactor:
+    from hfjobs_mcp.secret_shapes import Redactor
+
+    return Redactor()
+
+
+def _default_codes() -> ConfirmationCodes:
+    from hfjobs_mcp.secrets import ConfirmationCodes
+
+    return ConfirmationCodes()
 
 
 A = TypeVar("A", bound=ToolArgs)
@@ -106,6 +144,8 @@ class ToolDef(Generic[A, R]):
     result: type[R]
     hints: Hints
     handler: Callable[[A, ToolContext], Awaitable[R]]
+    needs_consent: bool = False
+    """True for tools whose requests may forward secrets or spend above the threshold: the server asks first."""
 
     def input_schema(self) -> dict[str, Any]:
         """The published input schema: the argument model's, compacted (descriptions kept: the model reads them)."""

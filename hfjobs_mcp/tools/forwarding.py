@@ -1,7 +1,10 @@
-"""Which secret values a run or schedule request forwards.
+"""Which secret values a run, schedule or webhook request forwards, resolved on the server's side.
 
-Secrets are forwarded only by name and only after the user confirmed it (design §5); until that confirmation
-machinery exists, a request naming any secret is refused outright, so no value can travel unasked.
+The agent names secrets; the values come from the server's secrets file, its environment, or (for
+``HF_TOKEN``) its own token. Entries that look like values are refused without being repeated, the policy may
+refuse names outright (``deny``, or ``allowlist`` for names not on the list), and every resolved value joins
+the redactor at once, so nothing the server returns can show it. Whether the values may travel is decided
+later, by the consent gate, right before sending.
 """
 
 from __future__ import annotations
@@ -19,18 +22,39 @@ class HasSecrets(Protocol):
     secrets: list[str]
 
 
-async def secret_values_for(ctx: ToolContext, args: HasSecrets, *, dry_run: bool) -> dict[str, str]:
-    """The ``name -> value`` secrets to send for ``args``; refuses when any are named."""
+def check_names(args: HasSecrets) -> list[str]:
+    """The secret names, each checked to be a name and not a value (a value is never repeated back)."""
     for i, entry in enumerate(args.secrets):
         problem = name_problem(entry)
         if problem is not None:
-            raise PolicyError(f"secrets[{i}] {problem}", hint="list environment variable NAMES in `secrets`")
-    if dry_run:
-        # A dry run shows which names would travel; their values are never looked at.
-        return dict.fromkeys(args.secrets, MASK)
-    if args.secrets:
+            raise PolicyError(
+                f"secrets[{i}] {problem}; nothing was sent",
+                hint="list environment variable NAMES in `secrets` (e.g. HF_TOKEN); the server looks the values up",
+            )
+    return list(dict.fromkeys(args.secrets))
+
+
+async def secret_values_for(ctx: ToolContext, args: HasSecrets, *, dry_run: bool) -> dict[str, str]:
+    """``name -> value`` for the secrets ``args`` names (masked on a dry run, which never looks values up)."""
+    names = check_names(args)
+    if not names:
+        return {}
+    policy = ctx.settings.secrets_policy
+    if policy == "deny":
         raise PolicyError(
-            "this server does not forward secrets yet: secrets need the user's confirmation, which is not available",
-            hint="remove `secrets` from the request, or use a job that does not need them",
+            "this server never forwards secrets (--secrets-policy deny); nothing was sent",
+            hint="remove `secrets`, or ask the server's operator to change the policy",
         )
-    return {}
+    if policy == "allowlist":
+        refused = [n for n in names if n not in ctx.settings.allow_secrets]
+        if refused:
+            allowed = ", ".join(ctx.settings.allow_secrets) or "none"
+            raise PolicyError(
+                f"secret(s) not on this server's allow list: {', '.join(refused)}; nothing was sent",
+                hint=f"allowed names: {allowed}",
+            )
+    if dry_run:
+        return dict.fromkeys(names, MASK)
+    values = ctx.sources.resolve(names)
+    ctx.redactor.add(values.values())
+    return values

@@ -6,6 +6,7 @@ act on are raised as :class:`~hfjobs_mcp.errors.HfJobsError` and become ``isErro
 
 from __future__ import annotations
 
+import shlex
 import time
 from typing import Any, Literal
 
@@ -13,8 +14,10 @@ import anyio
 from pydantic import BaseModel, Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, JobStage
+from hfjobs_mcp.secrets import audit
 from hfjobs_mcp.tools.args import CommonSpecArgs, ImageArgs, JobRefArgs, NamespaceField, UvScriptArgs
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.consent import gate, make_plan
 from hfjobs_mcp.tools.forwarding import secret_values_for
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
 from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
@@ -64,7 +67,16 @@ class RunResult(ToolResult):
         return f"Started {self.job.render()}\n{money}\n{self.next_step}"
 
 
-async def _run(ctx: ToolContext, args: CommonSpecArgs, *, image: str, command: list[str], **spec_kw: Any) -> RunResult:
+async def _run(
+    ctx: ToolContext,
+    args: CommonSpecArgs,
+    *,
+    tool: str,
+    target: str,
+    image: str,
+    command: list[str],
+    **spec_kw: Any,
+) -> RunResult:
     namespace = args.namespace or await ctx.client.namespace()
     secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
     spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
@@ -77,8 +89,23 @@ async def _run(ctx: ToolContext, args: CommonSpecArgs, *, image: str, command: l
             cost=cost,
             next_step="Call again without dry_run to start it.",
         )
+    plan = await make_plan(
+        ctx,
+        tool=tool,
+        namespace=namespace,
+        target=target,
+        flavor=spec.flavor,
+        timeout_seconds=cost.timeout_seconds,
+        price_ceiling_usd=cost.ceiling_usd,
+        price_per_hour=cost.price_per_hour_usd,
+        secrets=list(secret_values),
+        ports=list(args.expose),
+    )
+    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=plan)
     job = await ctx.client.run_job(spec, namespace=namespace)
     view = JobView.of(job, endpoint=ctx.client.endpoint)
+    if secret_values:
+        audit(tool=tool, names=secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
     return RunResult(
         dry_run=False,
         job=view,
@@ -89,7 +116,8 @@ async def _run(ctx: ToolContext, args: CommonSpecArgs, *, image: str, command: l
 
 
 async def run_job(args: RunJobArgs, ctx: ToolContext) -> RunResult:
-    return await _run(ctx, args, image=args.image, command=list(args.command))
+    target = f"image {args.image}: {shlex.join(args.command)}"
+    return await _run(ctx, args, tool="run_job", target=target, image=args.image, command=list(args.command))
 
 
 async def run_uv_job(args: RunUvJobArgs, ctx: ToolContext) -> RunResult:
@@ -100,7 +128,16 @@ async def run_uv_job(args: RunUvJobArgs, ctx: ToolContext) -> RunResult:
         python=args.python,
         local_files=ctx.local_files,
     )
-    return await _run(ctx, args, image=args.image, command=uv.command, extra_env=uv.env, default_name=uv.default_name)
+    return await _run(
+        ctx,
+        args,
+        tool="run_uv_job",
+        target=f"uv script {uv.default_name.rsplit('-', 1)[0]} ({uv.kind}) in {args.image}",
+        image=args.image,
+        command=uv.command,
+        extra_env=uv.env,
+        default_name=uv.default_name,
+    )
 
 
 # --- list_jobs / inspect_job ----------------------------------------------------------------------------
@@ -297,6 +334,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         result=RunResult,
         hints=SPEND,
         handler=run_job,
+        needs_consent=True,
     ),
     ToolDef(
         name="run_uv_job",
@@ -313,6 +351,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         result=RunResult,
         hints=SPEND,
         handler=run_uv_job,
+        needs_consent=True,
     ),
     ToolDef(
         name="list_jobs",

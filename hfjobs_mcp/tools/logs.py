@@ -148,6 +148,8 @@ class _Progress:
         self.last = 0.0
 
     async def tick(self, count: int) -> None:
+        if self.total <= 0:
+            return  # a one-shot read is quick: progress is for following
         now = time.monotonic()
         if now - self.last >= PROGRESS_EVERY_SECONDS:
             self.last = now

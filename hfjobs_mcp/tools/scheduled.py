@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from croniter import croniter
 from pydantic import Field
 
+from hfjobs_mcp.secrets import audit
 from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
     ImageArgs,
@@ -18,6 +20,7 @@ from hfjobs_mcp.tools.args import (
     UvScriptArgs,
 )
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.consent import gate, make_plan
 from hfjobs_mcp.tools.forwarding import secret_values_for
 from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
 from hfjobs_mcp.tools.uv import build_uv_command
@@ -73,7 +76,14 @@ class ScheduleResult(ToolResult):
 
 
 async def _schedule(
-    ctx: ToolContext, args: ScheduleJobArgs | ScheduleUvJobArgs, *, image: str, command: list[str], **spec_kw: Any
+    ctx: ToolContext,
+    args: ScheduleJobArgs | ScheduleUvJobArgs,
+    *,
+    tool: str,
+    target: str,
+    image: str,
+    command: list[str],
+    **spec_kw: Any,
 ) -> ScheduleResult:
     namespace = args.namespace or await ctx.client.namespace()
     secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
@@ -97,10 +107,27 @@ async def _schedule(
             daily_ceiling_usd=daily,
             next_step="Call again without dry_run to create it.",
         )
+    plan = await make_plan(
+        ctx,
+        tool=tool,
+        namespace=namespace,
+        target=target,
+        flavor=spec.flavor,
+        timeout_seconds=cost.timeout_seconds,
+        price_ceiling_usd=cost.ceiling_usd,
+        price_per_hour=cost.price_per_hour_usd,
+        secrets=list(secret_values),
+        schedule=args.schedule,
+        daily_ceiling_usd=daily,
+        ports=list(args.expose),
+    )
+    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=plan)
     sj = await ctx.client.create_scheduled_job(
         spec, schedule=args.schedule, suspend=args.suspend, concurrency=args.concurrency, namespace=namespace
     )
     view = ScheduledJobView.of(sj)
+    if secret_values:
+        audit(tool=tool, names=secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
     return ScheduleResult(
         dry_run=False,
         scheduled_job=view,
@@ -116,7 +143,8 @@ async def _schedule(
 
 
 async def schedule_job(args: ScheduleJobArgs, ctx: ToolContext) -> ScheduleResult:
-    return await _schedule(ctx, args, image=args.image, command=list(args.command))
+    target = f"image {args.image}: {shlex.join(args.command)}"
+    return await _schedule(ctx, args, tool="schedule_job", target=target, image=args.image, command=list(args.command))
 
 
 async def schedule_uv_job(args: ScheduleUvJobArgs, ctx: ToolContext) -> ScheduleResult:
@@ -128,7 +156,14 @@ async def schedule_uv_job(args: ScheduleUvJobArgs, ctx: ToolContext) -> Schedule
         local_files=ctx.local_files,
     )
     return await _schedule(
-        ctx, args, image=args.image, command=uv.command, extra_env=uv.env, default_name=uv.default_name
+        ctx,
+        args,
+        tool="schedule_uv_job",
+        target=f"uv script {uv.default_name.rsplit('-', 1)[0]} ({uv.kind}) in {args.image}",
+        image=args.image,
+        command=uv.command,
+        extra_env=uv.env,
+        default_name=uv.default_name,
     )
 
 
@@ -219,6 +254,7 @@ def _def(
         result=result,
         hints=hints,
         handler=handler,
+        needs_consent=handler in (schedule_job, schedule_uv_job),
     )
 
 

@@ -93,7 +93,7 @@ async def cost_of(ctx: ToolContext, spec: JobSpec) -> Cost:
             f"unknown hardware flavor {spec.flavor!r}", hint=f"use one of: {names} (see list_hardware for prices)"
         )
     timeout = spec.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
-    price = match.price_per_hour if match is not None else None
+    price = round(match.price_per_hour, 4) if match is not None else None
     return Cost(
         flavor=spec.flavor,
         price_per_hour_usd=price,

@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hfjobs_mcp.tools.args import JobRefArgs, WatchedArg
+from hfjobs_mcp.secrets import ConfirmationPlan, audit
+from hfjobs_mcp.tools.args import ConfirmField, JobRefArgs, WatchedArg
 from hfjobs_mcp.tools.base import Hints, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.consent import gate
 from hfjobs_mcp.tools.forwarding import secret_values_for
 
 
@@ -27,7 +29,8 @@ class CreateJobWebhookArgs(JobRefArgs):
         description="NAMES of secrets the triggered jobs get (the source job's secrets are not copied), after the "
         "user confirms.",
     )
-    dry_run: bool = Field(default=False, description="Return the exact request without sending it.")
+    dry_run: bool = Field(default=False, description="Show the request; send nothing.")
+    confirm: ConfirmField
 
 
 class WebhookView(BaseModel):
@@ -59,9 +62,33 @@ async def create_job_webhook(args: CreateJobWebhookArgs, ctx: ToolContext) -> Cr
             watched=watched, domains=list(args.domains), job_source_id=job.id, secrets=list(args.secrets)
         )
         return CreateJobWebhookResult(dry_run=True, webhook=view)
+    plan = None
+    if secret_values:
+        plan = ConfirmationPlan(
+            tool="create_job_webhook",
+            reasons=(
+                f"forwards secret values of: {', '.join(secret_values)}",
+                "each watched event starts a paid copy of the job",
+            ),
+            namespace=job.owner.name,
+            target=f"copy of job {job.id} on events of {', '.join(w['type'] + ':' + w['name'] for w in watched)}",
+            flavor=job.flavor or "",
+            timeout_seconds=int(job.timeout or 1800),
+            price_ceiling_usd=None,
+            secrets=tuple(secret_values),
+        )
+    confirmed_by = await gate(ctx, tool="create_job_webhook", arguments=args.model_dump(mode="json"), plan=plan)
     hook = await ctx.client.create_webhook(
         watched=watched, domains=list(args.domains), job_id=job.id, secrets=secret_values or None
     )
+    if secret_values:
+        audit(
+            tool="create_job_webhook",
+            names=secret_values,
+            namespace=job.owner.name,
+            job_id=f"webhook {hook.id}",
+            confirmed_by=confirmed_by,
+        )
     view = WebhookView(
         id=hook.id,
         watched=[{"type": w.type, "name": w.name} for w in hook.watched],
@@ -88,5 +115,6 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         result=CreateJobWebhookResult,
         hints=Hints(read_only=False, destructive=False, idempotent=False),
         handler=create_job_webhook,
+        needs_consent=True,
     ),
 )
