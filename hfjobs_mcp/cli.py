@@ -42,6 +42,23 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument(
         "--toolsets", type=_toolsets, default=TOOLSETS, help=f"comma-separated subset of {','.join(TOOLSETS)}"
     )
+    p.add_argument(
+        "--secrets-policy",
+        choices=("confirm", "strict", "allowlist", "deny"),
+        default="confirm",
+        help="how forwarding secrets is approved: confirm (default: elicitation, else a one-time code), strict "
+        "(elicitation only), allowlist (--allow-secret names without asking), deny (never)",
+    )
+    p.add_argument("--allow-secret", action="append", default=[], metavar="NAME", help="for --secrets-policy allowlist")
+    p.add_argument("--secrets-file", type=Path, help="dotenv file of secret values the server may forward by name")
+    p.add_argument(
+        "--confirm-above", type=float, default=1.0, metavar="USD", help="ask the user above this price ceiling (1.00)"
+    )
+    p.add_argument("--max-price-per-job", type=float, metavar="USD", help="refuse runs whose ceiling is above this")
+    p.add_argument("--max-timeout", type=int, metavar="SECONDS", help="refuse runs with a longer timeout")
+    p.add_argument(
+        "--only-namespaces", type=lambda v: tuple(x for x in v.split(",") if x), default=(), help="allowed namespaces"
+    )
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     p.set_defaults(handler=_serve)
 
@@ -67,6 +84,13 @@ def _serve(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         read_only=args.read_only,
         toolsets=args.toolsets,
+        secrets_policy=args.secrets_policy,
+        allow_secrets=tuple(args.allow_secret),
+        secrets_file=args.secrets_file,
+        confirm_above=args.confirm_above,
+        max_price_per_job=args.max_price_per_job,
+        max_timeout=args.max_timeout,
+        only_namespaces=args.only_namespaces,
     )
     anyio.run(serve, settings)
     return 0
