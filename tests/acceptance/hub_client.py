@@ -219,6 +219,7 @@ def hardware() -> dict[str, Any]:
                 "name": h.name,
                 "pretty_name": h.pretty_name,
                 "unit_cost_usd": h.unit_cost_usd,
+                "unit_cost_micro_usd": h.unit_cost_micro_usd,
                 "unit_label": h.unit_label,
                 "accelerator": None if h.accelerator is None else vars(h.accelerator),
             }
