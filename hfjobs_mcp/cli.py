@@ -70,6 +70,32 @@ def _add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(handler=_demo)
 
 
+def _add_local_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from hfjobs_mcp.local.cli import add_arguments
+
+    p = sub.add_parser(
+        "local",
+        help="serve the local Jobs backend (the Jobs REST API on loopback; jobs run as local processes)",
+        description="Serve the local Jobs backend. Point clients at it with HF_ENDPOINT=<the printed URL>.",
+    )
+    add_arguments(p)
+    p.set_defaults(handler=_local)
+
+
+def _local(args: argparse.Namespace) -> int:
+    from hfjobs_mcp.local.cli import run_local
+
+    return run_local(
+        host=args.host,
+        port=args.port,
+        state_dir=args.state_dir,
+        token=args.token,
+        user=args.user,
+        orgs=args.org,
+        faults=args.faults,
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     from hfjobs_mcp.config import Settings
     from hfjobs_mcp.runtime import serve
@@ -110,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hfjobs-mcp {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{serve,local,demo}")
     _add_serve_command(sub)
+    _add_local_command(sub)
     _add_demo_command(sub)
     return parser
 

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.local import LocalBackend
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     # The product runs on asyncio (uvicorn, the MCP SDK); testing trio too would test a runtime we do not ship.
     return "asyncio"
+
+
+LOCAL_TEST_TOKEN = "hf_local_test_token_0123456789"
+
+
+@pytest.fixture
+def local_backend(tmp_path: Path) -> Iterator[LocalBackend]:
+    """A local Jobs backend served from a thread for one test: ``.url`` (HF_ENDPOINT), ``.token``, ``.faults``.
+
+    User ``alice`` with org ``myorg``; state in ``tmp_path/"state"``. Stopping it kills every job's processes.
+    """
+    from hfjobs_mcp.local import LocalConfig, serve_in_thread
+
+    cfg = LocalConfig(
+        state_dir=tmp_path / "state",
+        token=LOCAL_TEST_TOKEN,
+        user="alice",
+        orgs=("myorg",),
+        host="127.0.0.1",
+        port=0,
+    )
+    with serve_in_thread(cfg) as backend:
+        yield backend

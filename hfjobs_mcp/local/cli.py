@@ -1,0 +1,132 @@
+"""``hfjobs-mcp local``: serve the local Jobs backend on loopback until interrupted.
+
+``hfjobs_mcp.cli`` only wires this in: the flags are defined by :func:`add_arguments` and run by
+:func:`run_local`. Everything is printed and logged on stderr: the base URL to use as
+``HF_ENDPOINT`` and, if no token was given (``--token`` or ``HFJOBS_LOCAL_TOKEN``), the generated one,
+once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import LocalConfig
+from .core import StateDirBusyError
+from .faults import FaultSpecError, parse_spec
+from .server import LocalBackend
+
+DEFAULT_PORT = 8765
+DEFAULT_USER = "local-user"
+TOKEN_ENV = "HFJOBS_LOCAL_TOKEN"  # noqa: S105 (a variable name)
+FAULTS_ENV = "HFJOBS_LOCAL_FAULTS"
+
+
+def default_state_dir() -> Path:
+    """``$HFJOBS_MCP_HOME/local`` if that is set, else ``~/.cache/hfjobs-mcp/local``."""
+    home = os.environ.get("HFJOBS_MCP_HOME")
+    if home:
+        return Path(home).expanduser() / "local"
+    return Path.home() / ".cache" / "hfjobs-mcp" / "local"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free)")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="jobs, logs and schedules live here (default: $HFJOBS_MCP_HOME/local or ~/.cache/hfjobs-mcp/local)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        metavar="TOKEN",
+        help=f"the bearer token clients must send (default: ${TOKEN_ENV}, else generated)",
+    )
+    parser.add_argument(
+        "--user", default=DEFAULT_USER, metavar="NAME", help=f"the token's user name (default: {DEFAULT_USER})"
+    )
+    parser.add_argument(
+        "--org", action="append", default=[], metavar="NAME", help="an organization of the user (repeatable)"
+    )
+    parser.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help=f"inject faults, e.g. '429:times=2,drop-after-create' (default: ${FAULTS_ENV}; see the README)",
+    )
+
+
+def run_local(
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    state_dir: Path | None = None,
+    token: str | None = None,
+    user: str = DEFAULT_USER,
+    orgs: Sequence[str] = (),
+    faults: str | None = None,
+) -> int:
+    """Serve until SIGINT or SIGTERM; the exit status (0, or 1/2 when it cannot start)."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    generated = False
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if not token:
+        token, generated = secrets.token_urlsafe(32), True
+    faults = faults if faults is not None else (os.environ.get(FAULTS_ENV) or None)
+    if faults:
+        try:
+            parse_spec(faults)
+        except FaultSpecError as exc:
+            print(f"hfjobs-mcp local: --faults: {exc}", file=sys.stderr)
+            return 2
+    cfg = LocalConfig(
+        state_dir=state_dir or default_state_dir(),
+        token=token,
+        user=user,
+        orgs=tuple(orgs),
+        host=host,
+        port=port,
+        faults=faults,
+    )
+    return asyncio.run(_serve(cfg, show_token=generated))
+
+
+async def _serve(cfg: LocalConfig, *, show_token: bool) -> int:
+    try:
+        backend = LocalBackend(cfg, access_log=True)
+    except StateDirBusyError as exc:
+        print(f"hfjobs-mcp local: {exc}", file=sys.stderr)
+        return 1
+    try:
+        await backend.start()
+    except OSError as exc:
+        backend.core.close()
+        print(f"hfjobs-mcp local: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"hfjobs-mcp local backend: {backend.url}", file=sys.stderr)
+    print(f"  use it as HF_ENDPOINT:  export HF_ENDPOINT={backend.url}", file=sys.stderr)
+    if show_token:
+        print(f"  generated token (shown once; --token or ${TOKEN_ENV} to choose one): {cfg.token}", file=sys.stderr)
+    print(f"  user {cfg.user}; state in {cfg.state_dir}", file=sys.stderr, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await backend.aclose()
+    return 0

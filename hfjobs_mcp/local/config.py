@@ -1,0 +1,53 @@
+"""LocalConfig: every setting of one local Jobs backend instance, in one frozen value."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TIMEOUT_SECONDS = 30 * 60
+"""Jobs without ``timeoutSeconds`` are stopped after 30 minutes, as on Hugging Face."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalConfig:
+    """Settings of a local backend.
+
+    ``state_dir`` holds the SQLite database, the job logs and the jobs' working folders. ``token`` is
+    the only bearer token accepted; ``user`` and ``orgs`` are the namespaces it may use. ``port=0``
+    picks a free port. ``faults`` is a fault-injection spec (see ``hfjobs_mcp.local.faults``) or None.
+
+    The remaining fields exist so tests run fast; their defaults are what a user wants.
+    """
+
+    state_dir: Path
+    token: str
+    user: str = "local-user"
+    orgs: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 0
+    faults: str | None = None
+    page_size: int = 50
+    """Jobs per page of ``GET /api/jobs/{ns}``; further pages are linked with ``Link: rel="next"``."""
+    keepalive_interval: float = 30.0
+    """Seconds of silence after which an SSE stream sends ``: keep-alive``."""
+    metrics_interval: float = 1.0
+    """Seconds between two ``event: metric`` samples."""
+    kill_grace_seconds: float = 5.0
+    """Seconds between SIGTERM and SIGKILL when a job is canceled or times out."""
+    default_timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    scheduler_tick: float = 1.0
+    """Seconds between two looks at the scheduled jobs that are due."""
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+    """Wall clock the scheduler reads (epoch seconds); tests swap in a fake one to make cron fire."""
+    max_line_bytes: int = 64 * 1024
+    """Longer log lines are split into pieces of this size."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state_dir", Path(self.state_dir))
+        if not self.token:
+            raise ValueError("LocalConfig.token must not be empty")
+        if self.page_size < 1:
+            raise ValueError("LocalConfig.page_size must be at least 1")

@@ -1,0 +1,80 @@
+"""The environment and folders a local job process gets; nothing of the backend's own environment leaks in.
+
+Base: ``PATH`` with this Python environment's ``bin`` first (so ``python`` and ``uv`` resolve to the
+product's own), ``HOME`` and ``TMPDIR`` private to the job, ``LANG``, ``PYTHONUNBUFFERED=1``,
+``UV_PYTHON_DOWNLOADS=never`` and a ``UV_CACHE_DIR`` shared by all jobs. Then the job's
+``environment``, then its ``secrets``, then what the platform sets in every job: ``JOB_ID``,
+``ACCELERATOR`` (empty on CPU), ``CPU_CORES`` and ``MEMORY`` from the flavor.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import hardware
+from .records import JobSpec
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class JobDirs:
+    """``jobs/<id>/``: ``work`` (the cwd), ``home``, ``tmp`` and the log file."""
+
+    root: Path
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "logs.jsonl"
+
+    def create(self) -> None:
+        for path in (self.work, self.home, self.tmp):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def job_dirs(state_dir: Path, job_id: str) -> JobDirs:
+    return JobDirs(state_dir / "jobs" / job_id)
+
+
+def product_bin_dir() -> str:
+    """The ``bin`` folder of the Python environment running the backend (holds ``python`` and ``uv``)."""
+    return os.path.dirname(sys.executable)
+
+
+def build_env(job_id: str, spec: JobSpec, dirs: JobDirs, *, uv_cache_dir: Path) -> dict[str, str]:
+    flavor = hardware.lookup(spec.flavor)
+    env = {
+        "PATH": f"{product_bin_dir()}:{SYSTEM_PATH}",
+        "HOME": str(dirs.home),
+        "TMPDIR": str(dirs.tmp),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_CACHE_DIR": str(uv_cache_dir),
+    }
+    env.update(spec.environment)
+    env.update(spec.secrets)
+    env.update(
+        {
+            "JOB_ID": job_id,
+            "ACCELERATOR": flavor.name if flavor.is_gpu else "",
+            "CPU_CORES": str(flavor.cpu_cores),
+            "MEMORY": flavor.memory_env,
+        }
+    )
+    return env

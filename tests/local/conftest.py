@@ -1,0 +1,49 @@
+"""Fixtures for the local backend's tests: a fast-configured backend in a thread and an HTTP client for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+
+from .util import TOKEN, FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fast_config(tmp_path: Path, clock: FakeClock) -> LocalConfig:
+    """Short intervals so streams, kills and the scheduler act within a test's patience."""
+    return LocalConfig(
+        state_dir=tmp_path / "state",
+        token=TOKEN,
+        user="alice",
+        orgs=("myorg",),
+        keepalive_interval=0.5,
+        metrics_interval=0.2,
+        kill_grace_seconds=1.0,
+        scheduler_tick=0.05,
+        clock=clock,
+        page_size=3,
+    )
+
+
+@pytest.fixture
+def backend(fast_config: LocalConfig) -> Iterator[LocalBackend]:
+    with serve_in_thread(fast_config) as b:
+        yield b
+
+
+@pytest.fixture
+def api(backend: LocalBackend) -> Iterator[httpx2.Client]:
+    with httpx2.Client(
+        base_url=backend.url, headers={"authorization": f"Bearer {backend.token}"}, timeout=30
+    ) as client:
+        yield client
