@@ -33,17 +33,20 @@ async def test_run_wait_logs_round_trip(session_factory: Any, mode: str) -> None
             },
         )
         job = started["job"]
-        assert started["dry_run"] is False and job["stage"] in ("SCHEDULING", "RUNNING", "COMPLETED")
+        assert started["dry_run"] is False
+        assert job["stage"] in ("SCHEDULING", "RUNNING", "COMPLETED")
         ref = f"{job['namespace']}/{job['id']}"
         final = await _finished(s, ref)
         assert final["stage"] == "COMPLETED"
         logs = await s.ok("fetch_logs", {"job_id": ref})
         assert [ln["text"] for ln in logs["lines"]] == [f"hello world {job['id']}"]
-        assert logs["finished"] is True and logs["truncated"] is False
+        assert logs["finished"] is True
+        assert logs["truncated"] is False
         listed = await s.ok("list_jobs", {"labels": {"team": "e2e"}, "stages": ["COMPLETED"]})
         assert job["id"] in [j["id"] for j in listed["jobs"]]
         inspected = await s.ok("inspect_job", {"job_id": job["id"]})
-        assert inspected["job"]["labels"]["team"] == "e2e" and inspected["finished"] is True
+        assert inspected["job"]["labels"]["team"] == "e2e"
+        assert inspected["finished"] is True
 
 
 async def test_failed_job_says_why(session_factory: Any) -> None:
@@ -52,7 +55,8 @@ async def test_failed_job_says_why(session_factory: Any) -> None:
             "job"
         ]
         final = await _finished(s, job["id"])
-        assert final["stage"] == "ERROR" and "3" in (final["message"] or "")
+        assert final["stage"] == "ERROR"
+        assert "3" in (final["message"] or "")
 
 
 async def test_uv_job_inline_script_with_args(session_factory: Any) -> None:
@@ -89,7 +93,8 @@ async def test_fast_agent_reference_job_is_expressible(session_factory: Any, bac
             "uv", "run", "--with", "fast-agent-mcp", "--python", "3.13",
             "fast-agent", "go", "--model", "kimi", "--message", "hi", "--results", "result.json",
         ]  # fmt: skip
-        assert body["timeoutSeconds"] == 7200 and body["flavor"] == "cpu-basic"
+        assert body["timeoutSeconds"] == 7200
+        assert body["flavor"] == "cpu-basic"
         assert body["secrets"] == {"HF_TOKEN": "***"}
         assert body["dockerImage"] == "ghcr.io/astral-sh/uv:python3.12-bookworm"
         assert out["cost"]["ceiling_usd"] == pytest.approx(0.02, abs=0.001)
@@ -103,7 +108,8 @@ async def test_dry_run_shows_payload_and_price_and_sends_nothing(session_factory
             "run_job",
             {"image": "hf.co/spaces/lhoestq/duckdb", "command": ["duckdb"], "flavor": "a10g-small", "dry_run": True},
         )
-        assert out["request"]["spaceId"] == "lhoestq/duckdb" and "dockerImage" not in out["request"]
+        assert out["request"]["spaceId"] == "lhoestq/duckdb"
+        assert "dockerImage" not in out["request"]
         assert out["cost"] == {
             "flavor": "a10g-small",
             "price_per_hour_usd": 1.0,
@@ -162,7 +168,8 @@ async def test_fetch_logs_tail_grep_and_cursor(session_factory: Any) -> None:
         assert [ln["text"] for ln in rest["lines"]] == [f"line {i}" for i in range(11, 50)]
         assert rest["more"] is False
         bad = await s.call("fetch_logs", {"job_id": job["id"], "cursor": "not-a-cursor"})
-        assert bad.is_error and "cursor" in text(bad)
+        assert bad.is_error
+        assert "cursor" in text(bad)
 
 
 async def test_follow_and_wait_report_throttled_progress(session_factory: Any) -> None:
@@ -185,7 +192,8 @@ async def test_follow_and_wait_report_throttled_progress(session_factory: Any) -
             await s.ok("run_job", {"image": "python:3.12", "command": ["python", "-c", "import time; time.sleep(3)"]})
         )["job"]
         waited = await s.ok("wait_for_job", {"job_id": slow["id"], "timeout_seconds": 30}, progress_callback=collect)
-        assert waited["reached"] and waited["job"]["stage"] == "COMPLETED"
+        assert waited["reached"]
+        assert waited["job"]["stage"] == "COMPLETED"
         assert 1 <= len(progress) <= 10
 
 
@@ -193,7 +201,8 @@ async def test_wait_gives_up_at_its_cap_and_says_so(session_factory: Any) -> Non
     async with session_factory() as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["sleep", "30"]}))["job"]
         out = await s.ok("wait_for_job", {"job_id": job["id"], "timeout_seconds": 1.5})
-        assert out["reached"] is False and out["finished"] is False
+        assert out["reached"] is False
+        assert out["finished"] is False
         assert "wait_for_job again" in out["next_step"]
         cancelled = await s.ok("cancel_job", {"job_id": job["id"]})
         assert cancelled["job"]["stage"] == "CANCELED"
@@ -204,7 +213,8 @@ async def test_cancel_and_rerun(session_factory: Any) -> None:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["sleep", "60"]}))["job"]
         await s.ok("wait_for_job", {"job_id": job["id"], "until_stage": "RUNNING", "timeout_seconds": 30})
         out = await s.ok("cancel_job", {"job_id": f"{job['namespace']}/{job['id']}"})
-        assert out["job"]["stage"] == "CANCELED" and out["finished"] is True
+        assert out["job"]["stage"] == "CANCELED"
+        assert out["finished"] is True
         again = await s.ok("rerun_job", {"job_id": job["id"]})
         assert again["job"]["id"] != job["id"]
         assert again["job"]["initiator"] == f"duplicated-job:{job['id']}"
@@ -216,11 +226,13 @@ async def test_metrics_of_a_running_job(session_factory: Any) -> None:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["sleep", "20"]}))["job"]
         await s.ok("wait_for_job", {"job_id": job["id"], "until_stage": "RUNNING", "timeout_seconds": 30})
         out = await s.ok("fetch_metrics", {"job_id": job["id"], "samples": 2})
-        assert len(out["samples"]) == 2 and out["finished"] is False
+        assert len(out["samples"]) == 2
+        assert out["finished"] is False
         assert out["samples"][0]["memory_used_bytes"] > 0
         await s.ok("cancel_job", {"job_id": job["id"]})
         done = await s.ok("fetch_metrics", {"job_id": job["id"]})
-        assert done["finished"] is True and done["samples"] == []
+        assert done["finished"] is True
+        assert done["samples"] == []
 
 
 async def test_not_found_is_an_actionable_error(session_factory: Any) -> None:
@@ -228,16 +240,19 @@ async def test_not_found_is_an_actionable_error(session_factory: Any) -> None:
         result = await s.call("inspect_job", {"job_id": "0123456789abcdef01234567"})
         assert result.is_error
         err = (result.structured_content or {})["error"]
-        assert err["type"] == "NotFoundError" and "namespace" in err["hint"]
+        assert err["type"] == "NotFoundError"
+        assert "namespace" in err["hint"]
         other = await s.call("list_jobs", {"namespace": "someone-else"})
-        assert other.is_error and (other.structured_content or {})["error"]["type"] == "ForbiddenError"
+        assert other.is_error
+        assert (other.structured_content or {})["error"]["type"] == "ForbiddenError"
 
 
 async def test_hardware_with_filters(session_factory: Any) -> None:
     async with session_factory() as s:
         everything = await s.ok("list_hardware", {})
         names = [f["name"] for f in everything["flavors"]]
-        assert "cpu-basic" in names and "a100-large" in names
+        assert "cpu-basic" in names
+        assert "a100-large" in names
         cheap_gpus = await s.ok("list_hardware", {"kind": "gpu", "max_price_per_hour": 1.0})
         assert cheap_gpus["flavors"]
         assert all(f["kind"] == "gpu" and f["price_per_hour_usd"] <= 1.0 for f in cheap_gpus["flavors"])
@@ -253,7 +268,8 @@ async def test_scheduled_cycle(session_factory: Any, mode: str) -> None:
             {"schedule": "0 9 * * 1", "image": "python:3.12", "command": ["python", "-c", "print('tick')"]},
         )
         sj = created["scheduled_job"]
-        assert created["runs_per_day"] in (0, 1) and sj["next_run_at"].endswith("Z")
+        assert created["runs_per_day"] in (0, 1)
+        assert sj["next_run_at"].endswith("Z")
         ref = f"{sj['namespace']}/{sj['id']}"
         listed = await s.ok("list_scheduled_jobs", {})
         assert sj["id"] in [x["id"] for x in listed["scheduled_jobs"]]
@@ -273,9 +289,11 @@ async def test_scheduled_cycle(session_factory: Any, mode: str) -> None:
 async def test_schedule_refuses_bad_cron_and_uv_schedule_dry_run(session_factory: Any) -> None:
     async with session_factory() as s:
         bad = await s.call("schedule_job", {"schedule": "* * * * * *", "image": "x", "command": ["true"]})
-        assert bad.is_error and "cron" in text(bad)
+        assert bad.is_error
+        assert "cron" in text(bad)
         dry = await s.ok("schedule_uv_job", {"schedule": "@hourly", "script": "print(1)", "dry_run": True})
-        assert dry["runs_per_day"] == 24 and dry["request"]["schedule"] == "@hourly"
+        assert dry["runs_per_day"] == 24
+        assert dry["request"]["schedule"] == "@hourly"
         assert dry["request"]["jobSpec"]["environment"]["UV_SCRIPT_ENCODED"]
 
 
@@ -283,6 +301,7 @@ async def test_webhook_creation(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["true"]}))["job"]
         hook = await s.ok("create_job_webhook", {"job_id": job["id"], "watched": [{"type": "model", "name": "a/m"}]})
-        assert hook["webhook"]["id"] and hook["webhook"]["job_source_id"] == job["id"]
+        assert hook["webhook"]["id"]
+        assert hook["webhook"]["job_source_id"] == job["id"]
         hooks = await s.api.list_webhooks()
         assert hook["webhook"]["id"] in [h.id for h in hooks]
