@@ -8,7 +8,8 @@ for a short (10,000 lines) and a long (1,000,000 lines) log, and prints a table 
 
 Run: ``.venv/bin/python bench/logs_tail.py`` (about a minute on 2 cores). It starts its own backend with
 ``serve_in_thread`` in a temporary state folder, so "the backend's memory" is this process's RSS, sampled
-every millisecond while a request is served (the client side only counts lines, it keeps none). Exit status
+every millisecond while a request is served (the client side only counts lines, it keeps none), and
+while the job runs (the backend ingesting its output). Exit status
 is non-zero only on errors, never because a target was missed (it prints MISSED instead).
 """
 
@@ -146,7 +147,8 @@ def main() -> int:
             httpx2.Client(base_url=backend.url, headers={"authorization": f"Bearer {TOKEN}"}, timeout=600) as client,
         ):
             for lines in args.sizes:
-                job_id, run_secs = run_job(client, lines)
+                with PeakRSS(interval=0.005) as run_rss:
+                    job_id, run_secs = run_job(client, lines)
                 path = f"/api/jobs/{USER}/{job_id}/logs"
                 tail = measure(lambda path=path: read_stream(client, path, {"tail": TAIL}), args.repeat)
                 full = measure(lambda path=path: read_stream(client, path, {}), args.full_repeat)
@@ -154,21 +156,21 @@ def main() -> int:
                     raise RuntimeError(f"tail={TAIL} of a {lines}-line log returned {tail['events']} events")
                 if full["events"] < lines:
                     raise RuntimeError(f"the full replay of a {lines}-line log returned {full['events']} events")
-                rows.append({"lines": lines, "run": run_secs, "tail": tail, "full": full})
+                rows.append({"lines": lines, "run": run_secs, "run_rss": run_rss.growth, "tail": tail, "full": full})
                 print(f"  measured {lines:>9,} lines", file=sys.stderr, flush=True)
 
     print()
     print(f"GET /api/jobs/{{ns}}/{{id}}/logs, SSE read until the server closes it (median of {args.repeat} for tail)")
     print()
     header = (
-        f"{'log lines':>10} | {'job run s':>9} | {'tail=100 s':>10} | {'tail RSS +MiB':>13} |"
+        f"{'log lines':>10} | {'job run s':>9} | {'run RSS +MiB':>12} | {'tail=100 s':>10} | {'tail RSS +MiB':>13} |"
         f" {'full replay s':>13} | {'full RSS +MiB':>13}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         print(
-            f"{row['lines']:>10,} | {row['run']:>9.2f} | {row['tail']['median']:>10.4f} |"
+            f"{row['lines']:>10,} | {row['run']:>9.2f} | {mib(row['run_rss']):>12} | {row['tail']['median']:>10.4f} |"
             f" {mib(row['tail']['rss_growth']):>13} | {row['full']['median']:>13.2f} |"
             f" {mib(row['full']['rss_growth']):>13}"
         )
