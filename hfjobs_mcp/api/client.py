@@ -438,7 +438,7 @@ class JobsClient:
         delay = 2.0
         while True:
             tail_read = tail_pending
-            got_new = False
+            got_new = broken = False
             try:
                 async with self._open_stream(
                     path, params={"tail": tail} if tail_read else {}, read=_NO_FOLLOW_IDLE if finished else idle
@@ -487,19 +487,26 @@ class JobsClient:
                     raise TransportError(
                         f"the log stream kept failing: {type(exc).__name__}", hint="try fetch_logs again later"
                     ) from None
-                await self._sleep(min(10.0, 2.0 ** (failures - 1)))
-                continue
+                broken = True
+            backoff = min(10.0, 2.0 ** (failures - 1))
             if finished:
-                return
+                if not broken:
+                    return
+                await self._sleep(backoff)  # the last pass broke: do it again
+                continue
             if got_new:
                 delay = 2.0
+            # Cut or ended, the stream says nothing of the job: ask (a job that ended needs one last pass).
             job = await self.inspect_job(ident, namespace=ns)
             if job.status.stage in TERMINAL_STAGES:
                 # One last pass picks up lines written between the stream's end and the job's end.
                 finished = True
                 continue
-            await self._sleep(delay)
-            delay = min(delay * 2, 10.0)
+            if broken:
+                await self._sleep(backoff)
+            else:
+                await self._sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     async def stream_metrics(self, job_id: str, *, namespace: str | None = None) -> AsyncIterator[MetricsSample]:
         """Metrics samples (about one a second) while the job runs; nothing once it is over (the API says 406)."""
