@@ -107,9 +107,15 @@ ContextMaker = Callable[[Context[Any, Any], Consent], ToolContext]
 
 
 def _consent_of(answer: Any) -> Consent:
-    """What the user said, from the resolver's outcome (an elicitation result, or a plain marker string)."""
+    """What the user said, from the resolver's outcome.
+
+    The SDK hands a plain resolver value back wrapped as accepted, so the marker strings ("unavailable",
+    "not_needed") are unwrapped first; only a :class:`ConsentForm` with ``approve`` true is a yes.
+    """
     if isinstance(answer, AcceptedElicitation):
-        return Consent("approved" if getattr(answer.data, "approve", False) else "declined")
+        answer = answer.data
+    if isinstance(answer, ConsentForm):
+        return Consent("approved" if answer.approve else "declined")
     if isinstance(answer, DeclinedElicitation):
         return Consent("declined")
     if isinstance(answer, CancelledElicitation):

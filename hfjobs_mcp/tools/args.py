@@ -28,14 +28,14 @@ NamespaceField = Annotated[
     Field(
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        description="User or org that owns and pays (default: yours).",
+        description="Owner and payer (default: you).",
     ),
 ]
 
 
 ConfirmField = Annotated[
     str | None,
-    Field(default=None, description="Code from a 'confirmation required' result, once the user said yes."),
+    Field(default=None, description="Code of a 'confirmation required' result the user approved."),
 ]
 
 
@@ -92,6 +92,7 @@ class CommonSpecArgs(ToolArgs):
     namespace: NamespaceField
     attempts: int | None = Field(default=None, ge=1, description="Max attempts, the first included.")
     dry_run: bool = Field(default=False, description="Return the exact request and price ceiling; send nothing.")
+    confirm: ConfirmField
 
     @field_validator("flavor")
     @classmethod

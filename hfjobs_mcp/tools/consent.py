@@ -100,13 +100,18 @@ async def make_plan(
 
 async def gate(ctx: ToolContext, *, tool: str, arguments: dict[str, Any], plan: ConfirmationPlan | None) -> str:
     """Let the request through (returning how it was confirmed) or raise; see the module docstring."""
+    policy = ctx.settings.secrets_policy
+    allowlisted = (
+        plan is not None
+        and policy == "allowlist"
+        and all(r.startswith("forwards secret") for r in plan.reasons)
+        and set(plan.secrets) <= set(ctx.settings.allow_secrets)
+    )
     if ctx.consent.state == "planning":
-        raise Planned(plan)
+        raise Planned(None if allowlisted else plan)
     if plan is None:
         return "not needed"
-    policy = ctx.settings.secrets_policy
-    only_secrets = all(r.startswith("forwards secret") for r in plan.reasons)
-    if policy == "allowlist" and only_secrets and set(plan.secrets) <= set(ctx.settings.allow_secrets):
+    if allowlisted:
         return "allowlist"
     state = ctx.consent.state
     if state == "approved":

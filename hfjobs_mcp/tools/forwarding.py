@@ -58,3 +58,17 @@ async def secret_values_for(ctx: ToolContext, args: HasSecrets, *, dry_run: bool
     values = ctx.sources.resolve(names)
     ctx.redactor.add(values.values())
     return values
+
+
+def learn_job_secrets(ctx: ToolContext, names: list[str]) -> None:
+    """Mask the values of a job's secrets before showing anything it printed.
+
+    A job's secrets come back as names only; this server resolves those names as it would to forward them, so a
+    value a job printed is masked even when another server process forwarded it. Names this server cannot
+    resolve are skipped (it has no value to mask, and none to leak).
+    """
+    for name in names:
+        try:
+            ctx.redactor.add(ctx.sources.resolve([name]).values())
+        except PolicyError:
+            continue

@@ -325,10 +325,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         title="Run a Docker-image job",
         description=(
             "Start a job that runs `command` in a Docker `image` (or a Space) on Hugging Face hardware.\n"
-            "Use it for anything that needs a container: training, batch inference, data processing. For a single "
-            "Python script prefer run_uv_job. Costs the flavor's hourly price for as long as it runs (at most "
-            "`timeout`, 30 min by default): use dry_run first to see the request and its price ceiling. "
-            "Next: wait_for_job, fetch_logs."
+            "Use it for anything that needs a container (training, batch inference); for one Python script prefer "
+            "run_uv_job. Costs the flavor's hourly price while it runs (timeout default 30 min); dry_run shows the "
+            "request and its price ceiling. Next: wait_for_job, fetch_logs."
         ),
         args=RunJobArgs,
         result=RunResult,
@@ -341,11 +340,10 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Run a UV Python script job",
         description=(
-            "Run a Python script with `uv run` on Hugging Face hardware: inline source, an http(s) URL, a local .py "
-            "file (stdio only) or a command from `dependencies`.\n"
-            "Use it for Python work that needs no custom image; PEP 723 inline metadata and `dependencies` install "
-            "packages. Costs the flavor's hourly price while it runs (30 min timeout by default); dry_run shows the "
-            "request and price ceiling. Next: wait_for_job, fetch_logs."
+            "Run a Python script (see `script`) with `uv run` on Hugging Face hardware.\n"
+            "Use it for Python work that needs no custom image; PEP 723 metadata and `dependencies` install "
+            "packages. Costs the flavor's hourly price while it runs (timeout default 30 min); dry_run shows the "
+            "request and its price ceiling. Next: wait_for_job, fetch_logs."
         ),
         args=RunUvJobArgs,
         result=RunResult,

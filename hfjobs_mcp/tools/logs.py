@@ -29,6 +29,7 @@ from hfjobs_mcp.api import TERMINAL_STAGES, LogLine
 from hfjobs_mcp.errors import InvalidRequestError
 from hfjobs_mcp.tools.args import JobRefArgs
 from hfjobs_mcp.tools.base import ToolContext, ToolResult
+from hfjobs_mcp.tools.forwarding import learn_job_secrets
 from hfjobs_mcp.tools.views import iso
 
 MAX_TAIL = 1000
@@ -226,6 +227,7 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
             lines.popleft()
 
     job = await ctx.client.inspect_job(args.job_id)
+    learn_job_secrets(ctx, job.secrets)
     last = lines[-1][0] if lines else (cursor or START)
     return FetchLogsResult(
         job_id=f"{job.owner.name}/{job.id}",

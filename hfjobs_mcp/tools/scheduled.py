@@ -263,9 +263,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         "schedule_job",
         "Schedule a Docker-image job",
         "Create a scheduled job that runs `command` in `image` on a cron `schedule` (UTC).\n"
-        "Use it for recurring work (nightly evals, hourly syncs). Each run costs like run_job; the result gives the "
-        "per-run and per-day price ceilings, and dry_run shows them without creating anything. Next: "
-        "list_scheduled_jobs, trigger_scheduled_job.",
+        "Use it for recurring work (nightly evals). Each run costs like run_job; the result gives per-run and "
+        "per-day ceilings; dry_run creates nothing. Next: list_scheduled_jobs, trigger_scheduled_job.",
         ScheduleJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
@@ -274,11 +273,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "schedule_uv_job",
         "Schedule a UV Python script job",
-        "Create a scheduled job that runs a Python script with `uv run` on a cron `schedule` (UTC): inline source, "
-        "an http(s) URL, a local .py (stdio only) or a command from `dependencies`.\n"
-        "Use it for recurring Python work that needs no custom image. Each run costs like run_uv_job; the result "
-        "gives per-run and per-day ceilings; dry_run creates nothing. Next: list_scheduled_jobs, "
-        "trigger_scheduled_job.",
+        "Create a scheduled job that runs a Python script (see `script`) with `uv run` on a cron `schedule` (UTC).\n"
+        "Use it for recurring Python work. Each run costs like run_uv_job; the result gives per-run and per-day "
+        "ceilings; dry_run creates nothing. Next: list_scheduled_jobs, trigger_scheduled_job.",
         ScheduleUvJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),

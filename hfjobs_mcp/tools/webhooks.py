@@ -26,8 +26,7 @@ class CreateJobWebhookArgs(JobRefArgs):
     )
     secrets: list[str] = Field(
         default_factory=list,
-        description="NAMES of secrets the triggered jobs get (the source job's secrets are not copied), after the "
-        "user confirms.",
+        description="NAMES of secrets for the triggered jobs (not copied from the source job).",
     )
     dry_run: bool = Field(default=False, description="Show the request; send nothing.")
     confirm: ConfirmField
@@ -107,7 +106,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         title="Create a webhook that runs a job",
         description=(
             "Create a Hub webhook that starts a copy of an existing job (`job_id`) whenever a watched user, org or "
-            "repo changes.\nUse it for event-driven automation (evaluate every new model revision). Each trigger "
+            "repo changes.\nUse it for event-driven automation. Each trigger "
             "costs one run of that job. The job receives WEBHOOK_PAYLOAD in its environment. Next: list_jobs "
             "to watch for triggered runs."
         ),

@@ -83,6 +83,35 @@ def text(result: CallToolResult) -> str:
     return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
+# Every session opened by a test; the leak scan below reads them all after the test.
+_SESSIONS: list[Session] = []
+# Values that must never appear in anything the server returns or logs: the server's own token, and every fake
+# secret value a test puts in the server's environment (tests add theirs through `forbid`).
+FORBIDDEN: set[str] = {TOKEN}
+
+
+def forbid(*values: str) -> None:
+    FORBIDDEN.update(values)
+
+
+@pytest.fixture(autouse=True)
+def leak_scan(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """After every end-to-end test: no forbidden value in any tool result or log record of the test."""
+    caplog.set_level(logging.DEBUG)
+    _SESSIONS.clear()
+    yield
+    leaks: list[str] = []
+    for session in _SESSIONS:
+        for i, result in enumerate(session.results):
+            blob = text(result) + repr(result.structured_content)
+            leaks += [f"tool result #{i}" for value in FORBIDDEN if value in blob]
+    for record in caplog.records:
+        message = record.getMessage()
+        leaks += [f"log record of {record.name}" for value in FORBIDDEN if value in message]
+    _SESSIONS.clear()
+    assert not leaks, f"secret values leaked into: {leaks}"
+
+
 @asynccontextmanager
 async def open_session(
     backend: Backend,
@@ -100,7 +129,9 @@ async def open_session(
         if elicitation is not None:
             kwargs["elicitation_callback"] = elicitation
         async with mcp.Client(server, **kwargs) as client:
-            yield Session(client=client, api=api, context=ctx, results=[])
+            session = Session(client=client, api=api, context=ctx, results=[])
+            _SESSIONS.append(session)
+            yield session
 
 
 @pytest.fixture
@@ -109,9 +140,3 @@ def session_factory(backend: Backend) -> Any:
         return open_session(backend, **kwargs)
 
     return make
-
-
-@pytest.fixture
-def stderr_lines(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)
-    return caplog
