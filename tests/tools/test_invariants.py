@@ -67,7 +67,8 @@ async def test_every_tool_keeps_the_invariants(list_tools: Any) -> None:
             assert schema.get("type") == "object", where
             for combinator in ("anyOf", "oneOf", "allOf", "not"):
                 assert combinator not in schema, f"{where}: top-level {combinator} in the input schema"
-            assert tool.output_schema is not None and tool.output_schema.get("type") == "object", where
+            assert tool.output_schema is not None, where
+            assert tool.output_schema.get("type") == "object", where
 
 
 async def test_destructive_tools_are_exactly_cancel_and_delete(list_tools: Any) -> None:
