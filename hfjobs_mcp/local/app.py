@@ -161,7 +161,8 @@ async def job_logs(request: Request) -> Response | LogStream:
 async def job_metrics(request: Request) -> Response | MetricsStream:
     core, _, ns, _ = _namespace(request)
     rec = core.get_job(ns, request.path_params["job_id"])
-    if core.job_finished(rec):
+    # 406 as soon as the stage is terminal (what clients see), even while the process group is wound down.
+    if rec.terminal:
         return JSONResponse({"error": f"Job is not running (stage {rec.stage}): no metrics"}, status_code=406)
     return MetricsStream(core, rec.id)
 
