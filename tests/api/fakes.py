@@ -152,6 +152,7 @@ class Fault:
     body: Any = None
     raise_after: type[Exception] | None = None  # the server did the work, then the response was lost
     raise_before: type[Exception] | None = None  # the request never took effect
+    status_after: int | None = None  # the server did the work, then a gateway answered this status
     times: int = 1
 
 
@@ -167,6 +168,7 @@ class FakeHub:
     scheduled: dict[str, dict[str, Any]] = field(default_factory=dict)
     logs: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    label_filter: bool = True  # False: an old server that ignores ?label= on job lists
 
     # --- helpers for tests ----------------------------------------------------------------------------
 
@@ -210,6 +212,8 @@ class FakeHub:
         response = self._route(request)
         if fault is not None and fault.raise_after is not None:
             raise fault.raise_after("fault: after", request=request)  # type: ignore[call-arg]
+        if fault is not None and fault.status_after is not None:
+            return self._json(fault.status_after, {"error": "Bad Gateway"})
         return response
 
     def _fault_for(self, request: httpx2.Request) -> Fault | None:
@@ -297,7 +301,7 @@ class FakeHub:
     def _list(self, request: httpx2.Request) -> httpx2.Response:
         query = parse_qsl(request.url.query.decode())
         stages = [v for k, v in query if k == "stage"]
-        labels = [v.split("=", 1) for k, v in query if k == "label"]
+        labels = [v.split("=", 1) for k, v in query if k == "label" and self.label_filter]
         offset = int(next((v for k, v in query if k == "cursor"), "0"))
         found = [
             j
