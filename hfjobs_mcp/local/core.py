@@ -385,6 +385,8 @@ class LocalCore:
         return None, None
 
     def create_webhook(self, user: str, body: WebhookIn) -> WebhookRecord:
+        if body.url is None and body.job is None and body.jobSourceId is None:
+            raise RequestError("exactly one of url, job and jobSourceId is required")
         job, source = self._webhook_job(body, user, None)
         rec = WebhookRecord(
             id=new_id(),
@@ -408,8 +410,11 @@ class LocalCore:
 
     def update_webhook(self, user: str, webhook_id: str, body: WebhookIn) -> WebhookRecord:
         rec = self.get_webhook(user, webhook_id)
-        rec.job, rec.job_source_id = self._webhook_job(body, user, rec.job)
-        rec.url = body.url
+        # The OAS makes url/job/jobSourceId optional on update, and huggingface_hub sends them only when
+        # given: without one, the webhook keeps its target.
+        if body.url is not None or body.job is not None or body.jobSourceId is not None:
+            rec.job, rec.job_source_id = self._webhook_job(body, user, rec.job)
+            rec.url = body.url
         rec.watched = [w.model_dump() for w in body.watched]
         rec.domains = list(body.domains)
         if body.secret is not None:

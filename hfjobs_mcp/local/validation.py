@@ -172,8 +172,8 @@ class WebhookIn(_Model):
     @model_validator(mode="after")
     def _one_target(self) -> WebhookIn:
         targets = [name for name in ("url", "job", "jobSourceId") if getattr(self, name) is not None]
-        if len(targets) != 1:
-            raise ValueError("exactly one of url, job and jobSourceId is required")
+        if len(targets) > 1:  # none is fine for an update (keeps the target); create checks it needs one
+            raise ValueError("url, job and jobSourceId are mutually exclusive")
         if self.url is not None and not re.match(r"^https?://\S+$", self.url):
             raise ValueError("url must be an http(s) URL")
         return self
