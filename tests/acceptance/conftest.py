@@ -114,6 +114,7 @@ def acceptance_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any
         host="127.0.0.1",
         port=0,
         faults=None,
+        page_size=3,  # small pages, so list_jobs and `hf jobs ps` follow Link rel="next" through the proxy
     )
     with serve_in_thread(cfg) as backend:
         yield backend

@@ -134,7 +134,8 @@ def filters(label: str) -> dict[str, Any]:
     fast = api.run_job(image=IMAGE, command=py("print('fast')"), labels={"acc": label, "kind": "fast"})
     fail = api.run_job(image=IMAGE, command=py("import sys; sys.exit(3)"), labels={"acc": label, "kind": "fail"})
     slow = api.run_job(image=IMAGE, command=py("import time; time.sleep(120)"), labels={"acc": label, "kind": "slow"})
-    api.wait_for_job([fast.id, fail.id], timeout=60)
+    other = api.run_job(image=IMAGE, command=py("print('other')"), labels={"acc": label, "kind": "other"})
+    api.wait_for_job([fast.id, fail.id, other.id], timeout=60)
     api.wait_for_job(slow.id, stages=["RUNNING"], timeout=60)
 
     def ids(**kwargs: Any) -> list[str]:
@@ -144,6 +145,7 @@ def filters(label: str) -> dict[str, Any]:
         "fast": fast.id,
         "fail": fail.id,
         "slow": slow.id,
+        "other": other.id,
         "all": ids(labels={"acc": label}),
         "running": ids(status="RUNNING", labels={"acc": label}),
         "running_or_scheduling": ids(status=["RUNNING", "SCHEDULING"], labels={"acc": label}),
@@ -171,10 +173,13 @@ def cancel(label: str) -> dict[str, Any]:
             if line.startswith("pid "):
                 pid = int(line.split()[1])
         time.sleep(0.2) if pid is None else None
+    metrics_running = list(api.fetch_job_metrics(job_id=job.id))  # no-follow: the first sample only
     t0 = time.monotonic()
     api.cancel_job(job_id=job.id)
     final = api.wait_for_job(job.id, timeout=30)
     return {
+        "metrics_running": metrics_running,
+        "metrics_finished": list(api.fetch_job_metrics(job_id=job.id)),  # 406 once finished: tolerated, empty
         "running_stage": text(running.status.stage),
         "pid": pid,
         "cancel_to_terminal_secs": time.monotonic() - t0,
@@ -306,8 +311,40 @@ def errors(label: str) -> dict[str, Any]:
     }
 
 
+def webhooks(label: str) -> dict[str, Any]:
+    # Stored and listed only: webhooks cannot fire locally (no Hub events reach a loopback backend).
+    source = api.run_job(image=IMAGE, command=py("print('hook')"), labels={"acc": label})
+    watched = [{"type": "user", "name": "alice"}]
+    created = api.create_webhook(job_id=source.id, watched=watched, secrets={"HOOK_SECRET": "not-a-real-secret"})
+
+    def hook(w: Any) -> dict[str, Any]:
+        job = w.job
+        return {
+            "id": w.id,
+            "url": w.url,
+            "disabled": w.disabled,
+            "domains": w.domains,
+            "watched": [{"type": i.type, "name": i.name} for i in w.watched],
+            "job": None if job is None else {"docker_image": job.docker_image, "command": job.command},
+        }
+
+    out = {"source": source.id, "created": hook(created)}
+    out["listed"] = [w.id for w in api.list_webhooks()]
+    out["got"] = hook(api.get_webhook(created.id))
+    out["disabled"] = hook(api.disable_webhook(created.id))
+    out["enabled"] = hook(api.enable_webhook(created.id))
+    # The OAS requires `domains` on update too (the client sends it only when given); no target: kept.
+    more = [*watched, {"type": "org", "name": "myorg"}]
+    out["updated"] = hook(api.update_webhook(created.id, watched=more, domains=["repo"]))
+    api.delete_webhook(created.id)
+    out["after_delete"] = http_error(lambda: api.get_webhook(created.id))
+    api.wait_for_job(source.id, timeout=60)
+    return out
+
+
 SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
-    f.__name__: f for f in (run_and_logs, filters, cancel, duplicate_labels_expose, hardware, uv, scheduled, errors)
+    f.__name__: f
+    for f in (run_and_logs, filters, cancel, duplicate_labels_expose, hardware, uv, scheduled, errors, webhooks)
 }
 
 if __name__ == "__main__":

@@ -75,17 +75,20 @@ def test_run_job_then_logs_follow_tail_and_inspect(hub: Hub) -> None:
 
 def test_list_jobs_stage_and_label_filters(hub: Hub) -> None:
     r = hub.scenario("filters", label=hub.label)
-    fast, fail, slow = r["fast"], r["fail"], r["slow"]
+    fast, fail, slow, other = r["fast"], r["fail"], r["slow"], r["other"]
 
-    assert r["all"] == sorted([fast, fail, slow])
+    assert r["all"] == sorted([fast, fail, slow, other])  # 4 jobs: two pages of 3
     assert r["running"] == [slow]
     assert r["running_or_scheduling"] == [slow]  # repeated stage = OR
-    assert r["completed_or_error"] == sorted([fast, fail])
+    assert r["completed_or_error"] == sorted([fast, fail, other])
     assert r["error"] == [fail]
     assert r["fast_and_label"] == [fast]  # repeated label = AND
     assert r["no_match"] == []
     assert r["org_namespace"] == []  # alice's jobs are not myorg's
-    assert r["total_listed"] >= 3
+    assert r["total_listed"] >= 4
+    pages = [ex for ex in hub.proxy.snapshot() if ex.method == "GET" and "cursor=" in ex.path]
+    assert pages, "no list_jobs page after the first was requested (page_size=3 should force Link rel=next)"
+    assert all(ex.status == 200 for ex in pages)
     assert r["fail_job"]["stage"] == "ERROR"
     assert "3" in (r["fail_job"]["message"] or ""), r["fail_job"]["message"]
 
@@ -98,6 +101,14 @@ def test_cancel_job_stops_a_sleeping_job(hub: Hub) -> None:
     assert r["process_gone"], f"job process {r['pid']} survived cancel_job"
     assert r["cancel_to_terminal_secs"] < 15
     assert r["listed_canceled"] == [r["final"]["id"]]
+    [sample] = r["metrics_running"]
+    assert {"cpu_usage_pct", "cpu_millicores", "memory_used_bytes", "memory_total_bytes", "rx_bps", "tx_bps"} <= set(
+        sample
+    ), sample
+    assert r["metrics_finished"] == []
+    metrics = [ex for ex in hub.proxy.snapshot() if ex.path.endswith("/metrics")]
+    assert [ex.status for ex in metrics] == [200, 406]
+    assert metrics[0].stream_lines[:1] == ["event: metric"], metrics[0].stream_lines
 
 
 def test_duplicate_labels_and_expose(hub: Hub) -> None:
@@ -209,6 +220,26 @@ def test_error_statuses_the_client_maps(hub: Hub) -> None:
     assert r["bad_flavor"]["status"] == 400
     assert "flavor" in (r["bad_flavor"]["message"] or ""), r["bad_flavor"]
     assert r["bad_token"]["status"] == 401
+
+
+def test_webhooks_are_stored_and_listed(hub: Hub) -> None:
+    r = hub.scenario("webhooks", label=hub.label)
+    created, wid = r["created"], r["created"]["id"]
+    assert created["watched"] == [{"type": "user", "name": "alice"}]
+    assert created["disabled"] is False
+    assert created["url"] is None
+    assert created["job"]["docker_image"] == "python:3.12"  # the source job's spec
+    assert wid in r["listed"]
+    assert r["got"] == created
+    assert r["disabled"]["disabled"] is True
+    assert r["enabled"]["disabled"] is False
+    assert r["updated"]["watched"] == [{"type": "user", "name": "alice"}, {"type": "org", "name": "myorg"}]
+    assert r["updated"]["domains"] == ["repo"]
+    assert r["updated"]["job"] == created["job"]  # an update naming no target keeps it
+    assert sorted(created["domains"]) == ["discussion", "repo"]  # the client's default: both
+    assert r["after_delete"]["status"] == 404, r["after_delete"]
+    leaked = [ex.describe() for ex in hub.proxy.snapshot() if ex.body and b"not-a-real-secret" in ex.body]
+    assert not leaked, f"a secret value was echoed back: {leaked}"
 
 
 # --- the `hf jobs` CLI -------------------------------------------------------------------------------------------
