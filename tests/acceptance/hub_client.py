@@ -110,7 +110,11 @@ def wait_pid_gone(pid: int, seconds: float = 10) -> bool:
 
 
 def run_and_logs(label: str) -> dict[str, Any]:
-    code = "import sys\nprint('hello', flush=True)\nprint('to stderr', file=sys.stderr, flush=True)\nprint('bye')"
+    # Pauses between the writes: stdout and stderr are two pipes, read concurrently by the backend.
+    code = (
+        "import sys, time\nprint('hello', flush=True)\ntime.sleep(0.1)\n"
+        "print('to stderr', file=sys.stderr, flush=True)\ntime.sleep(0.1)\nprint('bye')"
+    )
     job = api.run_job(image=IMAGE, command=py(code), labels={"acc": label})
     created = job_dict(job)
     t0 = time.monotonic()
@@ -256,7 +260,7 @@ def scheduled(label: str) -> dict[str, Any]:
     sj = api.create_scheduled_job(
         image=IMAGE,
         command=py("print('tick')"),
-        schedule="@hourly",
+        schedule="@yearly",  # a preset that cannot fire during the test (unlike @hourly at HH:59:59)
         timeout="5m",
         secrets={"MY_SECRET": "not-a-real-secret"},
         labels={"acc": label},
