@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import anyio
 import httpx2
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from hfjobs_mcp.api.auth import find_endpoint, find_token
 from hfjobs_mcp.api.http import Ambiguous, Http, RetryPolicy, error_for
@@ -38,7 +38,14 @@ from hfjobs_mcp.api.models import (
 )
 from hfjobs_mcp.api.spec import JobSpec
 from hfjobs_mcp.api.sse import BANNER_PREFIX, data_events, log_line
-from hfjobs_mcp.errors import HfJobsError, InvalidRequestError, NotFoundError, TokenNotFoundError, TransportError
+from hfjobs_mcp.errors import (
+    ApiError,
+    HfJobsError,
+    InvalidRequestError,
+    NotFoundError,
+    TokenNotFoundError,
+    TransportError,
+)
 
 __all__ = ["SUBMISSION_LABEL", "JobsClient"]
 
@@ -134,7 +141,7 @@ class JobsClient:
         response = await self._http.request(method, path, params=params, json=json, write=write)
         if not response.content:
             return None
-        return response.json()
+        return _body(response)
 
     async def _write(self, method: str, path: str, *, json: Any = None, gone_ok: bool = False) -> Any:
         """A write that is safe to repeat (cancel, suspend, labels...): an ambiguous outcome is retried once.
@@ -219,7 +226,7 @@ class JobsClient:
     # --- account --------------------------------------------------------------------------------------------
 
     async def whoami(self) -> WhoAmI:
-        return WhoAmI.model_validate(await self._json("GET", "/api/whoami-v2"))
+        return _load(WhoAmI, await self._json("GET", "/api/whoami-v2"))
 
     async def namespace(self) -> str:
         """The token's user name (asked once, then cached)."""
@@ -247,7 +254,7 @@ class JobsClient:
             ]
             return originals[0] if originals else None
 
-        return await self._submit("POST", f"/api/jobs/{ns}", json=body, parse=JobInfo.model_validate, find=find)
+        return await self._submit("POST", f"/api/jobs/{ns}", json=body, parse=_loader(JobInfo), find=find)
 
     async def list_jobs(
         self,
@@ -268,7 +275,7 @@ class JobsClient:
             if self._http.token is None:
                 raise TokenNotFoundError()
             response = await self._http.request("GET", url, params=query)
-            out.extend(JobInfo.model_validate(item) for item in response.json())
+            out.extend(_load_list(JobInfo, _body(response)))
             nxt = response.links.get("next", {}).get("url")
             url, query = (nxt, None) if nxt else (None, None)
         return out if limit is None else out[:limit]
@@ -276,11 +283,14 @@ class JobsClient:
     async def count_jobs(self, *, namespace: str | None = None, stages: Iterable[str] = ()) -> int:
         ns = await self._ns(namespace)
         body = await self._json("GET", f"/api/jobs/{ns}/count", params=[("stage", s) for s in stages])
-        return int(body["count"])
+        count = body.get("count") if isinstance(body, dict) else None
+        if not isinstance(count, int):
+            raise _unreadable("count", body)
+        return count
 
     async def inspect_job(self, job_id: str, *, namespace: str | None = None) -> JobInfo:
         ns, ident = await self._ref(job_id, namespace)
-        return JobInfo.model_validate(await self._json("GET", f"/api/jobs/{ns}/{ident}"))
+        return _load(JobInfo, await self._json("GET", f"/api/jobs/{ns}/{ident}"))
 
     async def cancel_job(self, job_id: str, *, namespace: str | None = None) -> None:
         ns, ident = await self._ref(job_id, namespace)
@@ -295,7 +305,7 @@ class JobsClient:
             return await self._newest_started_by(ns, "duplicated-job", ident, sent_at)
 
         return await self._submit(
-            "POST", f"/api/jobs/{ns}/{ident}/duplicate", json=None, parse=JobInfo.model_validate, find=find
+            "POST", f"/api/jobs/{ns}/{ident}/duplicate", json=None, parse=_loader(JobInfo), find=find
         )
 
     async def _newest_started_by(self, ns: str, kind: str, source: str, sent_at: float) -> JobInfo | None:
@@ -313,7 +323,7 @@ class JobsClient:
         JobSpec(image="x", command=["x"], labels=dict(labels))  # same label rules as a run
         ns, ident = await self._ref(job_id, namespace)
         body = await self._write("PUT", f"/api/jobs/{ns}/{ident}/labels", json={"labels": dict(labels)})
-        return JobInfo.model_validate(body)
+        return _load(JobInfo, body)
 
     async def update_job_expose(
         self, job_id: str, ports: Iterable[int], *, public: Iterable[int] = (), namespace: str | None = None
@@ -322,12 +332,12 @@ class JobsClient:
         spec = JobSpec(image="x", command=["x"], expose=list(ports), expose_public=list(public))
         ns, ident = await self._ref(job_id, namespace)
         wire = spec.to_wire().get("expose", {"ports": [], "portsPublic": []})
-        return JobInfo.model_validate(await self._write("PUT", f"/api/jobs/{ns}/{ident}/expose", json=wire))
+        return _load(JobInfo, await self._write("PUT", f"/api/jobs/{ns}/{ident}/expose", json=wire))
 
     async def list_hardware(self) -> list[HardwareFlavor]:
         """The flavors with their prices (no token needed)."""
         response = await self._http.request("GET", "/api/jobs/hardware")
-        return [HardwareFlavor.model_validate(item) for item in response.json()]
+        return _load_list(HardwareFlavor, _body(response))
 
     # --- logs and metrics -----------------------------------------------------------------------------------
 
@@ -519,7 +529,7 @@ class JobsClient:
                 if response.status_code in (406, 500):
                     return
                 async for event in data_events(response.aiter_lines()):
-                    yield MetricsSample.model_validate(event)
+                    yield _load(MetricsSample, event)
         except httpx2.ReadTimeout:
             return
         except (httpx2.TransportError, httpx2.DecodingError) as exc:
@@ -552,7 +562,7 @@ class JobsClient:
             return found[0] if found else None
 
         return await self._submit(
-            "POST", f"/api/scheduled-jobs/{ns}", json=body, parse=ScheduledJobInfo.model_validate, find=find
+            "POST", f"/api/scheduled-jobs/{ns}", json=body, parse=_loader(ScheduledJobInfo), find=find
         )
 
     async def list_scheduled_jobs(
@@ -563,12 +573,12 @@ class JobsClient:
         wanted = dict(labels or {})
         params = [("label", f"{k}={v}") for k, v in list(wanted.items())[:1]]
         body = await self._json("GET", f"/api/scheduled-jobs/{ns}", params=params)
-        items = [ScheduledJobInfo.model_validate(item) for item in body or []]
+        items = _load_list(ScheduledJobInfo, body or [])
         return [sj for sj in items if all(sj.job_spec.labels.get(k) == v for k, v in wanted.items())]
 
     async def inspect_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> ScheduledJobInfo:
         ns, ident = await self._ref(scheduled_job_id, namespace)
-        return ScheduledJobInfo.model_validate(await self._json("GET", f"/api/scheduled-jobs/{ns}/{ident}"))
+        return _load(ScheduledJobInfo, await self._json("GET", f"/api/scheduled-jobs/{ns}/{ident}"))
 
     async def delete_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
         ns, ident = await self._ref(scheduled_job_id, namespace)
@@ -591,7 +601,7 @@ class JobsClient:
             return await self._newest_started_by(ns, "scheduled-job", ident, sent_at)
 
         return await self._submit(
-            "POST", f"/api/scheduled-jobs/{ns}/{ident}/run", json=None, parse=JobInfo.model_validate, find=find
+            "POST", f"/api/scheduled-jobs/{ns}/{ident}/run", json=None, parse=_loader(JobInfo), find=find
         )
 
     async def reschedule_scheduled_job(
@@ -599,7 +609,7 @@ class JobsClient:
     ) -> ScheduledJobInfo:
         ns, ident = await self._ref(scheduled_job_id, namespace)
         body = await self._write("POST", f"/api/scheduled-jobs/{ns}/{ident}/schedule", json={"schedule": schedule})
-        return ScheduledJobInfo.model_validate(body)
+        return _load(ScheduledJobInfo, body)
 
     async def update_scheduled_job_labels(
         self, scheduled_job_id: str, labels: Mapping[str, str], *, namespace: str | None = None
@@ -607,7 +617,7 @@ class JobsClient:
         JobSpec(image="x", command=["x"], labels=dict(labels))
         ns, ident = await self._ref(scheduled_job_id, namespace)
         body = await self._write("PUT", f"/api/scheduled-jobs/{ns}/{ident}/labels", json={"labels": dict(labels)})
-        return ScheduledJobInfo.model_validate(body)
+        return _load(ScheduledJobInfo, body)
 
     # --- webhooks -------------------------------------------------------------------------------------------
 
@@ -642,14 +652,14 @@ class JobsClient:
             response = await self._json("POST", "/api/settings/webhooks", json=body, write=True)
         except Ambiguous as ambiguous:  # not resent: a second webhook would fire twice
             raise self._unknown("POST", "/api/settings/webhooks", ambiguous) from None
-        return WebhookInfo.model_validate(response["webhook"])
+        return _load(WebhookInfo, response, key="webhook")
 
     async def list_webhooks(self) -> list[WebhookInfo]:
-        return [WebhookInfo.model_validate(w) for w in await self._json("GET", "/api/settings/webhooks") or []]
+        return _load_list(WebhookInfo, await self._json("GET", "/api/settings/webhooks") or [])
 
     async def get_webhook(self, webhook_id: str) -> WebhookInfo:
         body = await self._json("GET", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}")
-        return WebhookInfo.model_validate(body["webhook"])
+        return _load(WebhookInfo, body, key="webhook")
 
     async def update_webhook(
         self,
@@ -678,15 +688,15 @@ class JobsClient:
         if secrets:
             body["secrets"] = dict(secrets)
         response = await self._write("POST", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}", json=body)
-        return WebhookInfo.model_validate(response["webhook"])
+        return _load(WebhookInfo, response, key="webhook")
 
     async def enable_webhook(self, webhook_id: str) -> WebhookInfo:
         body = await self._write("POST", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}/enable")
-        return WebhookInfo.model_validate(body["webhook"])
+        return _load(WebhookInfo, body, key="webhook")
 
     async def disable_webhook(self, webhook_id: str) -> WebhookInfo:
         body = await self._write("POST", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}/disable")
-        return WebhookInfo.model_validate(body["webhook"])
+        return _load(WebhookInfo, body, key="webhook")
 
     async def delete_webhook(self, webhook_id: str) -> None:
         await self._write("DELETE", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}", gone_ok=True)
@@ -703,3 +713,48 @@ def _date_of(response: httpx2.Response) -> float | None:
         return email.utils.parsedate_to_datetime(value).astimezone(UTC).timestamp()
     except (TypeError, ValueError):
         return None
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _unreadable(what: str, detail: object) -> ApiError:
+    text = str(detail)
+    return ApiError(
+        f"the API answered something this client cannot read as {what}: {text[:200]}",
+        status=200,
+        hint="check that HF_ENDPOINT points at the Hugging Face API (or the local backend)",
+    )
+
+
+def _body(response: httpx2.Response) -> Any:
+    """The JSON of a 2xx response; an HTML page (a wrong endpoint, a captive portal) is an :class:`ApiError`."""
+    try:
+        return response.json()
+    except ValueError:
+        raise _unreadable("JSON", f"{response.headers.get('content-type', 'no content type')} body") from None
+
+
+def _load(model: type[_M], data: Any, *, key: str | None = None) -> _M:
+    """``data`` (or ``data[key]``) as ``model``; a body of the wrong shape is an :class:`ApiError`, not a crash."""
+    try:
+        if key is not None:
+            if not isinstance(data, dict) or key not in data:
+                raise _unreadable(model.__name__, f"no {key!r} in the body")
+            data = data[key]
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+        said = errors[0]["msg"] if errors else "invalid"
+        raise _unreadable(model.__name__, f"{where or 'body'}: {said}") from None
+
+
+def _load_list(model: type[_M], data: Any) -> list[_M]:
+    if not isinstance(data, list):
+        raise _unreadable(f"a list of {model.__name__}", type(data).__name__)
+    return [_load(model, item) for item in data]
+
+
+def _loader(model: type[_M]) -> Callable[[Any], _M]:
+    return lambda data: _load(model, data)

@@ -240,3 +240,25 @@ async def test_empty_token_is_no_token() -> None:
         assert not client.has_token
         with pytest.raises(TokenNotFoundError):
             await client.whoami()
+
+
+@pytest.mark.parametrize(
+    ("call", "answer"),
+    [
+        (lambda c: c.inspect_job("abc"), httpx2.Response(200, text="<html>login page</html>")),
+        (lambda c: c.inspect_job("abc"), httpx2.Response(200, json={"id": "abc"})),  # no status, no owner
+        (lambda c: c.list_jobs(), httpx2.Response(200, json={"jobs": []})),
+        (lambda c: c.list_hardware(), httpx2.Response(200, json=[{"name": "x"}])),
+        (lambda c: c.count_jobs(), httpx2.Response(200, json={"total": 1})),
+        (lambda c: c.get_webhook("wh1"), httpx2.Response(200, json={"id": "wh1"})),
+        (lambda c: c.list_scheduled_jobs(), httpx2.Response(200, json="nope")),
+        (lambda c: c.whoami(), httpx2.Response(200, json=[])),
+    ],
+)
+async def test_unreadable_answers_are_api_errors(call: Any, answer: httpx2.Response) -> None:
+    """A 2xx the client cannot read (a wrong HF_ENDPOINT, a changed shape) is an error with a hint, not a crash."""
+    async with make_client(lambda request: answer, namespace="alice") as client:
+        with pytest.raises(ApiError) as info:
+            await call(client)
+    assert "cannot read" in info.value.message
+    assert "HF_ENDPOINT" in (info.value.hint or "")
