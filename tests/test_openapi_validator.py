@@ -135,6 +135,8 @@ def _mismatch(method: str, path: str, status: int, body: Any) -> str:
         ("POST", "/api/scheduled-jobs/alice/abc/run", "/api/scheduled-jobs/{namespace}/{jobId}/run"),
         ("DELETE", "/api/scheduled-jobs/alice/abc", "/api/scheduled-jobs/{namespace}/{jobId}"),
         ("GET", "/api/whoami-v2", "/api/whoami-v2"),
+        ("GET", "/api/jobs/{namespace}/{jobId}", "/api/jobs/{namespace}/{jobId}"),  # a template names itself
+        ("PUT", "/api/scheduled-jobs/{namespace}/{jobId}/labels", "/api/scheduled-jobs/{namespace}/{jobId}/labels"),
     ],
 )
 def test_concrete_paths_find_their_operation(method: str, path: str, template: str) -> None:
