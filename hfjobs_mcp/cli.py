@@ -29,6 +29,35 @@ def _toolsets(value: str) -> tuple[str, ...]:
     return names
 
 
+def _usd_or_none(value: str) -> float | None:
+    if value.strip().lower() == "none":
+        return None
+    try:
+        amount = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give an amount in USD (e.g. 1.50) or 'none'") from None
+    if amount < 0:
+        raise argparse.ArgumentTypeError("the amount cannot be negative")
+    return amount
+
+
+def _duration(value: str) -> int:
+    from hfjobs_mcp.api.spec import parse_timeout
+    from hfjobs_mcp.errors import InvalidRequestError
+
+    try:
+        seconds = parse_timeout(value)
+    except InvalidRequestError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+    if seconds is None:
+        raise argparse.ArgumentTypeError("give a positive duration such as 2h, 90m or 3600")
+    return seconds
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
 def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the MCP server (the default command)")
     p.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or streamable HTTP")
@@ -52,13 +81,25 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--allow-secret", action="append", default=[], metavar="NAME", help="for --secrets-policy allowlist")
     p.add_argument("--secrets-file", type=Path, help="dotenv file of secret values the server may forward by name")
     p.add_argument(
-        "--confirm-above", type=float, default=1.0, metavar="USD", help="ask the user above this price ceiling (1.00)"
+        "--confirm-above",
+        type=_usd_or_none,
+        default=1.0,
+        metavar="USD|none",
+        help="ask the user when a run may cost more (per run; per day for schedules); 0 asks for every paid job, "
+        "none never asks for price (default 1.00)",
     )
     p.add_argument("--max-price-per-job", type=float, metavar="USD", help="refuse runs whose ceiling is above this")
-    p.add_argument("--max-timeout", type=int, metavar="SECONDS", help="refuse runs with a longer timeout")
     p.add_argument(
-        "--only-namespaces", type=lambda v: tuple(x for x in v.split(",") if x), default=(), help="allowed namespaces"
+        "--max-timeout", type=_duration, metavar="DURATION", help="refuse longer timeouts (e.g. 2h, 90m, 3600)"
     )
+    p.add_argument(
+        "--allowed-namespaces",
+        type=_names,
+        default=(),
+        metavar="NS,...",
+        help="namespaces billed without asking, besides the default one",
+    )
+    p.add_argument("--only-namespaces", type=_names, default=(), metavar="NS,...", help="refuse every other namespace")
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     p.set_defaults(handler=_serve)
 
@@ -117,6 +158,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_price_per_job=args.max_price_per_job,
         max_timeout=args.max_timeout,
         only_namespaces=args.only_namespaces,
+        allowed_namespaces=args.allowed_namespaces,
     )
     anyio.run(serve, settings)
     return 0

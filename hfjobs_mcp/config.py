@@ -50,7 +50,8 @@ class Settings(BaseModel):
     secrets_file: Path | None = None
     # Spending consent (design §5.1): above this price ceiling (USD per run, or per day for a schedule) the
     # user must say yes; hard caps refuse outright.
-    confirm_above: float = Field(default=1.0, ge=0)
+    confirm_above: float | None = Field(default=1.0, ge=0)  # None: never ask because of the price
     max_price_per_job: float | None = Field(default=None, ge=0)
     max_timeout: int | None = Field(default=None, gt=0)
     only_namespaces: tuple[str, ...] = ()
+    allowed_namespaces: tuple[str, ...] = ()  # billed without asking, besides the default namespace

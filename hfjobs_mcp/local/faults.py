@@ -11,6 +11,7 @@ Grammar (whitespace around separators is ignored)::
 KIND:
 
 - ``429``: answer ``429 {"error": ...}`` with ``Retry-After`` (and ``RateLimit``) headers.
+- ``402``: answer ``402 {"error": ...}`` (no credits), as the Hub does for a namespace without credits.
 - ``500``, ``502``, ``503``, ``504``: answer that status with ``{"error": ...}``.
 - ``drop-after-create``: let the request through (the job IS created), send the response headers,
   then close the connection without the body: the client sees a transport error
@@ -47,9 +48,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("hfjobs_mcp.local.faults")
 
-HTTP_STATUS_KINDS = frozenset({"429", "500", "502", "503", "504"})
+HTTP_STATUS_KINDS = frozenset({"402", "429", "500", "502", "503", "504"})
 KINDS = HTTP_STATUS_KINDS | {"drop-after-create", "cut-logs"}
 _REASONS = {
+    "402": "Payment Required",
     "429": "Too Many Requests",
     "500": "Internal Server Error",
     "502": "Bad Gateway",

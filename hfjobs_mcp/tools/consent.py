@@ -71,15 +71,16 @@ async def make_plan(
     reasons: list[str] = []
     if secrets:
         reasons.append(f"forwards secret values of: {', '.join(secrets)}")
-    per_run_over = price_ceiling_usd is None or price_ceiling_usd > s.confirm_above
-    daily_over = schedule is not None and (daily_ceiling_usd is None or daily_ceiling_usd > s.confirm_above)
-    if (per_run_over or daily_over) and (price_per_hour is None or price_per_hour > 0):
+    limit = s.confirm_above
+    per_run_over = limit is not None and (price_ceiling_usd is None or price_ceiling_usd > limit)
+    daily_over = limit is not None and schedule is not None and (daily_ceiling_usd is None or daily_ceiling_usd > limit)
+    if limit is not None and (per_run_over or daily_over) and (price_per_hour is None or price_per_hour > 0):
         amount = daily_ceiling_usd if daily_over and not per_run_over else price_ceiling_usd
         unit = "/day" if daily_over and not per_run_over else " per run"
         shown = "an unknown amount" if amount is None else f"up to ${amount:.2f}{unit}"
-        reasons.append(f"may spend {shown} (above ${s.confirm_above:.2f})")
+        reasons.append(f"may spend {shown} (above ${limit:.2f})")
     default_ns = await ctx.client.namespace() if ctx.client.has_token else namespace
-    if namespace != default_ns:
+    if namespace != default_ns and namespace not in s.allowed_namespaces:
         reasons.append(f"bills namespace {namespace!r}, not your default {default_ns!r}")
     if not reasons:
         return None

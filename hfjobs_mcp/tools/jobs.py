@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, JobStage
 from hfjobs_mcp.secrets import audit
-from hfjobs_mcp.tools.args import CommonSpecArgs, ImageArgs, JobRefArgs, NamespaceField, UvScriptArgs
+from hfjobs_mcp.tools.args import CommonSpecArgs, ConfirmField, ImageArgs, JobRefArgs, NamespaceField, UvScriptArgs
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.consent import gate, make_plan
 from hfjobs_mcp.tools.forwarding import secret_values_for
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
+from hfjobs_mcp.tools.pricing import DEFAULT_TIMEOUT_SECONDS, PRICES, ceiling_usd
 from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
 from hfjobs_mcp.tools.uv import build_uv_command
 from hfjobs_mcp.tools.views import JobView
@@ -81,14 +82,6 @@ async def _run(
     secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
     spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
     cost = await cost_of(ctx, spec)
-    if args.dry_run:
-        return RunResult(
-            dry_run=True,
-            request=masked_payload(spec),
-            namespace=namespace,
-            cost=cost,
-            next_step="Call again without dry_run to start it.",
-        )
     plan = await make_plan(
         ctx,
         tool=tool,
@@ -101,6 +94,15 @@ async def _run(
         secrets=list(secret_values),
         ports=list(args.expose),
     )
+    if args.dry_run:
+        cost.needs_approval = list(plan.reasons) if plan else []
+        return RunResult(
+            dry_run=True,
+            request=masked_payload(spec),
+            namespace=namespace,
+            cost=cost,
+            next_step="Call again without dry_run to start it.",
+        )
     confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=plan)
     job = await ctx.client.run_job(spec, namespace=namespace)
     view = JobView.of(job, endpoint=ctx.client.endpoint)
@@ -183,8 +185,17 @@ class JobResult(ToolResult):
         return f"{self.job.render()}\n{self.next_step}"
 
 
+BILLING_URL = "https://huggingface.co/settings/billing"
+
+
 def _next_for(view: JobView) -> str:
     ref = f"'{view.namespace}/{view.id}'"
+    if view.cancel_reason in ("NO_CREDITS", "NO_SUBSCRIPTION"):
+        lack = "credits" if view.cancel_reason == "NO_CREDITS" else "a subscription"
+        return (
+            f"The job was canceled: namespace {view.namespace!r} has no {lack}. Add it at {BILLING_URL} "
+            f"(or use a namespace that has it), then rerun_job {ref}."
+        )
     if view.stage in {str(s) for s in TERMINAL_STAGES}:
         return f"The job is over ({view.stage}). Read its output with fetch_logs (job_id {ref})."
     return f"The job is {view.stage}. Use wait_for_job or fetch_logs with follow_seconds (job_id {ref})."
@@ -313,8 +324,32 @@ async def cancel_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
     return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
 
 
-async def rerun_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
-    job = await ctx.client.duplicate_job(args.job_id)
+class RerunJobArgs(JobRefArgs):
+    """Arguments of rerun_job."""
+
+    confirm: ConfirmField
+
+
+async def rerun_job(args: RerunJobArgs, ctx: ToolContext) -> JobResult:
+    original = await ctx.client.inspect_job(args.job_id)
+    flavor = original.flavor or "cpu-basic"
+    match = await PRICES.flavor(ctx.client, flavor)
+    timeout = int(original.timeout or DEFAULT_TIMEOUT_SECONDS)
+    per_hour = round(match.price_per_hour, 4) if match else None
+    plan = await make_plan(
+        ctx,
+        tool="rerun_job",
+        namespace=original.owner.name,
+        target=f"a copy of job {original.id} ({original.docker_image or original.space_id}: "
+        f"{shlex.join(original.command)})",
+        flavor=flavor,
+        timeout_seconds=timeout,
+        price_ceiling_usd=None if per_hour is None else ceiling_usd(per_hour, timeout),
+        price_per_hour=per_hour,
+        secrets=[],
+    )
+    await gate(ctx, tool="rerun_job", arguments=args.model_dump(mode="json"), plan=plan)
+    job = await ctx.client.duplicate_job(f"{original.owner.name}/{original.id}")
     return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
 
 
@@ -442,9 +477,10 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
             "Start a new job with the same spec as an existing one (same image, command, flavor, secrets).\n"
             "Use it to retry a failed or canceled job unchanged. Costs like the original run. Next: wait_for_job."
         ),
-        args=JobRefArgs,
+        args=RerunJobArgs,
         result=JobResult,
         hints=SPEND,
         handler=rerun_job,
+        needs_consent=True,
     ),
 )

@@ -13,6 +13,7 @@ from pydantic import Field
 from hfjobs_mcp.secrets import audit
 from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
+    ConfirmField,
     ImageArgs,
     NamespaceField,
     ScheduleArgs,
@@ -22,6 +23,7 @@ from hfjobs_mcp.tools.args import (
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.consent import gate, make_plan
 from hfjobs_mcp.tools.forwarding import secret_values_for
+from hfjobs_mcp.tools.pricing import DEFAULT_TIMEOUT_SECONDS, PRICES, ceiling_usd
 from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
 from hfjobs_mcp.tools.uv import build_uv_command
 from hfjobs_mcp.tools.views import JobView, ScheduledJobView
@@ -97,16 +99,6 @@ async def _schedule(
         "concurrency": args.concurrency,
         "suspend": args.suspend,
     }
-    if args.dry_run:
-        return ScheduleResult(
-            dry_run=True,
-            request=body,
-            namespace=namespace,
-            cost=cost,
-            runs_per_day=per_day,
-            daily_ceiling_usd=daily,
-            next_step="Call again without dry_run to create it.",
-        )
     plan = await make_plan(
         ctx,
         tool=tool,
@@ -121,6 +113,17 @@ async def _schedule(
         daily_ceiling_usd=daily,
         ports=list(args.expose),
     )
+    if args.dry_run:
+        cost.needs_approval = list(plan.reasons) if plan else []
+        return ScheduleResult(
+            dry_run=True,
+            request=body,
+            namespace=namespace,
+            cost=cost,
+            runs_per_day=per_day,
+            daily_ceiling_usd=daily,
+            next_step="Call again without dry_run to create it.",
+        )
     confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=plan)
     sj = await ctx.client.create_scheduled_job(
         spec, schedule=args.schedule, suspend=args.suspend, concurrency=args.concurrency, namespace=namespace
@@ -221,8 +224,31 @@ class TriggerResult(ToolResult):
         return f"Started {self.job.render()}\n{self.next_step}"
 
 
-async def trigger_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> TriggerResult:
-    job = await ctx.client.trigger_scheduled_job(args.scheduled_job_id)
+class TriggerScheduledJobArgs(ScheduledRefArgs):
+    """Arguments of trigger_scheduled_job."""
+
+    confirm: ConfirmField
+
+
+async def trigger_scheduled_job(args: TriggerScheduledJobArgs, ctx: ToolContext) -> TriggerResult:
+    sj = await ctx.client.inspect_scheduled_job(args.scheduled_job_id)
+    flavor = sj.job_spec.flavor or "cpu-basic"
+    match = await PRICES.flavor(ctx.client, flavor)
+    timeout = int(sj.job_spec.timeout or DEFAULT_TIMEOUT_SECONDS)
+    per_hour = round(match.price_per_hour, 4) if match else None
+    plan = await make_plan(
+        ctx,
+        tool="trigger_scheduled_job",
+        namespace=sj.owner.name,
+        target=f"one run of scheduled job {sj.id} ({sj.job_spec.docker_image or sj.job_spec.space_id})",
+        flavor=flavor,
+        timeout_seconds=timeout,
+        price_ceiling_usd=None if per_hour is None else ceiling_usd(per_hour, timeout),
+        price_per_hour=per_hour,
+        secrets=[],
+    )
+    await gate(ctx, tool="trigger_scheduled_job", arguments=args.model_dump(mode="json"), plan=plan)
+    job = await ctx.client.trigger_scheduled_job(f"{sj.owner.name}/{sj.id}")
     view = JobView.of(job, endpoint=ctx.client.endpoint)
     return TriggerResult(
         job=view, next_step=f"Follow it with wait_for_job or fetch_logs ('{view.namespace}/{view.id}')."
@@ -254,7 +280,7 @@ def _def(
         result=result,
         hints=hints,
         handler=handler,
-        needs_consent=handler in (schedule_job, schedule_uv_job),
+        needs_consent=handler in (schedule_job, schedule_uv_job, trigger_scheduled_job),
     )
 
 
@@ -330,7 +356,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         "Start one run of a scheduled job right now, outside its schedule.\n"
         "Use it to test a schedule or catch up a missed run. Costs one run. Refused while a run is still going "
         "unless the schedule allows concurrency. Next: wait_for_job, fetch_logs.",
-        ScheduledRefArgs,
+        TriggerScheduledJobArgs,
         TriggerResult,
         Hints(read_only=False, destructive=False, idempotent=False),
         trigger_scheduled_job,

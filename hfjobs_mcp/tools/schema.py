@@ -99,9 +99,11 @@ def shallow(schema: dict[str, Any]) -> dict[str, Any]:
 
     Output schemas are for clients to validate and route structured content; the field-by-field meaning is in
     the text rendering. Describing every nested view in every tool would triple the size of ``tools/list``.
+    ``required`` is left out too: results always carry every field (null when empty), so it would only repeat
+    the property list.
     """
     flat = compact(schema, descriptions=False)
     props = {name: _loose(sub) for name, sub in flat.get("properties", {}).items()}
-    out = {k: v for k, v in flat.items() if k not in ("$defs", "properties")}
+    out = {k: v for k, v in flat.items() if k not in ("$defs", "properties", "required")}
     out["properties"] = props
     return out

@@ -81,6 +81,10 @@ class Cost(BaseModel):
     price_per_hour_usd: float | None = Field(description="None when the flavor's price is unknown.")
     timeout_seconds: int = Field(description="The run's timeout; 1800 (server default) when none was given.")
     ceiling_usd: float | None = Field(description="price per hour x timeout: the most one run can cost.")
+    needs_approval: list[str] = Field(
+        default_factory=list,
+        description="Dry run: why a real call would need the user's yes (secrets, price, namespace); empty if none.",
+    )
 
 
 async def cost_of(ctx: ToolContext, spec: JobSpec) -> Cost:

@@ -35,6 +35,7 @@ class Backend:
     url: str
     token: str
     state_dir: Path
+    faults: Any
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     state = tmp_path_factory.mktemp("e2e") / "state"
     config = LocalConfig(state_dir=state, token=TOKEN, user=USER, orgs=("myorg",), host="127.0.0.1", port=0)
     with serve_in_thread(config) as served:
-        yield Backend(url=served.url, token=served.token, state_dir=state)
+        yield Backend(url=served.url, token=served.token, state_dir=state, faults=served.faults)
 
 
 @dataclass

@@ -115,6 +115,7 @@ async def test_dry_run_shows_payload_and_price_and_sends_nothing(session_factory
             "price_per_hour_usd": 1.0,
             "timeout_seconds": 1800,
             "ceiling_usd": 0.5,
+            "needs_approval": [],
         }
         assert len(await s.api.list_jobs()) == before
 
