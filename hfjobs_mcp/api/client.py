@@ -13,6 +13,7 @@ found it raises :class:`~hfjobs_mcp.errors.TransportError` with ``maybe_sent=Tru
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import UTC
@@ -299,17 +300,25 @@ class JobsClient:
     async def duplicate_job(self, job_id: str, *, namespace: str | None = None) -> JobInfo:
         """Start a copy of a job (``POST .../duplicate``); the copy's initiator names the original."""
         ns, ident = await self._ref(job_id, namespace)
-        sent_at = self._http.server_now()
+        sent = time.monotonic()
 
         async def find() -> JobInfo | None:
-            return await self._newest_started_by(ns, "duplicated-job", ident, sent_at)
+            return await self._newest_started_by(ns, "duplicated-job", ident, sent)
 
         return await self._submit(
             "POST", f"/api/jobs/{ns}/{ident}/duplicate", json=None, parse=_loader(JobInfo), find=find
         )
 
-    async def _newest_started_by(self, ns: str, kind: str, source: str, sent_at: float) -> JobInfo | None:
-        for job in await self.list_jobs(namespace=ns, limit=50):
+    async def _newest_started_by(self, ns: str, kind: str, source: str, sent: float) -> JobInfo | None:
+        """The newest job started by ``kind``/``source`` since ``sent`` (a local monotonic time).
+
+        Creation times are the server's: the send time is put on the server's clock through the ``Date`` of the
+        listing itself (read just now) minus the time elapsed since sending, so a skewed local clock cannot make
+        an older run pass for the new one.
+        """
+        jobs = await self.list_jobs(namespace=ns, limit=50)
+        sent_at = self._http.server_now() - (time.monotonic() - sent)
+        for job in jobs:
             ini = job.initiator
             created = job.created_at.timestamp() if job.created_at else 0.0
             if ini and ini.type == kind and ini.id == source and created >= sent_at - _CLOCK_SKEW:
@@ -595,10 +604,10 @@ class JobsClient:
     async def trigger_scheduled_job(self, scheduled_job_id: str, *, namespace: str | None = None) -> JobInfo:
         """Run a scheduled job now; 409 (:class:`ConflictError`) if a run is going and concurrency is off."""
         ns, ident = await self._ref(scheduled_job_id, namespace)
-        sent_at = self._http.server_now()
+        sent = time.monotonic()
 
         async def find() -> JobInfo | None:
-            return await self._newest_started_by(ns, "scheduled-job", ident, sent_at)
+            return await self._newest_started_by(ns, "scheduled-job", ident, sent)
 
         return await self._submit(
             "POST", f"/api/scheduled-jobs/{ns}/{ident}/run", json=None, parse=_loader(JobInfo), find=find

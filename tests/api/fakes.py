@@ -169,6 +169,10 @@ class FakeHub:
     logs: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     label_filter: bool = True  # False: an old server that ignores ?label= on job lists
+    clock_offset: float = 0.0  # the server's clock minus ours (Date headers and createdAt use it)
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset
 
     # --- helpers for tests ----------------------------------------------------------------------------
 
@@ -195,7 +199,7 @@ class FakeHub:
 
     def add_job(self, **over: Any) -> dict[str, Any]:
         job = job_json(secrets.token_hex(12), **over)
-        job["createdAt"] = iso(time.time())
+        job["createdAt"] = iso(self.now())
         self.jobs.insert(0, job)
         return job
 
@@ -224,7 +228,7 @@ class FakeHub:
         return None
 
     def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> httpx2.Response:
-        return httpx2.Response(status, json=body, headers={"date": http_date(), **(headers or {})})
+        return httpx2.Response(status, json=body, headers={"date": http_date(self.now()), **(headers or {})})
 
     def _route(self, request: httpx2.Request) -> httpx2.Response:
         if request.headers.get("authorization") != f"Bearer {self.token}" and request.url.path != "/api/jobs/hardware":
@@ -294,7 +298,7 @@ class FakeHub:
         )
         job.pop("dockerImage")
         job.update({k: spec[k] for k in ("dockerImage", "spaceId") if k in spec})
-        job["createdAt"] = iso(time.time())
+        job["createdAt"] = iso(self.now())
         self.jobs.insert(0, job)
         return job
 

@@ -187,6 +187,24 @@ async def test_duplicate_job_nothing_created_ignores_an_old_rerun() -> None:
     assert len(hub.jobs) == 2
 
 
+@pytest.mark.parametrize("offset", [-3600.0, 3600.0])
+async def test_rerun_lookup_uses_the_servers_clock(offset: float) -> None:
+    """No Date seen before the POST (namespace given, first call): a skewed local clock must not matter."""
+    hub = FakeHub(clock_offset=offset)
+    original = hub.add_job(stage="COMPLETED")
+    older = hub.add_job(initiator={"type": "duplicated-job", "id": original["id"]})
+    older["createdAt"] = iso(hub.now() - 1800)  # a rerun from half an hour ago, server time
+    hub.fault("POST", f"/api/jobs/alice/{original['id']}/duplicate", raise_before=httpx2.ReadError)
+    async with hub.client(namespace="alice") as client:
+        with pytest.raises(TransportError) as info:
+            await client.duplicate_job(original["id"])
+    assert info.value.maybe_sent
+    hub.fault("POST", f"/api/jobs/alice/{original['id']}/duplicate", raise_after=httpx2.ReadError)
+    async with hub.client(namespace="alice") as client:
+        dup = await client.duplicate_job(original["id"])
+    assert dup.id == hub.jobs[0]["id"] != older["id"]
+
+
 @pytest.mark.parametrize("error", [httpx2.ReadError, httpx2.RemoteProtocolError])
 async def test_trigger_scheduled_job_answer_lost(error: type[Exception]) -> None:
     hub = FakeHub()
