@@ -51,7 +51,7 @@ def _namespace(request: Request) -> tuple[LocalCore, str, str, str]:
     core = _core(request)
     user = check_token(request, core.cfg)
     namespace = str(request.path_params["namespace"])
-    return core, user, namespace, owner_type(namespace, core.cfg)
+    return core, user, namespace, owner_type(namespace, core.cfg, user)
 
 
 def _stages(request: Request) -> list[str]:
@@ -67,8 +67,8 @@ def _stages(request: Request) -> list[str]:
 
 async def whoami(request: Request) -> Response:
     core = _core(request)
-    check_token(request, core.cfg)
-    return JSONResponse(render.whoami(core.cfg.user, core.cfg.orgs, token_created_at=core.started_at))
+    user = check_token(request, core.cfg)
+    return JSONResponse(render.whoami(user, core.cfg.orgs_of(user), token_created_at=core.started_at))
 
 
 async def hardware_list(request: Request) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from starlette.requests import Request
 
 from .config import LocalConfig
@@ -23,18 +21,21 @@ def check_token(request: Request, cfg: LocalConfig) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError(401, "Invalid credentials in Authorization header: a Bearer token is required")
-    if not secrets.compare_digest(token.strip().encode(), cfg.token.encode()):
+    user = cfg.user_for_token(token.strip())
+    if user is None:
         raise AuthError(401, "Invalid credentials in Authorization header: unknown token")
-    return cfg.user
+    return user
 
 
-def owner_type(namespace: str, cfg: LocalConfig) -> str:
-    """``user`` or ``org`` for a namespace the token may use, or AuthError(403)."""
-    if namespace == cfg.user:
+def owner_type(namespace: str, cfg: LocalConfig, user: str | None = None) -> str:
+    """``user`` or ``org`` for a namespace the calling ``user`` (default: the main one) may use, or AuthError(403)."""
+    user = cfg.user if user is None else user
+    orgs = cfg.orgs_of(user)
+    if namespace == user:
         return "user"
-    if namespace in cfg.orgs:
+    if namespace in orgs:
         return "org"
     raise AuthError(
         403,
-        f"You don't have access to namespace {namespace!r}: this token can use {', '.join([cfg.user, *cfg.orgs])}",
+        f"You don't have access to namespace {namespace!r}: this token can use {', '.join([user, *orgs])}",
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,8 +17,10 @@ class LocalConfig:
     """Settings of a local backend.
 
     ``state_dir`` holds the SQLite database, the job logs and the jobs' working folders. ``token`` is
-    the only bearer token accepted; ``user`` and ``orgs`` are the namespaces it may use. ``port=0``
-    picks a free port. ``faults`` is a fault-injection spec (see ``hfjobs_mcp.local.faults``) or None.
+    the bearer token accepted; ``user`` and ``orgs`` are the namespaces it may use. ``extra_users``
+    (``token -> (user, orgs)``) accepts more tokens, each for its own user, so that several users can
+    share one backend (a multi-user MCP server's tests). ``port=0`` picks a free port. ``faults`` is a
+    fault-injection spec (see ``hfjobs_mcp.local.faults``) or None.
 
     The remaining fields exist so tests run fast; their defaults are what a user wants.
     """
@@ -29,6 +32,7 @@ class LocalConfig:
     host: str = "127.0.0.1"
     port: int = 0
     faults: str | None = None
+    extra_users: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, repr=False)
     page_size: int = 50
     """Jobs per page of ``GET /api/jobs/{ns}``; further pages are linked with ``Link: rel="next"``."""
     keepalive_interval: float = 30.0
@@ -51,3 +55,19 @@ class LocalConfig:
             raise ValueError("LocalConfig.token must not be empty")
         if self.page_size < 1:
             raise ValueError("LocalConfig.page_size must be at least 1")
+        if any(not t for t in self.extra_users):
+            raise ValueError("LocalConfig.extra_users: tokens must not be empty")
+
+    def user_for_token(self, token: str) -> str | None:
+        """The user a bearer token belongs to, or None; compared in constant time."""
+        found = None
+        for known, user in ((self.token, self.user), *((t, u) for t, (u, _) in self.extra_users.items())):
+            if secrets.compare_digest(token.encode(), known.encode()):
+                found = user
+        return found
+
+    def orgs_of(self, user: str) -> tuple[str, ...]:
+        """The organisations ``user`` belongs to."""
+        if user == self.user:
+            return self.orgs
+        return next((orgs for u, orgs in self.extra_users.values() if u == user), ())

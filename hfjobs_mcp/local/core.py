@@ -370,7 +370,7 @@ class LocalCore:
             return body.job.to_spec(), None
         if body.jobSourceId is not None:
             src = self.store.get_job(body.jobSourceId)
-            if src is None or src.namespace not in (user, *self.cfg.orgs):
+            if src is None or src.namespace not in (user, *self.cfg.orgs_of(user)):
                 raise RequestError(f"jobSourceId: no job {body.jobSourceId!r} in your namespaces")
             spec = src.spec.copy()
             # The source job's secrets are not copied (wire §9); the webhook's own are merged.
