@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hfjobs_mcp.api import SUBMISSION_LABEL, JobSpec, Volume
 from hfjobs_mcp.errors import InvalidRequestError
@@ -560,3 +562,40 @@ async def test_whoami_parses_orgs() -> None:
     assert me.name == USER
     assert [o.name for o in me.orgs] == ["myorg"]
     assert rec.calls() == ["GET /api/whoami-v2"]
+
+
+async def test_concurrent_calls_ask_whoami_once() -> None:
+    import anyio
+
+    rec = Recorder()
+    async with make_client(rec) as client, anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(client.inspect_job, "abc")
+    assert rec.calls().count("GET /api/whoami-v2") == 1
+    assert len(rec.requests) == 6
+
+
+@settings(max_examples=200, deadline=None)
+@given(ref=st.text(max_size=12), namespace=st.none() | st.text(max_size=8))
+def test_fuzz_references_stay_inside_their_path(ref: str, namespace: str | None) -> None:
+    """Any id/namespace either is refused before sending, or lands as exactly two quoted path segments."""
+    import anyio
+
+    rec = Recorder()
+
+    async def go() -> None:
+        async with make_client(rec, namespace="alice") as client:
+            await client.inspect_job(ref, namespace=namespace)
+
+    try:
+        anyio.run(go)
+    except InvalidRequestError:
+        assert rec.requests == []
+        return
+    assert len(rec.requests) == 1
+    raw = rec.requests[0].url.raw_path.decode()
+    parts = raw.split("/")
+    assert parts[:3] == ["", "api", "jobs"]
+    assert len(parts) == 5
+    assert "?" not in raw
+    assert all(p not in ("", ".", "..") for p in parts[3:])
