@@ -18,7 +18,7 @@ from pathlib import Path
 import anyio
 import mcp
 import pytest
-from mcp.client.stdio import StdioServerParameters
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.e2e.conftest import MODES, text
 
@@ -127,3 +127,55 @@ async def test_stdio_server_exits_when_the_client_goes(tmp_path: Path) -> None:
     with anyio.fail_after(20):
         code = await proc.wait()
     assert code == 0
+
+
+async def test_stdio_secrets_file_value_never_reaches_stderr_or_results(tmp_path: Path) -> None:
+    """The real process with --secrets-file and DEBUG logging: the job gets the value, stderr and results never."""
+    value = "file-secret-value-9d2e71c4"
+    secrets_file = tmp_path / "secrets.env"
+    secrets_file.write_text(f"FILE_SECRET={value}\n", encoding="utf-8")
+    secrets_file.chmod(0o600)
+    params = StdioServerParameters(
+        command=str(BIN),
+        args=[
+            *("--local", "--state-dir", str(tmp_path / "state")),
+            *("--secrets-file", str(secrets_file), "--log-level", "DEBUG"),
+        ],
+        env=_env(tmp_path),
+    )
+    approvals: list[str] = []
+
+    async def approve(context: object, params: object) -> object:
+        from mcp_types import ElicitResult
+
+        approvals.append(getattr(params, "message", ""))
+        return ElicitResult(action="accept", content={"approve": True})
+
+    seen: list[str] = []
+    stderr_path = tmp_path / "stderr.log"
+    with stderr_path.open("w") as errlog:
+        async with mcp.Client(stdio_client(params, errlog=errlog), elicitation_callback=approve) as client:  # type: ignore[arg-type]
+            await _secret_job(client, seen)
+    assert len(approvals) == 1
+    assert "FILE_SECRET" in approvals[0]
+    err = stderr_path.read_text()
+    assert "audit: run_job forwarded secrets [FILE_SECRET]" in err
+    assert "HTTP Request" in err, "DEBUG logging should have produced request lines"
+    assert value not in err
+    assert not [s for s in seen if value in s]
+
+
+async def _secret_job(client: mcp.Client, seen: list[str]) -> None:
+    """Run a job printing FILE_SECRET, wait, read its logs; record every text the server returned."""
+    code = "import os; print('value:', os.environ['FILE_SECRET'])"
+    started = await client.call_tool(
+        "run_job", {"image": "python:3.12", "command": ["python", "-c", code], "secrets": ["FILE_SECRET"]}
+    )
+    seen.append(text(started) + repr(started.structured_content))
+    assert not started.is_error, text(started)
+    job_id = (started.structured_content or {})["job"]["id"]
+    waited = await client.call_tool("wait_for_job", {"job_id": job_id, "timeout_seconds": 60})
+    seen.append(text(waited))
+    logs = await client.call_tool("fetch_logs", {"job_id": job_id})
+    seen.append(text(logs) + repr(logs.structured_content))
+    assert [ln["text"] for ln in (logs.structured_content or {})["lines"]] == ["value: ***"]
