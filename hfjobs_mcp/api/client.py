@@ -272,13 +272,24 @@ class JobsClient:
         out: list[JobInfo] = []
         url: str | None = f"/api/jobs/{ns}"
         query: Any = params
+        visited: set[str] = set()
         while url is not None and (limit is None or len(out) < limit):
             if self._http.token is None:
                 raise TokenNotFoundError()
             response = await self._http.request("GET", url, params=query)
             out.extend(_load_list(JobInfo, _body(response)))
+            visited.add(str(response.request.url))
             nxt = response.links.get("next", {}).get("url")
-            url, query = (nxt, None) if nxt else (None, None)
+            if not nxt:
+                break
+            here = response.request.url
+            target = here.join(nxt)  # absolute links are kept verbatim; relative ones resolve against this page
+            if target.scheme != here.scheme or target.netloc != here.netloc:
+                # The bearer token goes with every page: never to another host.
+                raise _unreadable("a next-page link on the same host", nxt)
+            if str(target) in visited:
+                break  # a link back to a page already read: the listing is complete
+            url, query = str(target), None
         return out if limit is None else out[:limit]
 
     async def count_jobs(self, *, namespace: str | None = None, stages: Iterable[str] = ()) -> int:

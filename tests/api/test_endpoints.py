@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hfjobs_mcp.api import SUBMISSION_LABEL, JobSpec, Volume
-from hfjobs_mcp.errors import InvalidRequestError
+from hfjobs_mcp.errors import ApiError, InvalidRequestError
 from tests.api.fakes import TOKEN, USER, http_date, job_json, make_client, scheduled_json
 
 pytestmark = pytest.mark.anyio
@@ -328,6 +328,42 @@ async def test_list_jobs_follows_link_verbatim() -> None:
         jobs = await client.list_jobs(limit=3)
         assert [j.id for j in jobs] == ["a", "b", "c"]
         assert len(rec.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("links", "pages"),
+    [
+        (["?page=2", "/api/jobs/alice?page=3"], 3),  # relative links resolve against the page
+        (["https://hub.test/api/jobs/alice?page=2", "https://hub.test/api/jobs/alice"], 2),  # a cycle ends it
+    ],
+)
+async def test_list_jobs_relative_and_cyclic_links(links: list[str], pages: int) -> None:
+    served: list[str] = []
+
+    def page(request: httpx2.Request) -> httpx2.Response:
+        served.append(str(request.url))
+        n = len(served)
+        headers = {"link": f'<{links[n - 1]}>; rel="next"'} if n <= len(links) else {}
+        return httpx2.Response(200, json=[job_json(str(n))], headers=headers)
+
+    async with make_client(Recorder({("GET", "/api/jobs/alice"): page}), namespace=USER) as client:
+        jobs = await client.list_jobs()
+    assert len(served) == pages
+    assert [j.id for j in jobs] == [str(i) for i in range(1, pages + 1)]
+
+
+async def test_list_jobs_never_follows_a_link_to_another_host() -> None:
+    rec = Recorder(
+        {
+            ("GET", "/api/jobs/alice"): httpx2.Response(
+                200, json=[], headers={"link": '<https://evil.test/x>; rel="next"'}
+            )
+        }
+    )
+    async with make_client(rec, namespace=USER) as client:
+        with pytest.raises(ApiError):
+            await client.list_jobs()
+    assert [r.url.host for r in rec.requests] == ["hub.test"]
 
 
 async def test_whoami_once_per_client_never_for_hardware() -> None:
