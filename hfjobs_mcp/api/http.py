@@ -61,7 +61,7 @@ class RetryPolicy:
 class _Retry(Exception):
     """Internal: this attempt failed in a way worth retrying."""
 
-    def __init__(self, *, response: httpx2.Response | None = None, error: httpx2.TransportError | None = None):
+    def __init__(self, *, response: httpx2.Response | None = None, error: Exception | None = None):
         super().__init__("retry")
         self.response = response
         self.error = error
@@ -255,7 +255,7 @@ class Http:
                 response = await self.client.request(method, path, params=params, json=json, headers=self.headers())
             except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
                 raise _Retry(error=exc) from exc  # never reached the server: safe to retry, even a write
-            except httpx2.TransportError as exc:
+            except (httpx2.TransportError, httpx2.DecodingError, httpx2.TooManyRedirects) as exc:
                 if write:
                     raise Ambiguous(f"{type(exc).__name__}: {self.redact(str(exc)) or 'no response'}") from exc
                 raise _Retry(error=exc) from exc

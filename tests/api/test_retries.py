@@ -14,7 +14,7 @@ import pytest
 
 from hfjobs_mcp.api import JobSpec, RetryPolicy
 from hfjobs_mcp.errors import RateLimitedError, ServerError, TransportError
-from tests.api.fakes import FakeHub, FakeSleep, http_date
+from tests.api.fakes import FakeHub, FakeSleep, http_date, job_json, make_client
 
 pytestmark = pytest.mark.anyio
 
@@ -156,3 +156,24 @@ async def test_post_429_gives_up_as_rate_limited() -> None:
             await client.run_job(SPEC)
     assert sleep.delays == [2.0, 2.0]
     assert hub.jobs == []
+
+
+async def test_undecodable_body_is_retried_for_reads_and_ambiguous_for_writes() -> None:
+    """A 2xx whose gzip body is corrupt: reads retry, a submission is looked up (never resent)."""
+    calls: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append(request.method)
+        if len(calls) == 1 or request.method == "POST":
+            return httpx2.Response(200, headers={"content-encoding": "gzip"}, content=b"not gzip at all")
+        if request.method == "GET" and request.url.path == "/api/jobs/alice":
+            return httpx2.Response(200, json=[])
+        return httpx2.Response(200, json=job_json())
+
+    sleep = FakeSleep()
+    async with make_client(handler, sleep=sleep, namespace="alice") as client:
+        assert (await client.inspect_job("abc")).id == "abc"
+        with pytest.raises(TransportError) as info:
+            await client.run_job(SPEC)
+    assert info.value.maybe_sent
+    assert calls.count("POST") == 1
