@@ -35,6 +35,7 @@ _LABEL_KEY = re.compile(r"^[a-zA-Z0-9._-]+$")
 _LABEL_VALUE = re.compile(r"^[a-zA-Z0-9._-]*$")
 _LABEL_MAX = 100
 _MAX_PORTS = 20
+_MAX_INT = 2**53 - 1  # the Hub's schema caps timeoutSeconds and attempts at JavaScript's largest safe integer
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 
@@ -72,6 +73,8 @@ def parse_timeout(value: int | float | str | None) -> int | None:
         raise InvalidRequestError(
             f"timeout {value!r} is not positive", hint='e.g. "30m"; omit it for the 30-minute default'
         )
+    if seconds > _MAX_INT:
+        raise InvalidRequestError(f"timeout {value!r} is too long", hint='e.g. "2d"')
     return seconds
 
 
@@ -192,7 +195,7 @@ class JobSpec:
         out += self._volume_problems()
         out += self._port_problems()
         if me.attempts is not None and (
-            isinstance(me.attempts, bool) or not isinstance(me.attempts, int) or me.attempts < 1
+            isinstance(me.attempts, bool) or not isinstance(me.attempts, int) or not 1 <= me.attempts <= _MAX_INT
         ):
             out.append("attempts must be an integer, 1 or more (1 = no retry)")
         try:

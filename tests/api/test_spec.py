@@ -334,3 +334,63 @@ def test_fuzz_run_job_sends_nothing_for_invalid_input(kwargs: dict[str, Any]) ->
         assert seen.requests == []
     else:
         assert len(seen.requests) == 1
+
+
+# --- what passes our validation, the Hub's request schema accepts ---------------------------------------------
+
+_OAS_FLAVORS = [
+    "cpu-basic",
+    "cpu-upgrade",
+    "t4-small",
+    "a10g-small",
+    "a100-large",
+    "h200x8",
+    "l40sx1",
+    "rtx-pro-6000x2",
+    "inf2x6",
+]
+
+
+def _request_errors(method: str, path: str, body: Any) -> list[str]:
+    from tests.openapi import _validator_for_pointer, find_operation
+
+    op = find_operation(method, path)
+    validator = _validator_for_pointer(f"{op.pointer}/requestBody/content/application~1json/schema")
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_spec_kwargs, st.sampled_from(_OAS_FLAVORS))
+def test_fuzz_accepted_specs_validate_against_the_hub_schema(kwargs: dict[str, Any], flavor: str) -> None:
+    """Anything JobSpec accepts (with a flavor the Hub knows) is a body the Hub's OpenAPI schema accepts."""
+    kwargs = {"image": "ubuntu", "command": ["echo"], **kwargs, "flavor": flavor}
+    try:
+        spec = JobSpec(**kwargs)
+    except InvalidRequestError:
+        return
+    body = spec.to_wire()
+    assert _request_errors("POST", "/api/jobs/alice", body) == []
+    scheduled = {"jobSpec": body, "schedule": "@hourly", "suspend": False, "concurrency": True}
+    assert _request_errors("POST", "/api/scheduled-jobs/alice", scheduled) == []
+
+
+def test_timeout_and_attempts_caps() -> None:
+    assert parse_timeout(2**53 - 1) == 2**53 - 1
+    with pytest.raises(InvalidRequestError):
+        parse_timeout("1e300s")
+    with pytest.raises(InvalidRequestError):
+        JobSpec(image="ubuntu", command=["x"], attempts=2**53)
+    full = JobSpec(
+        image="python:3.12",
+        command=["python", "-c", "print(1)"],
+        env={"AB": "1"},
+        secrets={"S": "x"},
+        flavor="a10g-small",
+        timeout="1.5h",
+        attempts=2,
+        labels={"team": "ml"},
+        volumes=[Volume(type="dataset", source="org/ds", mount_path="/data", read_only=True)],
+        expose=[8000, 9000],
+        expose_public=[9000],
+    )
+    assert _request_errors("POST", "/api/jobs/alice", full.to_wire()) == []
