@@ -15,7 +15,7 @@ import anyio
 import pytest
 
 from hfjobs_mcp.api import JobInfo, JobsClient, JobSpec, RetryPolicy
-from hfjobs_mcp.errors import ConflictError, NotFoundError, ServerError
+from hfjobs_mcp.errors import ConflictError, NotFoundError, PaymentRequiredError, ServerError
 from tests.api.fakes import FakeSleep
 
 pytestmark = pytest.mark.anyio
@@ -134,6 +134,38 @@ async def test_scheduled_cycle(client: JobsClient) -> None:
         await client.inspect_scheduled_job(sj.id)
 
 
+async def test_webhook_cycle(client: JobsClient) -> None:
+    job = await client.run_job(JobSpec(image="ubuntu", command=["true"]))
+    hook = await client.create_webhook(
+        watched=[{"type": "user", "name": "alice"}], job_id=job.id, secrets={"HF_TOKEN": "hf_fake_for_hook"}
+    )
+    assert hook.id
+    assert not hook.disabled
+    assert [w.id for w in await client.list_webhooks()] == [hook.id]
+    assert (await client.get_webhook(hook.id)).id == hook.id
+    assert (await client.disable_webhook(hook.id)).disabled
+    assert not (await client.enable_webhook(hook.id)).disabled
+    updated = await client.update_webhook(hook.id, watched=[{"type": "model", "name": "alice/m"}], domains=["repo"])
+    assert [(w.type, w.name) for w in updated.watched] == [("model", "alice/m")]
+    await client.delete_webhook(hook.id)
+    assert await client.list_webhooks() == []
+    with pytest.raises(NotFoundError):
+        await client.get_webhook(hook.id)
+
+
+async def test_pagination_against_the_backend(tmp_path: Any) -> None:
+    from hfjobs_mcp.local import LocalConfig, serve_in_thread
+
+    cfg = LocalConfig(state_dir=tmp_path / "paged", token="hf_fake_paged_token_0123456789", user="alice", page_size=2)
+    with serve_in_thread(cfg) as backend:
+        async with JobsClient(token=backend.token, endpoint=backend.url) as client:
+            ids = [(await client.run_job(JobSpec(image="ubuntu", command=["true"], labels=LABEL))).id for _ in range(5)]
+            listed = await client.list_jobs()
+            assert sorted(j.id for j in listed) == sorted(ids)
+            assert len({j.id for j in listed}) == 5
+            assert len(await client.list_jobs(labels=LABEL, limit=3)) == 3
+
+
 # --- reliability under injected faults ------------------------------------------------------------------------
 
 
@@ -200,3 +232,12 @@ async def test_cut_logs_follow_yields_every_line_once(local_backend: Any, client
     assert len(set(texts)) == len(texts)
     assert (await client.inspect_job(job.id)).status.stage == "COMPLETED"
     assert [kind for kind, _, _ in local_backend.faults.history] == ["cut-logs"] * 4
+
+
+async def test_402_is_payment_required_with_a_billing_hint(local_backend: Any, client: JobsClient) -> None:
+    await client.namespace()
+    local_backend.faults.add("402:method=POST:path=/api/jobs/*")
+    with pytest.raises(PaymentRequiredError) as info:
+        await client.run_job(JobSpec(image="ubuntu", command=["true"]))
+    assert "billing" in (info.value.hint or "")
+    assert await client.list_jobs() == []
