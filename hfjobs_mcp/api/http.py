@@ -167,10 +167,11 @@ def error_for(response: httpx2.Response, *, redact: Callable[[str], str] = lambd
             **kwargs,
         )
     if status == 429:
+        after = _retry_after(response)
         return RateLimitedError(
             f"rate limited by the API{detail}",
-            hint="wait and try again later",
-            retry_after=_retry_after(response),
+            hint=f"wait {math.ceil(after)} s and try again" if after is not None else "wait and try again later",
+            retry_after=after,
             **kwargs,
         )
     if status >= 500:

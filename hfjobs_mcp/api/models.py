@@ -57,7 +57,8 @@ TERMINAL_STAGES: frozenset[str] = frozenset({JobStage.COMPLETED, JobStage.CANCEL
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # defer_build: validators are built on first use, not at import (start-up speed).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 def _names(value: Any) -> Any:
@@ -228,7 +229,7 @@ class GpuSample(_Wire):
 class MetricsSample(BaseModel):
     """One metrics event (snake_case on the wire too)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     cpu_usage_pct: float | None = None
     cpu_millicores: float | None = None

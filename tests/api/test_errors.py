@@ -61,7 +61,7 @@ def _leaks(exc: BaseException) -> list[str]:
         (403, ForbiddenError, "namespace"),
         (404, NotFoundError, "namespace"),
         (409, ConflictError, "concurrency"),
-        (429, RateLimitedError, "later"),
+        (429, RateLimitedError, "try again"),
         (500, ServerError, "try again"),
         (502, ServerError, "try again"),
         (503, ServerError, "try again"),
@@ -262,3 +262,12 @@ async def test_unreadable_answers_are_api_errors(call: Any, answer: httpx2.Respo
             await call(client)
     assert "cannot read" in info.value.message
     assert "HF_ENDPOINT" in (info.value.hint or "")
+
+
+async def test_rate_limit_hint_says_how_long() -> None:
+    handler = _answer(429, {"error": "slow down"}, {"ratelimit": '"api";r=0;t=41'})
+    async with make_client(handler, retry=ONE_TRY, namespace="alice") as client:
+        with pytest.raises(RateLimitedError) as info:
+            await client.inspect_job("abc")
+    assert info.value.retry_after == 42.0
+    assert info.value.hint == "wait 42 s and try again"
