@@ -627,6 +627,8 @@ class JobsClient:
     async def reschedule_scheduled_job(
         self, scheduled_job_id: str, schedule: str, *, namespace: str | None = None
     ) -> ScheduledJobInfo:
+        if not schedule.strip():
+            raise InvalidRequestError("schedule must not be empty", hint="e.g. '@hourly' or '0 9 * * 1'")
         ns, ident = await self._ref(scheduled_job_id, namespace)
         body = await self._write("POST", f"/api/scheduled-jobs/{ns}/{ident}/schedule", json={"schedule": schedule})
         return _load(ScheduledJobInfo, body)

@@ -441,6 +441,7 @@ async def test_job_endpoints() -> None:
         lambda c: c.update_job_labels("abc", {"bad key": "v"}),
         lambda c: c.update_job_expose("abc", [0]),
         lambda c: c.create_scheduled_job(JobSpec(image="u", command=["x"]), schedule=" "),
+        lambda c: c.reschedule_scheduled_job("sj1", ""),
         lambda c: c.create_webhook(watched=[{"type": "user", "name": "a"}]),
         lambda c: c.create_webhook(watched=[], job_id="abc", url="https://x"),
         lambda c: c.create_webhook(watched=[], url="https://x", secrets={"A": "b"}),
