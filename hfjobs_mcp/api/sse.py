@@ -47,25 +47,25 @@ def log_line(event: dict[str, object]) -> LogLine | None:
 
 async def collect_tail(lines: AsyncIterable[LogLine], n: int) -> tuple[list[LogLine], bool]:
     """The last ``n`` lines and whether earlier ones were dropped."""
-    ring: deque[LogLine] = deque(maxlen=n + 1)
-    async for line in lines:
-        ring.append(line)
-    cut = len(ring) > n
-    if cut:
-        ring.popleft()
-    return list(ring), cut
+    return await _keep_last(lines, n, lambda line: True)
 
 
 async def collect_since(lines: AsyncIterable[LogLine], since: datetime, n: int) -> tuple[list[LogLine], bool]:
     """The last ``n`` lines stamped at or after ``since``, and whether more matched."""
-    ring: deque[LogLine] = deque(maxlen=n + 1)
+    return await _keep_last(lines, n, lambda line: line.timestamp >= since)
+
+
+async def _keep_last(
+    lines: AsyncIterable[LogLine], n: int, keep: Callable[[LogLine], bool]
+) -> tuple[list[LogLine], bool]:
+    """The last ``n`` kept lines (a ring of exactly ``n``: memory never exceeds the answer) and whether more were."""
+    ring: deque[LogLine] = deque(maxlen=max(n, 0))
+    kept = 0
     async for line in lines:
-        if line.timestamp >= since:
+        if keep(line):
+            kept += 1
             ring.append(line)
-    cut = len(ring) > n
-    if cut:
-        ring.popleft()
-    return list(ring), cut
+    return list(ring), kept > len(ring)
 
 
 def matcher(pattern: str, *, regex: bool) -> Callable[[str], bool]:
@@ -81,14 +81,7 @@ async def collect_matching(
 ) -> tuple[list[LogLine], bool]:
     """The last ``n`` lines matching ``pattern`` and whether more matched."""
     match = matcher(pattern, regex=regex)
-    ring: deque[LogLine] = deque(maxlen=n + 1)
-    async for line in lines:
-        if match(line.text):
-            ring.append(line)
-    cut = len(ring) > n
-    if cut:
-        ring.popleft()
-    return list(ring), cut
+    return await _keep_last(lines, n, lambda line: match(line.text))
 
 
 def within(seconds: float, *, now: datetime) -> datetime:

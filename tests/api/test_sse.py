@@ -356,3 +356,14 @@ def test_sse_event_helper_is_wire_shaped() -> None:
     line = sse_event("hi", 0)
     assert line.startswith('data: {"data": "hi", "timestamp": "1970-01-01T00:00:00.000Z"}')
     assert json.loads(line[6:])["timestamp"].endswith("Z")
+
+
+async def test_collectors_edge_sizes() -> None:
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    assert await collect_tail(_many(5, start), 0) == ([], True)
+    assert await collect_tail(_many(0, start), 0) == ([], False)
+    assert await collect_tail(_many(5, start), -1) == ([], True)
+    lines, cut = await collect_tail(_many(5, start), 5)
+    assert len(lines) == 5
+    assert not cut
+    assert await collect_matching(_many(5, start), "nothing", 3) == ([], False)
