@@ -100,8 +100,32 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         help="namespaces billed without asking, besides the default one",
     )
     p.add_argument("--only-namespaces", type=_names, default=(), metavar="NS,...", help="refuse every other namespace")
+    _add_http_arguments(p)
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     p.set_defaults(handler=_serve)
+
+
+def _add_http_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of the HTTP deployment (see hfjobs_mcp.web and the README's Deployment section)."""
+    g = p.add_argument_group("HTTP deployment (--transport http)")
+    g.add_argument(
+        "--auth",
+        choices=("token", "hf", "none"),
+        default="none",
+        help="token: one bearer token from HFJOBS_MCP_AUTH_TOKEN, calls use the server's HF token; hf: each "
+        "caller's bearer token is its own Hugging Face token; none (default): loopback only",
+    )
+    g.add_argument(
+        "--allowed-hosts", type=_names, default=(), metavar="HOSTS", help="Host headers accepted besides loopback"
+    )
+    g.add_argument(
+        "--allowed-origins", type=_names, default=(), metavar="ORIGINS", help="Origin headers accepted besides loopback"
+    )
+    g.add_argument("--max-body-bytes", type=int, default=1024 * 1024, help="request body cap (default 1 MiB)")
+    g.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    g.add_argument(
+        "--shutdown-grace", type=float, default=60.0, metavar="SECONDS", help="on SIGTERM, let calls finish (60)"
+    )
 
 
 def _add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -159,7 +183,17 @@ def _serve(args: argparse.Namespace) -> int:
         max_timeout=args.max_timeout,
         only_namespaces=args.only_namespaces,
         allowed_namespaces=args.allowed_namespaces,
+        auth=args.auth,
+        allowed_hosts=args.allowed_hosts,
+        allowed_origins=args.allowed_origins,
+        max_body_bytes=args.max_body_bytes,
+        workers=args.workers,
+        shutdown_grace_seconds=args.shutdown_grace,
     )
+    if settings.transport == "http":
+        from hfjobs_mcp.web import run_http
+
+        return run_http(settings)
     anyio.run(serve, settings)
     return 0
 

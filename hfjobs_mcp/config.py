@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from hfjobs_mcp.tools.base import TOOLSETS, Toolset
 
 Transport = Literal["stdio", "http"]
+AuthMode = Literal["token", "hf", "none"]
 SecretsPolicy = Literal["confirm", "strict", "allowlist", "deny"]
 
 # Caps on how long one tool call may block. MCP clients time calls out (often after 60 s unless progress
@@ -55,3 +56,11 @@ class Settings(BaseModel):
     max_timeout: int | None = Field(default=None, gt=0)
     only_namespaces: tuple[str, ...] = ()
     allowed_namespaces: tuple[str, ...] = ()  # billed without asking, besides the default namespace
+    # HTTP deployment (design §6, hfjobs_mcp.web): who may call, which Host/Origin headers are accepted besides
+    # loopback, the request body cap, uvicorn workers, and how long running calls may finish after SIGTERM.
+    auth: AuthMode = "none"
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    workers: int = Field(default=1, ge=1)
+    shutdown_grace_seconds: float = Field(default=60.0, gt=0)

@@ -13,7 +13,6 @@ import secrets as _random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from hfjobs_mcp.api import JobsClient, find_endpoint, find_token
 from hfjobs_mcp.config import Settings
@@ -106,11 +105,12 @@ async def serve(settings: Settings) -> None:
     """Run the MCP server until its transport closes (stdin ends, or the HTTP server is stopped)."""
     from hfjobs_mcp.server import build_server
 
+    if settings.transport == "http":
+        # Auth, callers, health, graceful shutdown: the HTTP deployment lives in hfjobs_mcp.web.
+        from hfjobs_mcp.web import serve_http
+
+        await serve_http(settings)
+        return
     async with open_client(settings) as client:
         server = build_server(base_context(settings, client), toolsets=settings.toolsets, read_only=settings.read_only)
-        if settings.transport == "stdio":
-            await server.run_stdio_async()
-        else:
-            kwargs: dict[str, Any] = {"host": settings.host, "port": settings.port, "stateless_http": True}
-            logger.info("serving MCP over streamable HTTP at http://%s:%d/mcp", settings.host, settings.port)
-            await server.run_streamable_http_async(**kwargs)
+        await server.run_stdio_async()

@@ -20,7 +20,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Elicit, Resolve, build_resolver_plans
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp.server.request_state import RequestStateSecurity
+from mcp_types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
 from pydantic import ConfigDict
 
 from hfjobs_mcp import __version__
@@ -28,7 +29,8 @@ from hfjobs_mcp.errors import ConfirmationRequired, HfJobsError
 from hfjobs_mcp.secrets import ConsentForm
 from hfjobs_mcp.tools.base import ProgressSink, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.consent import Consent, Planned
-from hfjobs_mcp.tools.registry import select_tools
+from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
+from hfjobs_mcp.tools.schema import cached_schemas
 
 logger = logging.getLogger("hfjobs_mcp.server")
 
@@ -163,19 +165,33 @@ def _consent_resolver(tool: ToolDef[Any, Any], make_context: ContextMaker) -> Ca
     return resolve
 
 
-def sdk_tool(tool: ToolDef[Any, Any], make_context: ContextMaker, redact: Callable[[str], str]) -> Tool:
-    """Adapt one :class:`ToolDef` to the SDK's ``Tool``."""
+def _both(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
+    return first if first == second else lambda text: second(first(text))
+
+
+def sdk_tool(
+    tool: ToolDef[Any, Any],
+    make_context: ContextMaker,
+    redact: Callable[[str], str],
+    schemas: dict[str, Any] | None = None,
+) -> Tool:
+    """Adapt one :class:`ToolDef` to the SDK's ``Tool`` (``schemas``: its published input and output schemas)."""
+    published = schemas or {"input": tool.input_schema(), "output": tool.output_schema()}
     args_model = tool.args
 
     async def call(ctx: Context[Any, Any], consent: Any = None, **validated: Any) -> CallToolResult:
         # The SDK already validated the arguments with this very model; rebuild it without validating twice.
         args = args_model.model_construct(**validated)
+        context = make_context(ctx, _consent_of(consent))
+        # The call's own context redacts (over HTTP in `hf` auth mode it also knows this caller's token); `redact`
+        # masks what is known before any call, e.g. the server's own token.
+        redact_call = _both(redact, context.redact)
         try:
-            result = await tool.handler(args, make_context(ctx, _consent_of(consent)))
+            result = await tool.handler(args, context)
         except HfJobsError as exc:
-            logger.info("tool %s: %s: %s", tool.name, type(exc).__name__, redact(exc.message))
-            return error_result(exc, redact)
-        return success_result(result, redact)
+            logger.info("tool %s: %s: %s", tool.name, type(exc).__name__, redact_call(exc.message))
+            return error_result(exc, redact_call)
+        return success_result(result, redact_call)
 
     resolved: dict[str, Any] = {}
     plans: dict[Any, Any] = {}
@@ -188,9 +204,9 @@ def sdk_tool(tool: ToolDef[Any, Any], make_context: ContextMaker, redact: Callab
         name=tool.name,
         title=tool.title,
         description=tool.description,
-        parameters=tool.input_schema(),
+        parameters=published["input"],
         fn_metadata=FuncMetadata(
-            arg_model=_sdk_arg_model(tool), output_model=tool.result, output_schema=tool.output_schema()
+            arg_model=_sdk_arg_model(tool), output_model=tool.result, output_schema=published["output"]
         ),
         is_async=True,
         context_kwarg="ctx",
@@ -207,23 +223,46 @@ def _progress_sink(ctx: Context[Any, Any]) -> ProgressSink:
     return sink
 
 
+async def _set_logging_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+    # Handshake-era clients may set a level (the conformance suite does); this server sends no log notifications.
+    return EmptyResult()
+
+
 def build_server(
     base_context: ToolContext,
     *,
     toolsets: Sequence[str] | None = None,
     read_only: bool = False,
+    caller_context: ContextFactory | None = None,
+    request_state_security: RequestStateSecurity | None = None,
 ) -> MCPServer[Any]:
     """The MCP server with the selected tools, in their fixed order.
 
     ``base_context`` carries the API client and settings; each call gets a copy bound to its own progress sink.
+    ``caller_context`` (HTTP deployments, :mod:`hfjobs_mcp.web`) returns the context of the caller of the current
+    request instead, with that caller's client, secrets and redaction. ``request_state_security`` carries the
+    deployment's shared request-state key, so a 2026-07-28 elicitation round trip can land on another worker.
     """
 
     def make_context(ctx: Context[Any, Any], consent: Consent) -> ToolContext:
-        return replace(base_context, progress=_progress_sink(ctx), consent=consent)
+        base = base_context if caller_context is None else caller_context()
+        return replace(base, progress=_progress_sink(ctx), consent=consent)
 
     redact = base_context.redact
-    tools = [sdk_tool(t, make_context, redact) for t in select_tools(toolsets=toolsets, read_only=read_only)]
-    return MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, tools=tools)
+    selected = select_tools(toolsets=toolsets, read_only=read_only)
+    schemas = cached_schemas(
+        {t.name: (lambda t=t: {"input": t.input_schema(), "output": t.output_schema()}) for t in ALL_TOOLS}
+    )
+    tools = [sdk_tool(t, make_context, redact, schemas[t.name]) for t in selected]
+    server: MCPServer[Any] = MCPServer(
+        SERVER_NAME,
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        tools=tools,
+        request_state_security=request_state_security,
+    )
+    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, _set_logging_level)
+    return server
 
 
 __all__ = ["SERVER_NAME", "build_server", "error_result", "sdk_tool", "success_result"]

@@ -85,7 +85,11 @@ def test_local_backend_stands_alone(path: Path) -> None:
 
 
 SDK = ("mcp", "mcp_types")  # the SDK ships its protocol types as a sibling package
-MAY_IMPORT_SDK = ("hfjobs_mcp.server", "hfjobs_mcp.demo")  # the server, and the demo (an MCP *client*)
+MAY_IMPORT_SDK = (
+    "hfjobs_mcp.server",
+    "hfjobs_mcp.demo",  # an MCP *client*
+    "hfjobs_mcp.web",  # the HTTP deployment: the SDK's transport security, request-state keys and HTTP app
+)
 
 
 def test_only_the_server_imports_mcp() -> None:
