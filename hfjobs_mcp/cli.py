@@ -135,15 +135,21 @@ def _add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(handler=_demo)
 
 
-def _add_local_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from hfjobs_mcp.local.cli import add_arguments
+def _add_local_command(sub: argparse._SubParsersAction[argparse.ArgumentParser], *, full: bool = True) -> None:
+    """The ``local`` command; its options come from the backend's module, imported only when it is chosen.
 
+    Importing the backend (Starlette, uvicorn, its store) costs a third of a second: ``serve``, which MCP
+    clients launch for every session, must not pay it.
+    """
     p = sub.add_parser(
         "local",
         help="serve the local Jobs backend (the Jobs REST API on loopback; jobs run as local processes)",
         description="Serve the local Jobs backend. Point clients at it with HF_ENDPOINT=<the printed URL>.",
     )
-    add_arguments(p)
+    if full:
+        from hfjobs_mcp.local.cli import add_arguments
+
+        add_arguments(p)
     p.set_defaults(handler=_local)
 
 
@@ -204,7 +210,7 @@ def _demo(args: argparse.Namespace) -> int:
     return anyio.run(run_demo, args.state_dir)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hfjobs-mcp",
         description="MCP server for Hugging Face Jobs. Without a command: `serve` (see `hfjobs-mcp serve --help`).",
@@ -212,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hfjobs-mcp {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{serve,local,demo}")
     _add_serve_command(sub)
-    _add_local_command(sub)
+    _add_local_command(sub, full=command in (None, "local"))
     _add_demo_command(sub)
     return parser
 
@@ -222,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `hfjobs-mcp --local` means `hfjobs-mcp serve --local`: serving is what MCP clients launch us for.
     if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "serve")
-    parser = build_parser()
+    parser = build_parser(args_list[0])
     args = parser.parse_args(args_list)
     logging.basicConfig(
         level=getattr(args, "log_level", "INFO").upper(),

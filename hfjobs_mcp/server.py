@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, cast
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context, MCPServer
@@ -93,6 +94,37 @@ def _sdk_arg_model(tool: ToolDef[Any, Any]) -> type[ArgModelBase]:
             {"model_config": config, "__doc__": tool.args.__doc__},
         ),
     )
+
+
+def _accepts_str(annotation: Any) -> bool:
+    """True if a field of this type takes a string as it is (``str``, ``str | None``, a string literal...)."""
+    if annotation is str:
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _accepts_str(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return any(_accepts_str(arg) for arg in get_args(annotation))
+    if origin is Literal:
+        return any(isinstance(arg, str) for arg in get_args(annotation))
+    return False
+
+
+class _ArgMetadata(FuncMetadata):
+    """The SDK's call metadata, minus one rewrite: a string is JSON-decoded only for a field that takes no string.
+
+    The SDK decodes a string argument that looks like JSON whenever the field's type is not exactly ``str`` (a
+    workaround for clients that send lists as JSON text). For ``str | None`` fields that turned valid strings into
+    something else: ``name="[]"`` was refused as a list and ``grep="null"`` silently became no filter at all
+    (found by tests/reliability/test_fuzz_tools.py). List and object fields keep the workaround.
+    """
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        fields = self.arg_model.model_fields
+        as_sent = {
+            k: v for k, v in data.items() if isinstance(v, str) and k in fields and _accepts_str(fields[k].annotation)
+        }
+        return {**super().pre_parse_json(data), **as_sent}
 
 
 def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
@@ -205,7 +237,7 @@ def sdk_tool(
         title=tool.title,
         description=tool.description,
         parameters=published["input"],
-        fn_metadata=FuncMetadata(
+        fn_metadata=_ArgMetadata(
             arg_model=_sdk_arg_model(tool), output_model=tool.result, output_schema=published["output"]
         ),
         is_async=True,

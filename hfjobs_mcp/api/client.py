@@ -89,13 +89,17 @@ class JobsClient:
         if secret is not None and not secret.get_secret_value():
             secret = None
         self.endpoint = endpoint.rstrip("/")
-        self._http_client = httpx2.AsyncClient(
-            base_url=self.endpoint,
-            transport=transport,
-            timeout=httpx2.Timeout(timeout, connect=10.0),
-            follow_redirects=True,
-        )
-        self._http = Http(client=self._http_client, token=secret, policy=retry or RetryPolicy(), sleep=sleep)
+        endpoint_url = self.endpoint
+
+        def make_client() -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(
+                base_url=endpoint_url,
+                transport=transport,
+                timeout=httpx2.Timeout(timeout, connect=10.0),
+                follow_redirects=True,
+            )
+
+        self._http = Http(factory=make_client, token=secret, policy=retry or RetryPolicy(), sleep=sleep)
         self._sleep = sleep
         self._namespace = namespace
         self._whoami_lock = anyio.Lock()
@@ -131,8 +135,12 @@ class JobsClient:
     ) -> None:
         await self.aclose()
 
+    @property
+    def _http_client(self) -> httpx2.AsyncClient:
+        return self._http.client
+
     async def aclose(self) -> None:
-        await self._http_client.aclose()
+        await self._http.aclose()
 
     # --- plumbing -------------------------------------------------------------------------------------------
 

@@ -185,13 +185,28 @@ def error_for(response: httpx2.Response, *, redact: Callable[[str], str] = lambd
 
 @dataclass
 class Http:
-    """Sends requests on one :class:`httpx2.AsyncClient` with the token, user agent and retry policy."""
+    """Sends requests on one :class:`httpx2.AsyncClient` with the token, user agent and retry policy.
 
-    client: httpx2.AsyncClient
+    The HTTP client is made on first use: building its TLS context costs tens of milliseconds, which a server
+    that is only asked ``tools/list`` should not pay at start-up.
+    """
+
+    factory: Callable[[], httpx2.AsyncClient]
     token: SecretStr | None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     server_offset: float = 0.0  # server clock minus local clock, from Date headers
+    _client: httpx2.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            self._client = self.factory()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
     def headers(self) -> dict[str, str]:
         out = {"user-agent": USER_AGENT}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from croniter import croniter
 from pydantic import Field, field_validator
 
 from hfjobs_mcp.tools.base import ToolArgs
@@ -150,6 +149,8 @@ class ScheduleArgs(ToolArgs):
         value = value.strip()
         if value in SCHEDULE_PRESETS:
             return value
+        from croniter import croniter  # imported on first use: it costs start-up time (bench/cold_start.py)
+
         # croniter also accepts 6-field (seconds) expressions, which the Hub does not: insist on five fields.
         if len(value.split()) != 5 or not croniter.is_valid(value):
             raise ValueError(

@@ -30,10 +30,17 @@ class ToolArgs(BaseModel):
     repeat the input: an agent that pasted a secret into the wrong field must not get it echoed back.
     """
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    # defer_build: validators are built on first use, not at import (start-up speed: see bench/cold_start.py).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
 
-class ToolResult(BaseModel):
+class View(BaseModel):
+    """Base of the models that shape results; built on first use rather than at import."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ToolResult(View):
     """Base of every tool's structured result.
 
     The structured content must stand on its own (some clients show the model only that); :meth:`render`

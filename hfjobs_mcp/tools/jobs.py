@@ -11,12 +11,12 @@ import time
 from typing import Any, Literal
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, JobStage
 from hfjobs_mcp.secrets import audit
 from hfjobs_mcp.tools.args import CommonSpecArgs, ConfirmField, ImageArgs, JobRefArgs, NamespaceField, UvScriptArgs
-from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult, View
 from hfjobs_mcp.tools.consent import gate, make_plan
 from hfjobs_mcp.tools.forwarding import secret_values_for
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
@@ -221,7 +221,7 @@ class FetchMetricsArgs(JobRefArgs):
     samples: int = Field(default=1, ge=1, le=10, description="One-second samples to take.")
 
 
-class MetricsSampleView(BaseModel):
+class MetricsSampleView(View):
     cpu_usage_pct: float | None = None
     cpu_millicores: float | None = None
     memory_used_bytes: int | None = None

@@ -23,12 +23,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, LogLine
 from hfjobs_mcp.errors import InvalidRequestError
 from hfjobs_mcp.tools.args import JobRefArgs
-from hfjobs_mcp.tools.base import ToolContext, ToolResult
+from hfjobs_mcp.tools.base import ToolContext, ToolResult, View
 from hfjobs_mcp.tools.forwarding import learn_job_secrets
 from hfjobs_mcp.tools.views import iso
 
@@ -46,7 +46,7 @@ class FetchLogsArgs(JobRefArgs):
     cursor: str | None = Field(default=None, description="A previous result's `cursor`: the lines after it.")
 
 
-class LogLineView(BaseModel):
+class LogLineView(View):
     timestamp: str
     text: str
 

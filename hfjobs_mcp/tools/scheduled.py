@@ -7,7 +7,6 @@ import shlex
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from croniter import croniter
 from pydantic import Field
 
 from hfjobs_mcp.secrets import audit
@@ -36,6 +35,8 @@ def runs_per_day(schedule: str, *, now: datetime | None = None) -> int:
     """How many runs ``schedule`` starts in the next 24 hours (at most one per minute)."""
     start = now or datetime.now(UTC)
     end = start + timedelta(days=1)
+    from croniter import croniter  # imported on first use: it costs start-up time
+
     it = croniter(schedule, start)
     count = 0
     while count < MAX_RUNS_COUNTED and it.get_next(datetime) <= end:

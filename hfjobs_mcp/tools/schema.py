@@ -9,9 +9,15 @@ exactly the same documents.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-__all__ = ["compact", "compact_root", "shallow"]
+__all__ = ["cached_schemas", "compact", "compact_root", "shallow"]
 
 _SIMPLE_KEYS = {
     "type",
@@ -107,3 +113,51 @@ def shallow(schema: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in flat.items() if k not in ("$defs", "properties", "required")}
     out["properties"] = props
     return out
+
+
+def _cache_file() -> Path:
+    """Where published schemas are cached, keyed by everything that can change them.
+
+    The key hashes the package's sources (the local backend's aside), the package version and the pydantic
+    version: editing a tool or a model, or upgrading pydantic, gives a new file, so a stale schema can never be
+    served.
+    """
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        if "local" in source.relative_to(package).parts[:1]:
+            continue
+        digest.update(str(source.relative_to(package)).encode())
+        digest.update(source.read_bytes())
+    for dist in ("hfjobs-mcp", "pydantic"):
+        try:
+            digest.update(metadata.version(dist).encode())
+        except metadata.PackageNotFoundError:
+            digest.update(b"-")
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hfjobs-mcp" / f"schemas-{digest.hexdigest()[:16]}.json"
+
+
+def cached_schemas(compute: dict[str, Any]) -> dict[str, Any]:
+    """``{tool: {"input": ..., "output": ...}}`` from the cache file, else computed (and cached for next time).
+
+    ``compute`` maps each tool name to a zero-argument callable returning its schemas. Generating the JSON
+    schemas of 19 tools costs more start-up time than importing them, and an MCP client starts the server for
+    every session; with the cache, the argument and result models are only built when first used.
+    """
+    path = _cache_file()
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(cached, dict) and set(cached) == set(compute):
+            return cached
+    except (OSError, ValueError):
+        pass
+    fresh = {name: make() for name, make in compute.items()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as f:
+            json.dump(fresh, f)
+        os.replace(f.name, path)  # atomic: concurrent servers never read half a file
+    except OSError:
+        pass  # a read-only home only costs start-up time
+    return fresh

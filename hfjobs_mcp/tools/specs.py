@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hfjobs_mcp.api import JobSpec, Volume
 from hfjobs_mcp.errors import InvalidRequestError
 from hfjobs_mcp.secret_shapes import MASK, value_looks_secret
 from hfjobs_mcp.tools.args import CommonSpecArgs
-from hfjobs_mcp.tools.base import ToolContext
+from hfjobs_mcp.tools.base import ToolContext, View
 from hfjobs_mcp.tools.pricing import DEFAULT_TIMEOUT_SECONDS, PRICES, ceiling_usd
 
 
@@ -74,7 +74,7 @@ def masked_payload(spec: JobSpec) -> dict[str, Any]:
     return body
 
 
-class Cost(BaseModel):
+class Cost(View):
     """What a run can cost at most."""
 
     flavor: str

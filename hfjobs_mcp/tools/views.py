@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hfjobs_mcp.api import HardwareFlavor, JobInfo, ScheduledJobInfo
+from hfjobs_mcp.tools.base import View
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -22,7 +23,7 @@ def iso(ts: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class JobView(BaseModel):
+class JobView(View):
     """A job as the model sees it."""
 
     id: str
@@ -94,7 +95,7 @@ class JobView(BaseModel):
         return "\n".join(lines)
 
 
-class ScheduledJobView(BaseModel):
+class ScheduledJobView(View):
     """A scheduled job as the model sees it."""
 
     id: str
@@ -145,7 +146,7 @@ class ScheduledJobView(BaseModel):
         return head + "\n" + body
 
 
-class FlavorView(BaseModel):
+class FlavorView(View):
     """A hardware flavor with its price."""
 
     name: str

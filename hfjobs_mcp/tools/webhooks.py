@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hfjobs_mcp.secrets import ConfirmationPlan, audit
 from hfjobs_mcp.tools.args import ConfirmField, JobRefArgs, WatchedArg
-from hfjobs_mcp.tools.base import Hints, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.base import Hints, ToolContext, ToolDef, ToolResult, View
 from hfjobs_mcp.tools.consent import gate
 from hfjobs_mcp.tools.forwarding import secret_values_for
 
@@ -32,7 +32,7 @@ class CreateJobWebhookArgs(JobRefArgs):
     confirm: ConfirmField
 
 
-class WebhookView(BaseModel):
+class WebhookView(View):
     id: str | None = None
     watched: list[dict[str, str]]
     domains: list[str]
