@@ -30,7 +30,8 @@ class Flavor:
 
     @property
     def unit_cost_usd(self) -> float:
-        return round(self.usd_per_hour / 60, 9)
+        # Derived from the rounded micro-dollars so the pair agrees (cpu-basic: 167 and 0.000167).
+        return self.unit_cost_micro_usd / 1_000_000
 
     @property
     def unit_cost_micro_usd(self) -> int:

@@ -47,3 +47,26 @@ def api(backend: LocalBackend) -> Iterator[httpx2.Client]:
         base_url=backend.url, headers={"authorization": f"Bearer {backend.token}"}, timeout=30
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def shared_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
+    """One backend for a whole module of tests that do not depend on each other's jobs."""
+    cfg = LocalConfig(
+        state_dir=tmp_path_factory.mktemp("shared") / "state",
+        token=TOKEN,
+        user="alice",
+        orgs=("myorg",),
+        keepalive_interval=0.5,
+        kill_grace_seconds=1.0,
+    )
+    with serve_in_thread(cfg) as b:
+        yield b
+
+
+@pytest.fixture
+def sapi(shared_backend: LocalBackend) -> Iterator[httpx2.Client]:
+    with httpx2.Client(
+        base_url=shared_backend.url, headers={"authorization": f"Bearer {shared_backend.token}"}, timeout=30
+    ) as client:
+        yield client

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import httpx2
+import pytest
 
 from hfjobs_mcp.local import LocalBackend
 
 from .util import log_text, py, run, wait_stage
+
+pytestmark = pytest.mark.timeout(60)
 
 
 def test_whoami_answers_the_configured_user_and_orgs(api: httpx2.Client) -> None:

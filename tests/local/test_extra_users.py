@@ -12,6 +12,8 @@ from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
 
 from .util import TOKEN, run, spec
 
+pytestmark = pytest.mark.timeout(60)
+
 BOB_TOKEN = "hf_local_bob_token_0123456789abcdef"
 
 

@@ -67,6 +67,19 @@ def log_events(api: httpx2.Client, job_id: str, ns: str = "alice", **params: Any
         return [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
 
 
+def first_events(api: httpx2.Client, job_id: str, count: int, ns: str = "alice", **params: Any) -> list[dict[str, Any]]:
+    """The first ``count`` events of a logs stream (which may stay open), then hang up."""
+    events: list[dict[str, Any]] = []
+    with api.stream("GET", f"/api/jobs/{ns}/{job_id}/logs", params=params) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                events.append(json.loads(line[6:]))
+                if len(events) == count:
+                    break
+    return events
+
+
 def log_text(api: httpx2.Client, job_id: str, ns: str = "alice") -> list[str]:
     """The job's log lines without the banner(s)."""
     return [e["data"] for e in log_events(api, job_id, ns) if not e["data"].startswith("===== Job started")]
