@@ -31,16 +31,24 @@ async def call(agent: object, tool: str, arguments: dict[str, object]) -> str:
     return str(answer)
 
 
+def job_id_of(answer: str) -> str:
+    """The job id in run_uv_job's answer (its structured result as JSON, else the id in its text)."""
+    try:
+        return str(json.loads(answer)["job"]["id"])
+    except (ValueError, KeyError, TypeError):
+        match = re.search(r"\b([0-9a-f]{24})\b", answer)
+        if match is None:
+            raise SystemExit(f"no job id in run_uv_job's answer: {answer!r}") from None
+        return match.group(1)
+
+
 async def main() -> None:
     results: dict[str, str] = {}
     async with fast.run() as app:
         agent = app[os.environ["HFJOBS_FA_AGENT"]]
         results["list_hardware"] = await call(agent, "list_hardware", {})
         results["run_uv_job"] = await call(agent, "run_uv_job", {"script": SCRIPT, "timeout": "5m"})
-        match = re.search(r"\b([0-9a-f]{24})\b", results["run_uv_job"])
-        if match is None:
-            raise SystemExit(f"no job id in run_uv_job's answer: {results['run_uv_job']!r}")
-        job_id = match.group(1)
+        job_id = job_id_of(results["run_uv_job"])
         results["job_id"] = job_id
         results["wait_for_job"] = await call(agent, "wait_for_job", {"job_id": job_id, "timeout_seconds": 120})
         results["fetch_logs"] = await call(agent, "fetch_logs", {"job_id": job_id})

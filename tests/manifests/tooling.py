@@ -178,10 +178,10 @@ def fast_agent_python() -> tuple[str | None, str]:
         ).stdout.strip()
         if found:
             return found, f"Python 3.12 downloaded by uv at {found}"
-    reason = (proc.stderr or proc.stdout).strip().splitlines()
+    lines = [line.strip() for line in (proc.stderr or proc.stdout).strip().splitlines() if line.strip()]
     return None, (
         "fast-agent-mcp needs Python >= 3.12; none is installed on this machine (searched uv's discovery, "
-        f"pyenv versions and PATH) and `uv python install 3.12` failed: {' / '.join(reason[-3:])}"
+        f"pyenv versions and PATH) and `uv python install 3.12` failed: {' / '.join(lines[:1] + lines[-2:])}"
     )
 
 

@@ -1,0 +1,142 @@
+"""``manifests/fast-agent/``: the configuration and the agent card, checked as files and then driven for real.
+
+The static tests read them as fast-agent does (YAML, Markdown front matter) and check them against the code: the
+command is the console script, its arguments parse, the token travels in ``env`` only, the card's tools exist.
+
+The live test runs fast-agent itself (``fast-agent-mcp`` from PyPI, in its own virtual environment on a Python
+>= 3.12, made once by :mod:`tests.manifests.tooling`) with the shipped configuration, unchanged, and the shipped
+card pointed at the configuration's rehearsal server (``hf-jobs-local``: ``hfjobs-mcp --local``). Its
+``passthrough`` model turns each ``***CALL_TOOL <tool> <json>`` message into that tool call, with no LLM:
+list_hardware, run_uv_job, wait_for_job and fetch_logs on a job that really runs. It is skipped only when no
+Python >= 3.12 can be had here (the reason says what was searched and what uv's download answered); a failed
+install from the package index fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hfjobs_mcp.tools.registry import ALL_TOOLS
+from tests.manifests import tooling
+from tests.manifests.conftest import BIN, FAKE_TOKEN, MANIFESTS, clean_env, parse_hfjobs_args
+
+FAST_AGENT_DIR = MANIFESTS / "fast-agent"
+CONFIG = FAST_AGENT_DIR / "fast-agent.yaml"
+CARD = FAST_AGENT_DIR / "hf-jobs.md"
+DRIVER = Path(__file__).with_name("fast_agent_driver.py")
+
+
+def _config() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    return data
+
+
+def _card() -> tuple[dict[str, Any], str]:
+    text = CARD.read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    front, body = text[4:].split("\n---\n", 1)
+    meta: dict[str, Any] = yaml.safe_load(front)
+    return meta, body
+
+
+def test_config_declares_the_server_over_stdio_with_env_passed_explicitly() -> None:
+    servers = _config()["mcp"]["servers"]
+    assert set(servers) == {"hf-jobs", "hf-jobs-local"}
+    for name, server in servers.items():
+        assert server["transport"] == "stdio", name
+        assert server["command"] == "hfjobs-mcp", name  # the console script
+        parse_hfjobs_args(server["args"])
+        for key, value in server["env"].items():
+            assert value == f"${{{key}}}" or value.startswith(f"${{{key}:"), f"{name}: {key} must come from the env"
+        assert not any("TOKEN" in arg.upper() or arg.startswith("hf_") for arg in server["args"]), name
+    assert "HF_TOKEN" in servers["hf-jobs"]["env"]
+    assert parse_hfjobs_args(servers["hf-jobs-local"]["args"]).local is True
+    assert parse_hfjobs_args(servers["hf-jobs"]["args"]).local is False
+
+
+def test_card_front_matter_names_real_servers_and_tools() -> None:
+    meta, body = _card()
+    assert meta["type"] == "agent"
+    assert meta["name"] == "hf-jobs"
+    assert meta["servers"] == ["hf-jobs"]
+    assert set(meta["servers"]) <= set(_config()["mcp"]["servers"])
+    names = {t.name for t in ALL_TOOLS}
+    listed = meta["tools"]["hf-jobs"]
+    assert set(listed) <= names, set(listed) - names
+    for needed in ("list_hardware", "run_uv_job", "run_job", "wait_for_job", "fetch_logs", "schedule_uv_job"):
+        assert needed in listed
+    assert "## One-off jobs" in body
+    assert "## Scheduled jobs" in body
+
+
+def _rehearsal_card(dest: Path) -> None:
+    """The shipped card with its server switched to the configuration's rehearsal server, nothing else changed."""
+    text = CARD.read_text(encoding="utf-8")
+    rehearsal = text.replace("servers:\n  - hf-jobs\n", "servers:\n  - hf-jobs-local\n", 1).replace(
+        "tools:\n  hf-jobs:\n", "tools:\n  hf-jobs-local:\n", 1
+    )
+    assert rehearsal.count("hf-jobs-local") == 2
+    dest.mkdir()
+    (dest / CARD.name).write_text(rehearsal, encoding="utf-8")
+
+
+@pytest.mark.timeout(600)
+def test_fast_agent_drives_the_server_from_the_shipped_configuration(tmp_path: Path) -> None:
+    python, how = tooling.fast_agent_python()
+    if python is None:
+        pytest.skip(how)
+    try:
+        fast_agent_python = tooling.fast_agent_venv(python)
+    except tooling.ToolingError as exc:
+        pytest.fail(f"could not install fast-agent ({how}): {exc}", pytrace=False)
+
+    _rehearsal_card(tmp_path / "cards")
+    out = tmp_path / "results.json"
+    env = clean_env(
+        tmp_path,
+        # `hfjobs-mcp` resolves to this checkout's console script, as `uv tool install` would put it on PATH.
+        PATH=f"{BIN.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        HF_TOKEN=FAKE_TOKEN,
+        HFJOBS_FA_CONFIG=str(CONFIG),
+        HFJOBS_FA_CARDS=str(tmp_path / "cards"),
+        HFJOBS_FA_AGENT="hf-jobs",
+        HFJOBS_FA_OUT=str(out),
+    )
+    done = subprocess.run(
+        [str(fast_agent_python), str(DRIVER), "--model", "passthrough"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"fast-agent failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    results = json.loads(out.read_text(encoding="utf-8"))
+
+    hardware = json.loads(results["list_hardware"])
+    by_name = {f["name"]: f for f in hardware["flavors"]}
+    assert by_name["cpu-basic"]["price_per_hour_usd"] > 0
+
+    started = json.loads(results["run_uv_job"])
+    assert started["dry_run"] is False
+    assert started["job"]["id"] == results["job_id"]
+    assert started["job"]["flavor"] == "cpu-basic"
+
+    waited = json.loads(results["wait_for_job"])
+    assert waited["job"]["stage"] == "COMPLETED", waited
+
+    logs = json.loads(results["fetch_logs"])
+    assert [line["text"] for line in logs["lines"]] == ["hello from fast-agent", "rehearsed on the local backend"]
+
+    # HFJOBS_MCP_HOME reached the server only because the configuration passes it explicitly in `env`.
+    assert (tmp_path / "hfjobs-home" / "local" / "state.db").is_file()
+    # The fake token never shows in anything fast-agent printed.
+    assert FAKE_TOKEN not in done.stdout + done.stderr
