@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from hfjobs_mcp.tools.base import ToolArgs
 
@@ -21,6 +21,21 @@ SCHEDULE_PRESETS = ("@annually", "@yearly", "@monthly", "@weekly", "@daily", "@h
 _ID_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _JOB_REF = re.compile(rf"^(?:{_ID_PART}/)?{_ID_PART}$")
 _FLAVOR = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_LABEL_KEY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9._-]{0,100}$")
+
+
+def _check_label_filter(labels: dict[str, str]) -> dict[str, str]:
+    # Labels can only hold these characters, so any other filter matches nothing; the API refuses it with a 400,
+    # which means the request was sent for nothing (found by tests/reliability/test_fuzz_tools.py).
+    for key, value in labels.items():
+        if not _LABEL_KEY.match(key) or not _LABEL_VALUE.match(value):
+            raise ValueError("labels: keys and values are letters, digits, '.', '_', '-' (at most 100 each)")
+    return labels
+
+
+LabelFilter = Annotated[dict[str, str], AfterValidator(_check_label_filter)]
+"""A ``labels`` filter of a list tool: checked here, since the API answers 400 to one no label could match."""
 
 NamespaceField = Annotated[
     str | None,

@@ -15,7 +15,15 @@ from pydantic import Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, JobStage
 from hfjobs_mcp.secrets import audit
-from hfjobs_mcp.tools.args import CommonSpecArgs, ConfirmField, ImageArgs, JobRefArgs, NamespaceField, UvScriptArgs
+from hfjobs_mcp.tools.args import (
+    CommonSpecArgs,
+    ConfirmField,
+    ImageArgs,
+    JobRefArgs,
+    LabelFilter,
+    NamespaceField,
+    UvScriptArgs,
+)
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult, View
 from hfjobs_mcp.tools.consent import gate, make_plan
 from hfjobs_mcp.tools.forwarding import secret_values_for
@@ -152,7 +160,7 @@ class ListJobsArgs(ToolArgs):
         default_factory=list,
         description="Only jobs in one of these stages (default: all).",
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Only jobs having all these labels.")
+    labels: LabelFilter = Field(default_factory=dict, description="Only jobs having all these labels.")
     limit: int = Field(default=20, ge=1, le=200, description="At most this many jobs.")
     namespace: NamespaceField
 

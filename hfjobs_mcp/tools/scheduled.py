@@ -14,6 +14,7 @@ from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
     ConfirmField,
     ImageArgs,
+    LabelFilter,
     NamespaceField,
     ScheduleArgs,
     ScheduledRefArgs,
@@ -174,7 +175,7 @@ async def schedule_uv_job(args: ScheduleUvJobArgs, ctx: ToolContext) -> Schedule
 class ListScheduledJobsArgs(ToolArgs):
     """Arguments of list_scheduled_jobs."""
 
-    labels: dict[str, str] = Field(default_factory=dict, description="Only scheduled jobs having all these labels.")
+    labels: LabelFilter = Field(default_factory=dict, description="Only scheduled jobs having all these labels.")
     namespace: NamespaceField
 
 
