@@ -18,14 +18,18 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 
 from hfjobs_mcp.tools.registry import ALL_TOOLS
+from tests.conftest import LOCAL_TEST_TOKEN
 from tests.manifests import tooling
 from tests.manifests.conftest import BIN, FAKE_TOKEN, MANIFESTS, clean_env, parse_hfjobs_args
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.local import LocalBackend
 
 FAST_AGENT_DIR = MANIFESTS / "fast-agent"
 CONFIG = FAST_AGENT_DIR / "fast-agent.yaml"
@@ -87,16 +91,20 @@ def _rehearsal_card(dest: Path) -> None:
     (dest / CARD.name).write_text(rehearsal, encoding="utf-8")
 
 
-@pytest.mark.timeout(600)
-def test_fast_agent_drives_the_server_from_the_shipped_configuration(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def fast_agent_python() -> Path:
+    """The Python of fast-agent's virtual environment (made once), or a skip saying why no Python >= 3.12 exists."""
     python, how = tooling.fast_agent_python()
     if python is None:
         pytest.skip(how)
     try:
-        fast_agent_python = tooling.fast_agent_venv(python)
+        return tooling.fast_agent_venv(python)
     except tooling.ToolingError as exc:
         pytest.fail(f"could not install fast-agent ({how}): {exc}", pytrace=False)
 
+
+@pytest.mark.timeout(600)
+def test_fast_agent_drives_the_server_from_the_shipped_configuration(tmp_path: Path, fast_agent_python: Path) -> None:
     _rehearsal_card(tmp_path / "cards")
     out = tmp_path / "results.json"
     env = clean_env(
@@ -140,3 +148,26 @@ def test_fast_agent_drives_the_server_from_the_shipped_configuration(tmp_path: P
     assert (tmp_path / "hfjobs-home" / "local" / "state.db").is_file()
     # The fake token never shows in anything fast-agent printed.
     assert FAKE_TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.timeout(600)
+def test_the_documented_command_runs_the_real_jobs_entry_with_the_token_from_env(
+    tmp_path: Path, fast_agent_python: Path, local_backend: LocalBackend
+) -> None:
+    """``fast-agent go`` as the README shows it, shipped card unchanged: the ``hf-jobs`` entry (real Jobs mode) gets
+    HF_TOKEN and HF_ENDPOINT only through its ``env`` block; pointed at a local backend that checks the token,
+    ``list_jobs`` (which asks whoami for the token's user) succeeds only if the token arrived."""
+    command = [str(fast_agent_python.parent / "fast-agent"), "--no-update-check", "go"]
+    command += ["--config-path", str(CONFIG), "--agent-cards", str(CARD)]
+    command += ["--model", "passthrough", "--quiet", "--message", "***CALL_TOOL list_jobs {}"]
+    env = clean_env(
+        tmp_path,
+        PATH=f"{BIN.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        HF_TOKEN=LOCAL_TEST_TOKEN,
+        HF_ENDPOINT=local_backend.url,
+    )
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, f"fast-agent failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {"jobs": [], "truncated": False}
+    assert LOCAL_TEST_TOKEN not in done.stdout + done.stderr
