@@ -170,7 +170,8 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 @pytest.fixture
 def http_deployment(tmp_path: Path) -> Iterator[str]:
-    """``hfjobs-mcp --transport http`` on loopback with a static bearer token (``--auth token``)."""
+    """``hfjobs-mcp --transport http`` on loopback with a static bearer token (``--auth token``; the README's ``--auth
+    hf`` takes the same ``Authorization: Bearer`` header but verifies it with the Hub's whoami, out of reach here)."""
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     env = clean_env(tmp_path, HFJOBS_MCP_AUTH_TOKEN=FAKE_TOKEN)
