@@ -231,10 +231,11 @@ class Runner:
             if outcome != "exited":
                 await self._terminate(handle, pid, proto, transport, quick=outcome == "shutdown")
                 if outcome == "timeout":
+                    unit = "second" if timeout == 1 else "seconds"
                     self._finish(
                         job_id,
                         ERROR,
-                        f"Job timed out after {timeout} seconds (timeoutSeconds={timeout}): "
+                        f"Job timed out after {timeout} {unit} (timeoutSeconds={timeout}): "
                         "its processes were sent SIGTERM, then SIGKILL",
                     )
                 elif outcome == "cancel":

@@ -87,7 +87,9 @@ class LocalBackend:
         sock = _bind(self.config.host, self.config.port)
         self.port = int(sock.getsockname()[1])
         self.url = _url(self.config.host, self.port)
-        logging.getLogger("uvicorn.error").addFilter(QuietAbortFilter())
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, QuietAbortFilter) for f in uvicorn_log.filters):
+            uvicorn_log.addFilter(QuietAbortFilter())
         config = uvicorn.Config(
             self.app,
             log_config=None,
