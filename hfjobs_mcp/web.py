@@ -435,6 +435,20 @@ async def _health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "worker": WORKER_ID})
 
 
+def _keep_streams_open_on_shutdown() -> None:
+    """Let a response stream that is carrying a running call finish after SIGTERM.
+
+    The SDK answers over Server-Sent Events with ``sse-starlette``, which by default ends every open stream as soon
+    as uvicorn is asked to stop: a call in flight would lose its result. Here each stream ends with its call, and
+    uvicorn's own grace period (``--shutdown-grace``) bounds the wait.
+    """
+    try:
+        from sse_starlette.sse import AppStatus
+    except ImportError:  # the SDK stopped using it: nothing to undo
+        return
+    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
+
+
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """The SDK's DNS-rebinding protection, always on: loopback names plus the configured hostnames."""
     return TransportSecuritySettings(
@@ -462,6 +476,7 @@ def create_app(
 
     static_token = check_deployment(settings, environ)
     key = state_key(environ)
+    _keep_streams_open_on_shutdown()
     used = UsedNonces(used_codes or http_state_dir() / "used-codes.sqlite")
 
     def make_codes(principal: str) -> SharedConfirmationCodes:
