@@ -233,11 +233,16 @@ class Http:
 
     def backoff(self, attempt: int, response: httpx2.Response | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based): what a 429 asked, else capped jittered
-        exponential backoff."""
+        exponential backoff.
+
+        What a 429 asked is not capped: a wait longer than the budget then stops the retries at once, with the error
+        saying how long to wait. Capping it to the budget made the client sleep the whole budget and retry before
+        the server's time, only to be refused again (found by tests/reliability/test_retries.py).
+        """
         if response is not None and response.status_code == 429:
             asked = _retry_after(response)
             if asked is not None:
-                return min(asked, self.policy.budget)
+                return asked
         delay: float = min(self.policy.max_delay, self.policy.base_delay * 2.0 ** (attempt - 1))
         return delay / 2 + delay / 2 * _jitter()
 
