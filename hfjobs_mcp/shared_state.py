@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets as _random
 import sqlite3
 import threading
@@ -99,7 +100,7 @@ class SharedConfirmationCodes(ConfirmationCodes):
 
     def issue(self, fingerprint: str) -> str:
         nonce = _random.token_urlsafe(9)
-        expires = int(self.clock() + self.ttl) + 1
+        expires = math.ceil(self.clock() + self.ttl)
         tag = self._sign(f"fingerprint:{nonce}:{fingerprint}")[:12]
         return f"{nonce}.{expires}.{tag}.{self._sign(f'code:{nonce}:{expires}:{tag}')}"
 
