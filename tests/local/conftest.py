@@ -9,8 +9,29 @@ import httpx2
 import pytest
 
 from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from tests.openapi import UnknownOperation, validate_response
 
 from .util import TOKEN, FakeClock
+
+
+def check_against_openapi(response: httpx2.Response) -> None:
+    """Response hook: every JSON body the local tests see must match the Hub's OpenAPI document."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    response.read()
+    try:
+        validate_response(response.request.method, str(response.request.url), response.status_code, response.json())
+    except UnknownOperation:  # a route the Hub does not have: only our JSON 404 may answer it
+        assert response.status_code == 404
+
+
+def client(backend: LocalBackend) -> httpx2.Client:
+    return httpx2.Client(
+        base_url=backend.url,
+        headers={"authorization": f"Bearer {backend.token}"},
+        timeout=30,
+        event_hooks={"response": [check_against_openapi]},
+    )
 
 
 @pytest.fixture
@@ -43,10 +64,8 @@ def backend(fast_config: LocalConfig) -> Iterator[LocalBackend]:
 
 @pytest.fixture
 def api(backend: LocalBackend) -> Iterator[httpx2.Client]:
-    with httpx2.Client(
-        base_url=backend.url, headers={"authorization": f"Bearer {backend.token}"}, timeout=30
-    ) as client:
-        yield client
+    with client(backend) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +85,5 @@ def shared_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBa
 
 @pytest.fixture
 def sapi(shared_backend: LocalBackend) -> Iterator[httpx2.Client]:
-    with httpx2.Client(
-        base_url=shared_backend.url, headers={"authorization": f"Bearer {shared_backend.token}"}, timeout=30
-    ) as client:
-        yield client
+    with client(shared_backend) as c:
+        yield c

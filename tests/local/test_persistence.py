@@ -21,6 +21,7 @@ import pytest
 
 from hfjobs_mcp.local import LocalConfig, StateDirBusyError, serve_in_thread
 
+from .conftest import check_against_openapi
 from .util import TOKEN, alive, first_events, log_text, py, run, wait_gone, wait_stage
 
 pytestmark = pytest.mark.timeout(90)
@@ -29,7 +30,12 @@ RESTARTED = "The local backend restarted while this job was running"
 
 
 def _client(url: str) -> httpx2.Client:
-    return httpx2.Client(base_url=url, headers={"authorization": f"Bearer {TOKEN}"}, timeout=30)
+    return httpx2.Client(
+        base_url=url,
+        headers={"authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+        event_hooks={"response": [check_against_openapi]},
+    )
 
 
 def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> None:
