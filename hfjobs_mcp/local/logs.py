@@ -21,10 +21,11 @@ from .clock import to_wire
 _BLOCK = 64 * 1024
 
 
-def banner(image: str, started_at: float, *, attempt: int = 1, attempts: int = 1) -> str:
+def banner(image: str | None, started_at: float, *, attempt: int = 1, attempts: int = 1) -> str:
     """The first line of every run (clients drop lines starting with ``===== Job started``)."""
     retry = f", attempt {attempt} of {attempts}" if attempts > 1 else ""
-    where = f"running locally: image {image} is recorded, not pulled{retry}"
+    recorded = f"image {image} is recorded, not pulled" if image else "no image given"
+    where = f"running locally: {recorded}{retry}"
     return f"===== Job started at {to_wire(started_at)} ({where}) ====="
 
 

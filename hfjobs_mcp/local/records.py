@@ -50,11 +50,11 @@ class JobSpec:
     resource_group_id: str | None = None
 
     @property
-    def image(self) -> str:
-        """What the log banner and messages call the image."""
+    def image(self) -> str | None:
+        """What the log banner calls the image (a Space as ``hf.co/spaces/<id>``), or None."""
         if self.space_id:
             return f"hf.co/spaces/{self.space_id}"
-        return self.docker_image or "(none)"
+        return self.docker_image
 
     def copy(self) -> JobSpec:
         return copy.deepcopy(self)

@@ -76,7 +76,9 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _start_failure(command: list[str], exc: OSError) -> str:
+def _start_failure(command: list[str], exc: OSError | ValueError) -> str:
+    if isinstance(exc, ValueError):  # e.g. a NUL character in an argument or an environment value
+        return f"Job failed to start: invalid command or environment ({exc})"
     if not command:
         return (
             "Job failed to start: no command given. The local backend runs commands as processes "
@@ -214,7 +216,7 @@ class Runner:
                     env=env,
                     start_new_session=True,
                 )
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 message = _start_failure(argv, exc)
                 writer.write_line(message)
                 self._finish(job_id, ERROR, message)

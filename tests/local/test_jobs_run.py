@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -232,3 +233,20 @@ def test_python_is_the_products_interpreter(api: httpx2.Client) -> None:
     wait_stage(api, job["id"])
     assert log_text(api, job["id"]) == [sys.prefix]
     assert PY
+
+
+def test_an_inline_uv_script_runs_offline(api: httpx2.Client) -> None:
+    # How this server's run_uv_job ships an inline script: base64 in the environment, decoded by bash.
+    script = "# /// script\n# dependencies = []\n# ///\nimport sys\nprint('uv ran', sys.version_info >= (3, 11))\n"
+    command = 'echo "$SCRIPT_B64" | base64 -d > script.py && uv run script.py'
+    body = spec("bash", "-c", command, environment={"SCRIPT_B64": base64.b64encode(script.encode()).decode()})
+    job = run(api, body)
+    assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED", log_text(api, job["id"])
+    assert log_text(api, job["id"]) == ["uv ran True"]
+
+
+def test_a_nul_character_in_the_environment_is_a_start_failure(api: httpx2.Client) -> None:
+    job = run(api, py("print(1)", environment={"BAD_VALUE": "a\x00b"}))
+    done = wait_stage(api, job["id"])
+    assert done["status"]["stage"] == "ERROR"
+    assert done["status"]["message"].startswith("Job failed to start")
