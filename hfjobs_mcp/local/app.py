@@ -402,7 +402,9 @@ def build_app(core: LocalCore) -> Starlette:
 def create_app(cfg: LocalConfig) -> Starlette:
     """A local backend as a Starlette ASGI app; its core is ``app.state.core``.
 
-    Serving it with uvicorn runs its lifespan; with an in-process ASGI transport (no lifespan),
-    the core starts on the first request and must be closed with ``await app.state.core.aclose()``.
+    Serving it with uvicorn runs its lifespan (pass ``date_header=False``: the app sets ``Date``
+    itself, and two ``Date`` headers would break the official client's log cut-off); with an
+    in-process ASGI transport (no lifespan), the core starts on the first request and must be
+    closed with ``await app.state.core.aclose()``. ``LocalBackend`` does all this.
     """
     return build_app(LocalCore(cfg))
