@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import uvicorn
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -244,8 +245,10 @@ class _HfCallers(_Authenticator):
         make_codes: Callable[[str], SharedConfirmationCodes],
         clock: Callable[[], float] = time.monotonic,
         max_callers: int = MAX_CALLERS,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
+        self.transport = transport
         self.endpoint = endpoint
         self.make_codes = make_codes
         self.clock = clock
@@ -313,11 +316,14 @@ class _HfCallers(_Authenticator):
         self._callers[digest] = caller
         self.log_redactor.add([token])
         logger.info("caller %s verified (user %s); %d callers", digest[:8], who.name, len(self._callers))
+        self._hold(caller)  # before evicting, so that the newcomer is not the one evicted
         await self._evict()
-        return self._hold(caller)
+        return caller
 
     def _client(self, token: str) -> JobsClient:
-        return JobsClient(token=token, endpoint=self.endpoint, namespace=self.settings.namespace)
+        return JobsClient(
+            token=token, endpoint=self.endpoint, namespace=self.settings.namespace, transport=self.transport
+        )
 
     def _new_caller(self, token: str, digest: str, client: JobsClient) -> Caller:
         secret = SecretStr(token)
