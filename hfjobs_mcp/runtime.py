@@ -36,16 +36,24 @@ async def open_client(settings: Settings) -> AsyncIterator[JobsClient]:
     """The API client the settings ask for; with ``local`` an embedded backend is started and stopped with it."""
     async with AsyncExitStack() as stack:
         if settings.local:
-            from hfjobs_mcp.local import LocalConfig, serve_in_thread
+            from hfjobs_mcp.local import LocalConfig, StateDirBusyError, find_running, serve_in_thread
 
             token = _random.token_urlsafe(24)
             state_dir = settings.state_dir or default_state_dir()
             config = LocalConfig(state_dir=state_dir, token=token, user=LOCAL_USER, orgs=(), host="127.0.0.1", port=0)
-            backend = stack.enter_context(serve_in_thread(config))
-            logger.info(
-                "local Jobs backend at %s (state in %s): jobs run on this machine, free", backend.url, state_dir
-            )
-            client = JobsClient(token=token, endpoint=backend.url, namespace=settings.namespace)
+            try:
+                backend = stack.enter_context(serve_in_thread(config))
+                url = backend.url
+                logger.info("local Jobs backend at %s (state in %s): jobs run on this machine, free", url, state_dir)
+            except StateDirBusyError:
+                # Another process (a second MCP client's server, or `hfjobs-mcp local`) serves this state folder:
+                # share its backend rather than fail to start.
+                running = find_running(state_dir)
+                if running is None:
+                    raise
+                url, token = running
+                logger.info("attached to the local Jobs backend already serving %s at %s", state_dir, url)
+            client = JobsClient(token=token, endpoint=url, namespace=settings.namespace)
         else:
             token_value = settings.token or find_token()
             endpoint = settings.endpoint or find_endpoint()

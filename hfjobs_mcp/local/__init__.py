@@ -22,7 +22,7 @@ from .app import create_app
 from .config import LocalConfig
 from .core import StateDirBusyError
 from .faults import FaultInjector, FaultSpecError
-from .server import LocalBackend, serve_in_thread
+from .server import LocalBackend, find_running, serve_in_thread
 
 __all__ = [
     "FaultInjector",
@@ -31,5 +31,6 @@ __all__ = [
     "LocalConfig",
     "StateDirBusyError",
     "create_app",
+    "find_running",
     "serve_in_thread",
 ]

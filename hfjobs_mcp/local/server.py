@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import socket
 import threading
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -56,6 +59,20 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+DISCOVERY_FILE = "backend.json"
+
+
+def find_running(state_dir: Path) -> tuple[str, str] | None:
+    """``(url, token)`` of the backend serving ``state_dir`` from another process, if one is running."""
+    try:
+        info = json.loads((Path(state_dir) / DISCOVERY_FILE).read_text(encoding="utf-8"))
+        url, token, pid = str(info["url"]), str(info["token"]), int(info["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return url, token
 
 
 class LocalBackend:
@@ -114,12 +131,36 @@ class LocalBackend:
                 raise RuntimeError("the local backend's HTTP server did not start")
             await asyncio.sleep(0.01)
         log.info("local Jobs backend serving %s (state in %s)", self.url, self.config.state_dir)
+        self._write_discovery()
+
+    def _discovery_file(self) -> Path:
+        return Path(self.config.state_dir) / DISCOVERY_FILE
+
+    def _write_discovery(self) -> None:
+        """Tell other processes on this machine where this backend is (owner-only file: it holds the token).
+
+        A second ``hfjobs-mcp --local`` on the same state folder (say, Claude Desktop and Claude Code both
+        configured with it) cannot open the locked store, so it attaches to this backend instead.
+        """
+        path = self._discovery_file()
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"url": self.url, "token": self.token, "pid": os.getpid()}, f)
+        os.replace(tmp, path)
+
+    def _remove_discovery(self) -> None:
+        path = self._discovery_file()
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text(encoding="utf-8")).get("url") == self.url:
+                path.unlink()
 
     async def aclose(self) -> None:
         """Stop every job's process group, then the HTTP server; close the store. Idempotent."""
         if self._closed:
             return
         self._closed = True
+        self._remove_discovery()
         await self.core.stop_jobs()
         if self._server is not None and self._task is not None:
             self._server.should_exit = True

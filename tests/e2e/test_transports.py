@@ -179,3 +179,19 @@ async def _secret_job(client: mcp.Client, seen: list[str]) -> None:
     logs = await client.call_tool("fetch_logs", {"job_id": job_id})
     seen.append(text(logs) + repr(logs.structured_content))
     assert [ln["text"] for ln in (logs.structured_content or {})["lines"]] == ["value: ***"]
+
+
+async def test_two_local_servers_share_one_backend(tmp_path: Path) -> None:
+    """Two MCP clients configured with --local on the same state folder: the second attaches to the first's
+    backend (the store is locked to one process) and both see the same jobs."""
+    state = str(tmp_path / "state")
+    first = StdioServerParameters(command=str(BIN), args=["--local", "--state-dir", state], env=_env(tmp_path))
+    second = StdioServerParameters(command=str(BIN), args=["--local", "--state-dir", state], env=_env(tmp_path))
+    async with mcp.Client(first) as one, mcp.Client(second) as two:
+        started = await two.call_tool("run_job", {"image": "python:3.12", "command": ["python", "-c", "print(2)"]})
+        assert not started.is_error, text(started)
+        job = (started.structured_content or {})["job"]
+        seen = await one.call_tool("wait_for_job", {"job_id": job["id"], "timeout_seconds": 60})
+        assert not seen.is_error, text(seen)
+        assert (seen.structured_content or {})["job"]["stage"] == "COMPLETED"
+    assert not (tmp_path / "state" / "backend.json").exists(), "the discovery file outlived its backend"
