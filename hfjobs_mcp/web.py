@@ -647,15 +647,22 @@ def run_workers(settings: Settings) -> int:
     with contextlib.ExitStack() as stack:
         worker_settings = settings
         if settings.local:
-            from hfjobs_mcp.local import LocalConfig, serve_in_thread
+            from hfjobs_mcp.local import LocalConfig, StateDirBusyError, find_running, serve_in_thread
             from hfjobs_mcp.runtime import LOCAL_USER, default_state_dir
 
             token = _random.token_urlsafe(24)
             state_dir = settings.state_dir or default_state_dir()
             cfg = LocalConfig(state_dir=state_dir, token=token, user=LOCAL_USER, host="127.0.0.1", port=0)
-            backend = stack.enter_context(serve_in_thread(cfg))
-            logger.info("local Jobs backend at %s (state in %s), shared by the workers", backend.url, state_dir)
-            worker_settings = settings.model_copy(update={"local": False, "endpoint": backend.url})
+            try:
+                url = stack.enter_context(serve_in_thread(cfg)).url
+                logger.info("local Jobs backend at %s (state in %s), shared by the workers", url, state_dir)
+            except StateDirBusyError:  # another process serves this state folder: share it, as --local does
+                running = find_running(state_dir)
+                if running is None:
+                    raise
+                url, token = running
+                logger.info("workers attach to the local Jobs backend already serving %s at %s", state_dir, url)
+            worker_settings = settings.model_copy(update={"local": False, "endpoint": url})
             os.environ[BACKEND_TOKEN_ENV] = token
         os.environ[SETTINGS_ENV] = json.dumps(worker_settings.model_dump(mode="json", exclude={"token"}))
         config = _uvicorn_config(settings, "hfjobs_mcp.web:app_from_env", factory=True, workers=settings.workers)
