@@ -38,7 +38,7 @@ from hfjobs_mcp.api.models import (
     WhoAmI,
 )
 from hfjobs_mcp.api.spec import JobSpec
-from hfjobs_mcp.api.sse import BANNER_PREFIX, data_events, log_line
+from hfjobs_mcp.api.sse import BANNER_PREFIX, LogDecoder, data_events
 from hfjobs_mcp.errors import (
     ApiError,
     HfJobsError,
@@ -446,17 +446,19 @@ class JobsClient:
             try:
                 async with self._open_stream(path, params={"tail": tail} if tail is not None else {}, read=idle) as r:
                     cutoff = _date_of(r)
-                    index = 0
-                    async for event in data_events(r.aiter_lines()):
-                        line = log_line(event)
-                        if line is None:
-                            continue
-                        index += 1
-                        if index == 1 and line.text.startswith(BANNER_PREFIX):
-                            continue
-                        if cutoff is not None and line.timestamp.timestamp() > cutoff + 1.0:
-                            return  # live lines after the replay: a one-shot read stops here
-                        yield line
+                    decoder = LogDecoder()
+                    first = True
+                    async for batch in _payload_batches(r, decoder):
+                        for line in decoder.lines(batch):
+                            if line is None:
+                                continue
+                            if first:
+                                first = False
+                                if line.text.startswith(BANNER_PREFIX):
+                                    continue
+                            if cutoff is not None and line.timestamp.timestamp() > cutoff + 1.0:
+                                return  # live lines after the replay: a one-shot read stops here
+                            yield line
             except httpx2.ReadTimeout:
                 return  # idle: the replay is over
             except (httpx2.TransportError, httpx2.DecodingError) as exc:
@@ -465,8 +467,11 @@ class JobsClient:
                 ) from None
             return
 
-        # Follow: the server replays the whole log on every connection, so count events and skip those seen.
+        # Follow: the server replays the whole log on every connection, so count events and skip those seen. The
+        # count is of raw `data: {` events (malformed ones too: every replay has them at the same places), so a
+        # reconnection skips what it has seen without decoding it.
         seen = 0  # events of the full replay already handled (banner included)
+        banner_at: int | None = None  # the index of the full replay's first line (the banner, if it is one)
         anchor: LogLine | None = None  # after a tail read: the last line received...
         anchor_count = 0  # ...and how many received lines were equal to it
         since: float | None = None  # after a tail read that returned nothing: lines up to this time are old
@@ -477,46 +482,75 @@ class JobsClient:
         while True:
             tail_read = tail_pending
             got_new = broken = False
+            opened_at: float | None = None
             try:
                 async with self._open_stream(
                     path, params={"tail": tail} if tail_read else {}, read=_NO_FOLLOW_IDLE if finished else idle
                 ) as response:
                     tail_pending = False  # only once a tail read got an answer do its anchors mean anything
+                    opened_at = _date_of(response)
                     index = 0
                     skipped = 0
+                    tail_first = True
                     if tail_read:
-                        since = _date_of(response)
-                    async for event in data_events(response.aiter_lines()):
-                        line = log_line(event)
-                        if line is None:
-                            continue
-                        index += 1
-                        if not tail_read and anchor is not None:
-                            # First full replay after a tail read: skip up to the anchor's last copy.
-                            if line.timestamp < anchor.timestamp or (
-                                line.timestamp == anchor.timestamp and skipped < anchor_count
-                            ):
-                                skipped += line == anchor
+                        since = opened_at
+                    decoder = LogDecoder()
+                    async for batch in _payload_batches(response, decoder):
+                        base = index
+                        index += len(batch)
+                        if not tail_read and anchor is None and since is None:
+                            if index <= seen:
+                                continue  # all seen on an earlier connection: not even decoded
+                            if base < seen:
+                                batch, base = batch[seen - base :], seen
+                            if banner_at is not None:
+                                # The common case, a batch at a time: new lines of a full replay, past its first.
+                                fresh = [line for line in decoder.lines(batch) if line is not None]
                                 seen = index
+                                if fresh:
+                                    got_new, failures = True, 0
+                                for line in fresh:
+                                    yield line
                                 continue
-                            anchor = None
-                        elif not tail_read and since is not None:
-                            if line.timestamp.timestamp() <= since:
-                                seen = index
+                        for offset, line in enumerate(decoder.lines(batch), start=1):
+                            i = base + offset
+                            if line is None:
+                                if not tail_read:
+                                    seen = max(seen, i)
                                 continue
-                            since = None
-                        elif not tail_read and index <= seen:
-                            continue
-                        if not tail_read:
-                            seen = index
-                        got_new = True
-                        failures = 0
-                        if index == 1 and line.text.startswith(BANNER_PREFIX):
-                            continue
-                        if tail_read:
-                            anchor_count = anchor_count + 1 if line == anchor else 1
-                            anchor, since = line, None
-                        yield line
+                            if not tail_read and anchor is not None:
+                                # First full replay after a tail read: skip up to the anchor's last copy.
+                                if line.timestamp < anchor.timestamp or (
+                                    line.timestamp == anchor.timestamp and skipped < anchor_count
+                                ):
+                                    skipped += line == anchor
+                                    seen = i
+                                    banner_at = i if banner_at is None else banner_at
+                                    continue
+                                anchor = None
+                            elif not tail_read and since is not None:
+                                if line.timestamp.timestamp() <= since:
+                                    seen = i
+                                    banner_at = i if banner_at is None else banner_at
+                                    continue
+                                since = None
+                            elif not tail_read and i <= seen:
+                                continue
+                            if not tail_read:
+                                seen = i
+                            got_new = True
+                            failures = 0
+                            if tail_read:
+                                first, tail_first = tail_first, False
+                            else:
+                                banner_at = i if banner_at is None else banner_at
+                                first = i == banner_at
+                            if first and line.text.startswith(BANNER_PREFIX):
+                                continue
+                            if tail_read:
+                                anchor_count = anchor_count + 1 if line == anchor else 1
+                                anchor, since = line, None
+                            yield line
             except httpx2.ReadTimeout:
                 pass
             except (httpx2.TransportError, httpx2.DecodingError) as exc:
@@ -537,6 +571,9 @@ class JobsClient:
             # Cut or ended, the stream says nothing of the job: ask (a job that ended needs one last pass).
             job = await self.inspect_job(ident, namespace=ns)
             if job.status.stage in TERMINAL_STAGES:
+                ended = job.finished_at.timestamp() if job.finished_at else None
+                if not broken and opened_at is not None and ended is not None and ended < opened_at - _CLOCK_SKEW:
+                    return  # the job was over before that stream opened: its replay, read to the end, had it all
                 # One last pass picks up lines written between the stream's end and the job's end.
                 finished = True
                 continue
@@ -730,6 +767,17 @@ class JobsClient:
 
     async def delete_webhook(self, webhook_id: str) -> None:
         await self._write("DELETE", f"/api/settings/webhooks/{_segment(webhook_id, 'webhook id')}", gone_ok=True)
+
+
+async def _payload_batches(response: httpx2.Response, decoder: LogDecoder) -> AsyncIterator[list[bytes]]:
+    """The ``data: {`` payloads of a streamed response, one batch per chunk received (see :class:`LogDecoder`)."""
+    async for chunk in response.aiter_bytes():
+        batch = decoder.payloads(chunk)
+        if batch:
+            yield batch
+    last = decoder.flush()
+    if last:
+        yield last
 
 
 def _date_of(response: httpx2.Response) -> float | None:
