@@ -33,6 +33,7 @@ from hfjobs_mcp.tools.forwarding import learn_job_secrets
 from hfjobs_mcp.tools.views import iso
 
 MAX_TAIL = 1000
+_MAX_PROBE = 262_144  # the longest tail asked for to find where a timestamp run starts (then: full replay)
 PROGRESS_EVERY_SECONDS = 1.0
 
 
@@ -252,9 +253,32 @@ def _place_window(window: deque[LogLine], context_line: LogLine | None) -> list[
 async def _absolute_positions(
     ctx: ToolContext, args: FetchLogsArgs, window: list[LogLine]
 ) -> list[tuple[Position, LogLine]]:
-    """Positions of the last ``len(window)`` lines, from a full replay (rare: a burst within one millisecond)."""
+    """Positions of the last ``len(window)`` lines (rare: a burst of lines sharing one millisecond).
+
+    The ordinals count from the first line of the burst, so the read must start before it. Longer tails are asked
+    for (x4 each time: the server cuts a tail fast, whatever the log's length) until one starts with an earlier
+    timestamp; only a burst longer than ``_MAX_PROBE`` lines, or a log made of one, costs a full replay. (A full
+    replay every time made ``fetch_logs tail=100`` of a 1,000,000-line job take 5 s instead of milliseconds;
+    found by bench/fetch_logs_tool.py.)
+    """
+    last = iso(window[-1].timestamp)
+    size = 4 * (len(window) + 1)
+    while size <= _MAX_PROBE:
+        probe = [line async for line in ctx.client.stream_logs(args.job_id, tail=size)]
+        if probe and iso(probe[0].timestamp) != last:
+            return _last_placed(probe, len(window))
+        if len(probe) < size:
+            break  # the whole log, or a read cut short: count on a full replay
+        size *= 4
     positioner = _Positioner()
     ring: deque[tuple[Position, LogLine]] = deque(maxlen=len(window))
     async for line in ctx.client.stream_logs(args.job_id, follow=False):
         ring.append((positioner.place(line), line))
     return list(ring)
+
+
+def _last_placed(lines: list[LogLine], n: int) -> list[tuple[Position, LogLine]]:
+    """The last ``n`` of ``lines`` with positions counted from the first (which starts a timestamp run)."""
+    positioner = _Positioner()
+    placed = [(positioner.place(line), line) for line in lines]
+    return placed[-n:]

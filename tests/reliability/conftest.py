@@ -38,11 +38,11 @@ ORG = "myorg"
 
 
 class RequestCounter:
-    """ASGI middleware: records ``(method, path)`` of every HTTP request reaching the wrapped app."""
+    """ASGI middleware: records ``(method, path, query)`` of every HTTP request reaching the wrapped app."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.requests: list[tuple[str, str]] = []
+        self.requests: list[tuple[str, str, str]] = []
         self._lock = threading.Lock()
 
     @property
@@ -50,14 +50,15 @@ class RequestCounter:
         with self._lock:
             return len(self.requests)
 
-    def since(self, mark: int) -> list[tuple[str, str]]:
+    def since(self, mark: int) -> list[tuple[str, str, str]]:
         with self._lock:
             return list(self.requests[mark:])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             with self._lock:
-                self.requests.append((str(scope["method"]), str(scope["path"])))
+                query = bytes(scope.get("query_string", b"")).decode("latin-1")
+                self.requests.append((str(scope["method"]), str(scope["path"]), query))
         await self.app(scope, receive, send)
 
 
