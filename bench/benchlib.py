@@ -127,3 +127,29 @@ class PeakRSS:
 
 def mib(n: float) -> float:
     return n / 2**20
+
+
+@contextlib.contextmanager
+def standalone_backend() -> Iterator[str]:
+    """``hfjobs-mcp local`` as its own process (free port, temporary state): its URL. Used where this process's own
+    load (many clients) must not share a CPU-bound interpreter with the backend it measures."""
+    import re
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory(prefix="hfjobs-bench-standalone-") as tmp:
+        log = Path(tmp) / "backend.log"
+        command = [sys.executable, "-m", "hfjobs_mcp", "local", "--port", "0", "--state-dir", f"{tmp}/state"]
+        command += ["--token", TOKEN, "--user", USER]
+        with log.open("wb") as err:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.monotonic() + 60
+            while not (found := re.search(r"hfjobs-mcp local backend: (http://127\.0\.0\.1:\d+)", log.read_text())):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"hfjobs-mcp local did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.05)
+            yield found.group(1)
+        finally:
+            process.terminate()
+            process.wait(60)
