@@ -7,9 +7,10 @@ as a result or an ``isError`` result (a protocol error or a crash fails the test
 invalid must leave the backend's request counter unchanged (the counter is an ASGI middleware around the
 backend's app: it sees every HTTP request that arrives).
 
-"Invalid" means: the tool's own argument model refuses it, or a tool refuses it before sending (an
-``InvalidRequestError``, a policy refusal, missing secrets). The backend answering 400/422 would mean invalid
-input got through, so that fails too. The server must also agree with the argument model exactly: a value the
+"Invalid" means: the tool's own argument model refuses it, or the tool's own checks do (``InvalidRequestError``):
+then not one request may be sent. A valid call refused by policy (confirmation needed, secrets missing, a cap)
+may read (a webhook's plan shows the job it copies) but never write. The backend answering 400/422 would mean
+invalid input got through, so that fails too. The server must also agree with the argument model exactly: a value the
 published schema and the model accept must not be refused by the server (and the other way round).
 
 Safety: valid submissions really run, as local processes. Commands are drawn from harmless ones (``true``,
@@ -41,8 +42,11 @@ from tests.reliability.conftest import ORG, USER, Counted, counted_backend, mcp_
 
 TOOLS = {t.name: t for t in ALL_TOOLS}
 MAX_EXAMPLES = int(os.environ.get("HFJOBS_FUZZ_EXAMPLES", "30"))  # CI budget; raise it for a deeper local run
-# Refusals made by our own code before sending anything: the input was invalid (or not allowed).
-PREFLIGHT = {"InvalidRequestError", "PolicyError", "MissingSecretsError", "ConfirmationRequired"}
+# Invalid input (the SDK's schema refusal, our own checks): nothing may reach the backend.
+INVALID = {"invalid-args", "InvalidRequestError"}
+# Valid input refused by policy (consent needed, secrets missing, caps): reads are allowed (the plan of a webhook
+# shows the job it copies), writes are not.
+REFUSED = {"PolicyError", "MissingSecretsError", "ConfirmationRequired"}
 SUBMITTING = {"run_job", "run_uv_job", "schedule_job", "schedule_uv_job", "rerun_job", "trigger_scheduled_job"}
 FLAVORS = ["cpu-basic", "cpu-upgrade", "t4-small", "a10g-large", "h200x8", "no-such-flavor"]
 
@@ -316,8 +320,11 @@ def test_fuzz_tool_arguments(
         f"{tool_name}: the server {'refused' if accepted else 'accepted'} arguments its own model "
         f"{'accepts' if accepted else 'refuses'}: {args!r} -> {text(result)[:300]}"
     )
-    if outcome == "invalid-args" or outcome in PREFLIGHT:
+    if outcome in INVALID:
         assert sent == [], f"{tool_name}: invalid input {args!r} ({outcome}) reached the backend: {sent}"
+    if outcome in REFUSED:
+        writes = [r for r in sent if r[0] != "GET"]
+        assert writes == [], f"{tool_name}: refused call {args!r} ({outcome}) still wrote: {writes}"
     assert outcome != "BadRequestError", (
         f"{tool_name}: the backend refused {args!r} (so invalid input was sent): {text(result)[:300]}"
     )
