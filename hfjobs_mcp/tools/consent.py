@@ -18,11 +18,14 @@ sends, and nothing is ever sent while planning.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfjobs_mcp.errors import ConfirmationRequired, PolicyError
 from hfjobs_mcp.secrets import ConfirmationPlan, request_fingerprint
 from hfjobs_mcp.tools.base import Consent, ToolContext
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.tools.specs import Cost
 
 __all__ = ["Consent", "Planned", "gate", "make_plan"]
 
@@ -41,16 +44,15 @@ async def make_plan(
     tool: str,
     namespace: str,
     target: str,
-    flavor: str,
-    timeout_seconds: int,
-    price_ceiling_usd: float | None,
-    price_per_hour: float | None,
+    cost: Cost,
     secrets: list[str],
     schedule: str | None = None,
     daily_ceiling_usd: float | None = None,
     ports: list[int] | None = None,
 ) -> ConfirmationPlan | None:
     """The plan of a request, or None when nothing in it needs the user's yes; hard caps refuse here."""
+    flavor, timeout_seconds = cost.flavor, cost.timeout_seconds
+    price_ceiling_usd, price_per_hour = cost.ceiling_usd, cost.price_per_hour_usd
     s = ctx.settings
     if s.only_namespaces and namespace not in s.only_namespaces:
         raise PolicyError(

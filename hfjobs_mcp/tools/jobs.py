@@ -13,7 +13,7 @@ from typing import Any, Literal
 import anyio
 from pydantic import Field
 
-from hfjobs_mcp.api import TERMINAL_STAGES, JobStage
+from hfjobs_mcp.api import DEFAULT_FLAVOR, TERMINAL_STAGES, JobStage
 from hfjobs_mcp.secrets import audit
 from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
@@ -26,11 +26,9 @@ from hfjobs_mcp.tools.args import (
 )
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult, View
 from hfjobs_mcp.tools.consent import gate, make_plan
-from hfjobs_mcp.tools.forwarding import secret_values_for
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
-from hfjobs_mcp.tools.pricing import DEFAULT_TIMEOUT_SECONDS, PRICES, ceiling_usd
-from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
-from hfjobs_mcp.tools.uv import build_uv_command
+from hfjobs_mcp.tools.specs import Cost, masked_payload, prepare, price_of
+from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView
 
 READ = Hints(read_only=True, destructive=False, idempotent=True)
@@ -86,41 +84,25 @@ async def _run(
     command: list[str],
     **spec_kw: Any,
 ) -> RunResult:
-    namespace = args.namespace or await ctx.client.namespace()
-    secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
-    spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
-    cost = await cost_of(ctx, spec)
-    plan = await make_plan(
-        ctx,
-        tool=tool,
-        namespace=namespace,
-        target=target,
-        flavor=spec.flavor,
-        timeout_seconds=cost.timeout_seconds,
-        price_ceiling_usd=cost.ceiling_usd,
-        price_per_hour=cost.price_per_hour_usd,
-        secrets=list(secret_values),
-        ports=list(args.expose),
-    )
+    ready = await prepare(ctx, args, tool=tool, target=target, image=image, command=command, **spec_kw)
     if args.dry_run:
-        cost.needs_approval = list(plan.reasons) if plan else []
         return RunResult(
             dry_run=True,
-            request=masked_payload(spec),
-            namespace=namespace,
-            cost=cost,
+            request=masked_payload(ready.spec),
+            namespace=ready.namespace,
+            cost=ready.cost,
             next_step="Call again without dry_run to start it.",
         )
-    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=plan)
-    job = await ctx.client.run_job(spec, namespace=namespace)
+    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=ready.plan)
+    job = await ctx.client.run_job(ready.spec, namespace=ready.namespace)
     view = JobView.of(job, endpoint=ctx.client.endpoint)
-    if secret_values:
-        audit(tool=tool, names=secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
+    if ready.secret_values:
+        audit(tool=tool, names=ready.secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
     return RunResult(
         dry_run=False,
         job=view,
         namespace=view.namespace,
-        cost=cost,
+        cost=ready.cost,
         next_step=f"Follow it with wait_for_job or fetch_logs (job_id '{view.namespace}/{view.id}').",
     )
 
@@ -131,18 +113,12 @@ async def run_job(args: RunJobArgs, ctx: ToolContext) -> RunResult:
 
 
 async def run_uv_job(args: RunUvJobArgs, ctx: ToolContext) -> RunResult:
-    uv = build_uv_command(
-        script=args.script,
-        script_args=list(args.script_args),
-        dependencies=list(args.dependencies),
-        python=args.python,
-        local_files=ctx.local_files,
-    )
+    uv = uv_command_for(args, local_files=ctx.local_files)
     return await _run(
         ctx,
         args,
         tool="run_uv_job",
-        target=f"uv script {uv.default_name.rsplit('-', 1)[0]} ({uv.kind}) in {args.image}",
+        target=uv.target(args.image),
         image=args.image,
         command=uv.command,
         extra_env=uv.env,
@@ -340,20 +316,14 @@ class RerunJobArgs(JobRefArgs):
 
 async def rerun_job(args: RerunJobArgs, ctx: ToolContext) -> JobResult:
     original = await ctx.client.inspect_job(args.job_id)
-    flavor = original.flavor or "cpu-basic"
-    match = await PRICES.flavor(ctx.client, flavor)
-    timeout = int(original.timeout or DEFAULT_TIMEOUT_SECONDS)
-    per_hour = round(match.price_per_hour, 4) if match else None
+    cost = await price_of(ctx, original.flavor or DEFAULT_FLAVOR, int(original.timeout) if original.timeout else None)
     plan = await make_plan(
         ctx,
         tool="rerun_job",
         namespace=original.owner.name,
         target=f"a copy of job {original.id} ({original.docker_image or original.space_id}: "
         f"{shlex.join(original.command)})",
-        flavor=flavor,
-        timeout_seconds=timeout,
-        price_ceiling_usd=None if per_hour is None else ceiling_usd(per_hour, timeout),
-        price_per_hour=per_hour,
+        cost=cost,
         secrets=[],
     )
     await gate(ctx, tool="rerun_job", arguments=args.model_dump(mode="json"), plan=plan)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -53,3 +54,19 @@ def ceiling_usd(price_per_hour: float, timeout_seconds: int | None) -> float:
     """The most a run can cost: hourly price times its timeout (30 minutes when none is given)."""
     seconds = timeout_seconds or DEFAULT_TIMEOUT_SECONDS
     return round(price_per_hour * seconds / 3600, 4)
+
+
+MAX_RUNS_COUNTED = 24 * 60
+
+
+def runs_per_day(schedule: str, *, now: datetime | None = None) -> int:
+    """How many runs ``schedule`` starts in the next 24 hours (at most one per minute)."""
+    start = now or datetime.now(UTC)
+    end = start + timedelta(days=1)
+    from croniter import croniter  # imported on first use: it costs start-up time
+
+    it = croniter(schedule, start)
+    count = 0
+    while count < MAX_RUNS_COUNTED and it.get_next(datetime) <= end:
+        count += 1
+    return count

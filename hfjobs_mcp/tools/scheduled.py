@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import Field
 
+from hfjobs_mcp.api import DEFAULT_FLAVOR
 from hfjobs_mcp.secrets import audit
 from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
@@ -22,27 +22,11 @@ from hfjobs_mcp.tools.args import (
 )
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.consent import gate, make_plan
-from hfjobs_mcp.tools.forwarding import secret_values_for
-from hfjobs_mcp.tools.pricing import DEFAULT_TIMEOUT_SECONDS, PRICES, ceiling_usd
-from hfjobs_mcp.tools.specs import Cost, build_spec, cost_of, masked_payload
-from hfjobs_mcp.tools.uv import build_uv_command
+from hfjobs_mcp.tools.specs import Cost, masked_payload, prepare, price_of
+from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView, ScheduledJobView
 
 READ = Hints(read_only=True, destructive=False, idempotent=True)
-MAX_RUNS_COUNTED = 24 * 60
-
-
-def runs_per_day(schedule: str, *, now: datetime | None = None) -> int:
-    """How many runs ``schedule`` starts in the next 24 hours (at most one per minute)."""
-    start = now or datetime.now(UTC)
-    end = start + timedelta(days=1)
-    from croniter import croniter  # imported on first use: it costs start-up time
-
-    it = croniter(schedule, start)
-    count = 0
-    while count < MAX_RUNS_COUNTED and it.get_next(datetime) <= end:
-        count += 1
-    return count
 
 
 class ScheduleJobArgs(ImageArgs, CommonSpecArgs, ScheduleArgs):
@@ -89,57 +73,44 @@ async def _schedule(
     command: list[str],
     **spec_kw: Any,
 ) -> ScheduleResult:
-    namespace = args.namespace or await ctx.client.namespace()
-    secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
-    spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
-    cost = await cost_of(ctx, spec)
-    per_day = runs_per_day(args.schedule)
-    daily = None if cost.ceiling_usd is None else round(cost.ceiling_usd * per_day, 4)
-    body = {
-        "jobSpec": masked_payload(spec),
-        "schedule": args.schedule,
-        "concurrency": args.concurrency,
-        "suspend": args.suspend,
-    }
-    plan = await make_plan(
-        ctx,
-        tool=tool,
-        namespace=namespace,
-        target=target,
-        flavor=spec.flavor,
-        timeout_seconds=cost.timeout_seconds,
-        price_ceiling_usd=cost.ceiling_usd,
-        price_per_hour=cost.price_per_hour_usd,
-        secrets=list(secret_values),
-        schedule=args.schedule,
-        daily_ceiling_usd=daily,
-        ports=list(args.expose),
+    ready = await prepare(
+        ctx, args, tool=tool, target=target, image=image, command=command, schedule=args.schedule, **spec_kw
     )
+    per_day = ready.runs_per_day or 0
     if args.dry_run:
-        cost.needs_approval = list(plan.reasons) if plan else []
+        body = {
+            "jobSpec": masked_payload(ready.spec),
+            "schedule": args.schedule,
+            "concurrency": args.concurrency,
+            "suspend": args.suspend,
+        }
         return ScheduleResult(
             dry_run=True,
             request=body,
-            namespace=namespace,
-            cost=cost,
+            namespace=ready.namespace,
+            cost=ready.cost,
             runs_per_day=per_day,
-            daily_ceiling_usd=daily,
+            daily_ceiling_usd=ready.daily_ceiling_usd,
             next_step="Call again without dry_run to create it.",
         )
-    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=plan)
+    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=ready.plan)
     sj = await ctx.client.create_scheduled_job(
-        spec, schedule=args.schedule, suspend=args.suspend, concurrency=args.concurrency, namespace=namespace
+        ready.spec,
+        schedule=args.schedule,
+        suspend=args.suspend,
+        concurrency=args.concurrency,
+        namespace=ready.namespace,
     )
     view = ScheduledJobView.of(sj)
-    if secret_values:
-        audit(tool=tool, names=secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
+    if ready.secret_values:
+        audit(tool=tool, names=ready.secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
     return ScheduleResult(
         dry_run=False,
         scheduled_job=view,
         namespace=view.namespace,
-        cost=cost,
+        cost=ready.cost,
         runs_per_day=per_day,
-        daily_ceiling_usd=daily,
+        daily_ceiling_usd=ready.daily_ceiling_usd,
         next_step=(
             "Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job "
             f"('{view.namespace}/{view.id}') stop it."
@@ -153,18 +124,12 @@ async def schedule_job(args: ScheduleJobArgs, ctx: ToolContext) -> ScheduleResul
 
 
 async def schedule_uv_job(args: ScheduleUvJobArgs, ctx: ToolContext) -> ScheduleResult:
-    uv = build_uv_command(
-        script=args.script,
-        script_args=list(args.script_args),
-        dependencies=list(args.dependencies),
-        python=args.python,
-        local_files=ctx.local_files,
-    )
+    uv = uv_command_for(args, local_files=ctx.local_files)
     return await _schedule(
         ctx,
         args,
         tool="schedule_uv_job",
-        target=f"uv script {uv.default_name.rsplit('-', 1)[0]} ({uv.kind}) in {args.image}",
+        target=uv.target(args.image),
         image=args.image,
         command=uv.command,
         extra_env=uv.env,
@@ -234,19 +199,13 @@ class TriggerScheduledJobArgs(ScheduledRefArgs):
 
 async def trigger_scheduled_job(args: TriggerScheduledJobArgs, ctx: ToolContext) -> TriggerResult:
     sj = await ctx.client.inspect_scheduled_job(args.scheduled_job_id)
-    flavor = sj.job_spec.flavor or "cpu-basic"
-    match = await PRICES.flavor(ctx.client, flavor)
-    timeout = int(sj.job_spec.timeout or DEFAULT_TIMEOUT_SECONDS)
-    per_hour = round(match.price_per_hour, 4) if match else None
+    timeout = int(sj.job_spec.timeout) if sj.job_spec.timeout else None
     plan = await make_plan(
         ctx,
         tool="trigger_scheduled_job",
         namespace=sj.owner.name,
         target=f"one run of scheduled job {sj.id} ({sj.job_spec.docker_image or sj.job_spec.space_id})",
-        flavor=flavor,
-        timeout_seconds=timeout,
-        price_ceiling_usd=None if per_hour is None else ceiling_usd(per_hour, timeout),
-        price_per_hour=per_hour,
+        cost=await price_of(ctx, sj.job_spec.flavor or DEFAULT_FLAVOR, timeout),
         secrets=[],
     )
     await gate(ctx, tool="trigger_scheduled_job", arguments=args.model_dump(mode="json"), plan=plan)

@@ -15,7 +15,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from hfjobs_mcp.errors import InvalidRequestError
 
@@ -50,6 +50,10 @@ class UvCommand:
     env: dict[str, str]
     default_name: str
     kind: ScriptKind
+
+    def target(self, image: str) -> str:
+        """What the user is asked to approve: the script, how it was given, and the image."""
+        return f"uv script {self.default_name.rsplit('-', 1)[0]} ({self.kind}) in {image}"
 
 
 def _uv_args(dependencies: list[str], python: str | None) -> list[str]:
@@ -135,4 +139,24 @@ def build_uv_command(
         env={SCRIPT_ENV: encoded},
         default_name=f"{name}-{hashlib.sha256(source).hexdigest()[:8]}",
         kind=kind,
+    )
+
+
+class UvScriptFields(Protocol):
+    """The UV fields run_uv_job and schedule_uv_job share (see ``tools.args.UvScriptArgs``)."""
+
+    script: str
+    script_args: list[str]
+    dependencies: list[str]
+    python: str | None
+
+
+def uv_command_for(args: UvScriptFields, *, local_files: bool) -> UvCommand:
+    """:func:`build_uv_command` from a UV tool's arguments."""
+    return build_uv_command(
+        script=args.script,
+        script_args=list(args.script_args),
+        dependencies=list(args.dependencies),
+        python=args.python,
+        local_files=local_files,
     )
