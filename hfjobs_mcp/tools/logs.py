@@ -26,6 +26,7 @@ import anyio
 from pydantic import Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, LogLine
+from hfjobs_mcp.api.sse import matcher
 from hfjobs_mcp.errors import InvalidRequestError
 from hfjobs_mcp.tools.args import JobRefArgs
 from hfjobs_mcp.tools.base import ToolContext, ToolResult, View
@@ -109,16 +110,12 @@ START = Position(ts="", k=0)
 def _matcher(args: FetchLogsArgs) -> Callable[[str], bool] | None:
     if args.grep is None:
         return None
-    if args.regex:
-        try:
-            pattern = re.compile(args.grep)
-        except re.error as exc:
-            raise InvalidRequestError(
-                f"grep is not a valid regular expression: {exc}", hint="fix it or set regex false"
-            ) from exc
-        return lambda text: pattern.search(text) is not None
-    needle = args.grep
-    return lambda text: needle in text
+    try:
+        return matcher(args.grep, regex=args.regex)
+    except re.error as exc:
+        raise InvalidRequestError(
+            f"grep is not a valid regular expression: {exc}", hint="fix it or set regex false"
+        ) from exc
 
 
 class _Positioner:
