@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 
 from hfjobs_mcp import __version__
-from hfjobs_mcp.tools.base import TOOLSETS
+from hfjobs_mcp.config import TOOLSETS
 
 COMMANDS = ("serve", "local", "demo")
 
@@ -75,8 +75,16 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--secrets-policy",
         choices=("confirm", "strict", "allowlist", "deny"),
         default="confirm",
-        help="how forwarding secrets is approved: confirm (default: elicitation, else a one-time code), strict "
-        "(elicitation only), allowlist (--allow-secret names without asking), deny (never)",
+        help="how forwarding secrets is approved: confirm (default: asked through elicitation or an MCP Apps "
+        "approval card), strict (elicitation only), allowlist (--allow-secret names without asking), deny (never)",
+    )
+    p.add_argument(
+        "--confirm-via",
+        choices=("client", "code"),
+        default="client",
+        help="client (default): a yes comes only through the client (elicitation, an MCP Apps approval card); "
+        "a client with neither is refused. code: such clients get a one-time code in the tool result instead, "
+        "which TRUSTS THE AGENT to show it to you rather than approve itself",
     )
     p.add_argument("--allow-secret", action="append", default=[], metavar="NAME", help="for --secrets-policy allowlist")
     p.add_argument("--secrets-file", type=Path, help="dotenv file of secret values the server may forward by name")
@@ -87,6 +95,17 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         metavar="USD|none",
         help="ask the user when a run may cost more (per run; per day for schedules); 0 asks for every paid job, "
         "none never asks for price (default 1.00)",
+    )
+    p.add_argument(
+        "--budget",
+        type=_usd_or_none,
+        default=10.0,
+        metavar="USD|none",
+        help="ask the user when a request would take a namespace's committed spend over 24 hours (what ran, the "
+        "ceilings of running jobs and the daily ceilings of active schedules) above this (default 10.00)",
+    )
+    p.add_argument(
+        "--max-spend-per-day", type=float, metavar="USD", help="refuse requests that would take it above this"
     )
     p.add_argument("--max-price-per-job", type=float, metavar="USD", help="refuse runs whose ceiling is above this")
     p.add_argument(
@@ -185,6 +204,9 @@ def _serve(args: argparse.Namespace) -> int:
         allow_secrets=tuple(args.allow_secret),
         secrets_file=args.secrets_file,
         confirm_above=args.confirm_above,
+        confirm_via=args.confirm_via,
+        budget=args.budget,
+        max_spend_per_day=args.max_spend_per_day,
         max_price_per_job=args.max_price_per_job,
         max_timeout=args.max_timeout,
         only_namespaces=args.only_namespaces,

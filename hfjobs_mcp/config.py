@@ -11,11 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from hfjobs_mcp.tools.base import TOOLSETS, Toolset
+Toolset = Literal["jobs", "hardware", "scheduled", "webhooks"]
+TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled", "webhooks")
 
 Transport = Literal["stdio", "http"]
 AuthMode = Literal["token", "hf", "none"]
 SecretsPolicy = Literal["confirm", "strict", "allowlist", "deny"]
+ConfirmVia = Literal["client", "code"]
 
 # Caps on how long one tool call may block. MCP clients time calls out (often after 60 s unless progress
 # arrives), and an agent can always call again with a cursor, so long waits are split rather than held open.
@@ -49,9 +51,16 @@ class Settings(BaseModel):
     secrets_policy: SecretsPolicy = "confirm"
     allow_secrets: tuple[str, ...] = ()
     secrets_file: Path | None = None
+    # How a yes is asked for when the client has no elicitation (design §5.5): "client" = an MCP Apps approval
+    # card, else refuse; "code" = also a confirmation code relayed by the agent (an explicit opt-in).
+    confirm_via: ConfirmVia = "client"
     # Spending consent (design §5.1): above this price ceiling (USD per run, or per day for a schedule) the
     # user must say yes; hard caps refuse outright.
     confirm_above: float | None = Field(default=1.0, ge=0)  # None: never ask because of the price
+    # Rolling budget: committed spend per namespace per 24 hours above which the user must say yes (None: none);
+    # max_spend_per_day refuses outright instead.
+    budget: float | None = Field(default=10.0, ge=0)
+    max_spend_per_day: float | None = Field(default=None, ge=0)
     max_price_per_job: float | None = Field(default=None, ge=0)
     max_timeout: int | None = Field(default=None, gt=0)
     only_namespaces: tuple[str, ...] = ()

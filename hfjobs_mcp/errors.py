@@ -6,7 +6,8 @@
     ├── InvalidRequestError          bad input caught before anything was sent
     ├── PolicyError                  refused by the secrets or spending policy; nothing was sent
     │   ├── MissingSecretsError      secret names with no value on the server's side
-    │   └── ConfirmationRequired     the user must approve first (carries the plan and a code)
+    │   ├── ConfirmationRequired     --confirm-via code: the user must approve first (plan and a code)
+    │   └── ApprovalPending          an approval card is shown to the user; the call goes on once approved
     ├── TokenNotFoundError           no Hugging Face token could be found
     ├── TransportError               no HTTP response (connection refused, reset, timeout)
     ├── WaitTimeoutError             a wait ran out of time before the job got there
@@ -31,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "ApiError",
+    "ApprovalPending",
     "BadRequestError",
     "ConfirmationRequired",
     "ConflictError",
@@ -102,6 +104,21 @@ class ConfirmationRequired(PolicyError):
         super().__init__(message, hint=hint)
         self.plan = dict(plan)
         self.code = code
+
+
+class ApprovalPending(PolicyError):
+    """The user is shown an approval card (MCP Apps) for this request; nothing was sent yet.
+
+    ``approval_id`` goes only into the result's ``_meta`` (for the card), never where the model reads.
+    """
+
+    kind = "approval_pending"
+
+    def __init__(self, message: str, *, hint: str, plan: Mapping[str, Any], tool: str, approval_id: str) -> None:
+        super().__init__(message, hint=hint)
+        self.plan = dict(plan)
+        self.tool = tool
+        self.approval_id = approval_id
 
 
 class TokenNotFoundError(HfJobsError):

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from hfjobs_mcp.api import JobsClient, find_endpoint, find_token
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.secret_shapes import Redactor
-from hfjobs_mcp.secrets import ConfirmationCodes, SecretSources
+from hfjobs_mcp.policy.approvals import Approvals
+from hfjobs_mcp.policy.redaction import Redactor
+from hfjobs_mcp.policy.sources import SecretSources
 from hfjobs_mcp.tools.base import ToolContext
 
 logger = logging.getLogger("hfjobs_mcp")
@@ -86,7 +87,8 @@ def base_context(settings: Settings, client: JobsClient, *, environ: Mapping[str
         local_files=settings.transport == "stdio",
         sources=sources,
         redactor=redactor,
-        codes=ConfirmationCodes(),
+        approvals=Approvals(),
+        principal="stdio" if settings.transport == "stdio" else "anyone",
     )
 
 

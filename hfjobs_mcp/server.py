@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
+from mcp.server.apps import Apps, client_supports_apps
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Elicit, Resolve, build_resolver_plans
@@ -26,10 +27,11 @@ from mcp_types import CallToolResult, EmptyResult, SetLevelRequestParams, TextCo
 from pydantic import ConfigDict
 
 from hfjobs_mcp import __version__
-from hfjobs_mcp.errors import ConfirmationRequired, HfJobsError
-from hfjobs_mcp.secrets import ConsentForm
+from hfjobs_mcp.errors import ApprovalPending, ConfirmationRequired, HfJobsError, InvalidRequestError
+from hfjobs_mcp.policy.audit import audit
+from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
+from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.tools.base import ProgressSink, ToolContext, ToolDef, ToolResult
-from hfjobs_mcp.tools.consent import Consent, Planned
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 from hfjobs_mcp.tools.schema import cached_schemas
 
@@ -64,11 +66,16 @@ def error_result(exc: HfJobsError, redact: Callable[[str], str] = lambda s: s) -
     error: dict[str, Any] = {"type": type(exc).__name__, "message": message}
     if hint:
         error["hint"] = hint
-    if isinstance(exc, ConfirmationRequired):
+    meta: dict[str, Any] | None = None
+    if isinstance(exc, ConfirmationRequired):  # --confirm-via code only: the agent relays the code
         error["plan"] = _redact_tree(exc.plan, redact)
         error["confirm"] = exc.code
+    if isinstance(exc, ApprovalPending):
+        error["plan"] = _redact_tree(exc.plan, redact)
+        # The approval id goes only where the host hands it to the approval card, never where the model reads.
+        meta = {APPROVAL_META: {"id": exc.approval_id, "tool": exc.tool, "plan": error["plan"]}}
     return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content={"error": error}, is_error=True
+        content=[TextContent(type="text", text=text)], structured_content={"error": error}, is_error=True, _meta=meta
     )
 
 
@@ -137,68 +144,136 @@ def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
     )
 
 
-ContextMaker = Callable[[Context[Any, Any], Consent], ToolContext]
+ContextMaker = Callable[[Context[Any, Any]], ToolContext]
 
 
-def _consent_of(answer: Any) -> Consent:
-    """What the user said, from the resolver's outcome.
+def _elicited(answer: Any) -> Elicited | None:
+    """What the user said through elicitation, from the resolver's outcome (None: they were not asked).
 
-    The SDK hands a plain resolver value back wrapped as accepted, so the marker strings ("unavailable",
-    "not_needed") are unwrapped first; only a :class:`ConsentForm` with ``approve`` true is a yes.
+    The SDK hands a plain resolver value back wrapped as accepted, so the marker string ("not_needed") is
+    unwrapped first; only a :class:`ConsentForm` with ``approve`` true is a yes.
     """
     if isinstance(answer, AcceptedElicitation):
         answer = answer.data
     if isinstance(answer, ConsentForm):
-        return Consent("approved" if answer.approve else "declined")
+        return "approved" if answer.approve else "declined"
     if isinstance(answer, DeclinedElicitation):
-        return Consent("declined")
+        return "declined"
     if isinstance(answer, CancelledElicitation):
-        return Consent("cancelled")
-    if answer == "unavailable":
-        return Consent("unavailable")
-    return Consent("not_asked")
+        return "cancelled"
+    return None
 
 
 def _can_elicit(ctx: Context[Any, Any]) -> bool:
+    """Form elicitation declared (a bare ``elicitation: {}`` counts as form; url-only does not)."""
     caps = ctx.client_capabilities
-    return caps is not None and caps.elicitation is not None
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def _consent_resolver(tool: ToolDef[Any, Any], make_context: ContextMaker) -> Callable[..., Any]:
-    """A resolver that asks the user (form elicitation, consent only) when this exact request needs a yes.
+def _channel(ctx: Context[Any, Any], context: ToolContext) -> Any:
+    return channel_for(context.settings, can_elicit=_can_elicit(ctx), has_apps=client_supports_apps(ctx))
 
-    It runs the tool's own handler in planning mode, which stops at the consent gate with the plan of the
-    request it would send: the question is computed by the code that sends, and nothing is sent here. Any
-    problem while planning (bad input, missing secrets) is left for the real call to report.
+
+class _Planned:
+    """The plan phase's outcome, shared by the consent resolver and the call within one round."""
+
+    __slots__ = ("args", "context", "error", "plan")
+
+    def __init__(
+        self, context: ToolContext, args: Any = None, plan: Plan[Any] | None = None, error: HfJobsError | None = None
+    ) -> None:
+        self.context = context
+        self.args = args
+        self.plan = plan
+        self.error = error
+
+
+def _resolver_signature(fn: Callable[..., Any], params: list[inspect.Parameter], returns: Any, name: str) -> None:
+    """Give a resolver the signature the SDK reads to inject its parameters (by tool-argument name)."""
+    fn.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    fn.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
+    fn.__qualname__ = fn.__name__ = name
+
+
+def _plan_resolvers(tool: ToolDef[Any, Any], make_context: ContextMaker) -> dict[str, Any]:
+    """The two resolvers of a writing tool: its plan phase, then the elicitation of the user's yes when needed.
+
+    The SDK runs them before the call, once per round (the 2026-07-28 protocol asks in a separate round and runs
+    them again with the answer): the plan is recomputed, reads only, and the question is asked again only if it
+    changed. Errors the model can act on are carried to the call as its result; anything else is a bug.
     """
     names = list(tool.args.model_fields)
+    assert tool.plan is not None
 
-    async def resolve(ctx: Context[Any, Any], **by_name: Any) -> Elicit[ConsentForm] | str:
+    async def plan_step(ctx: Context[Any, Any], **by_name: Any) -> _Planned:
+        context = make_context(ctx)
         try:
             args = tool.args.model_validate(by_name)
-            await tool.handler(args, make_context(ctx, Consent("planning")))
-        except Planned as planned:
-            if planned.plan is None:
-                return "not_needed"
-            if not _can_elicit(ctx):
-                return "unavailable"
-            return Elicit(planned.plan.message(), ConsentForm)
-        except Exception as exc:  # the real call reports it
-            logger.debug("planning %s: %s", tool.name, type(exc).__name__)
-            return "not_needed"
-        return "not_needed"
+        except ValueError as exc:  # the SDK validated these already; kept for direct calls
+            return _Planned(context, error=InvalidRequestError(str(exc)))
+        try:
+            assert tool.plan is not None
+            return _Planned(context, args, plan=await tool.plan(args, context.planning()))
+        except HfJobsError as exc:
+            return _Planned(context, args, error=exc)
 
-    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Any) for n in names]
-    resolve.__signature__ = inspect.Signature(params, return_annotation=Elicit[ConsentForm] | str)  # type: ignore[attr-defined]
-    resolve.__annotations__ = {"ctx": Context, **dict.fromkeys(names, Any), "return": Elicit[ConsentForm] | str}
-    resolve.__qualname__ = f"consent_for_{tool.name}"
-    resolve.__name__ = f"consent_for_{tool.name}"
-    return resolve
+    async def ask(ctx: Context[Any, Any], planned: _Planned) -> Elicit[ConsentForm] | str:
+        plan = planned.plan
+        if plan is None or plan.dry_result is not None or not plan.needs_yes:
+            return "not_needed"
+        if _channel(ctx, planned.context) != "elicitation":
+            return "not_needed"
+        return Elicit(planned.context.redact(plan.question()), ConsentForm)
+
+    by_name = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Any) for n in names]
+    ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+    _resolver_signature(plan_step, [ctx_param, *by_name], _Planned, f"plan_{tool.name}")
+    planned_param = inspect.Parameter(
+        "planned", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Resolve(plan_step)]
+    )
+    _resolver_signature(ask, [ctx_param, planned_param], Elicit[ConsentForm] | str, f"consent_for_{tool.name}")
+    return {"planned": (Resolve(plan_step), False), "consent": (Resolve(ask), True)}
 
 
 def _both(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
     return first if first == second else lambda text: second(first(text))
+
+
+async def _gate_and_execute(
+    tool: ToolDef[Any, Any], ctx: Context[Any, Any], planned: _Planned, consent: Any
+) -> ToolResult | HfJobsError:
+    """The one place where a writing request passes the gate and is sent (or is refused, nothing sent)."""
+    if planned.error is not None:
+        return planned.error
+    plan, context = planned.plan, planned.context
+    assert plan is not None
+    assert tool.execute is not None
+    if plan.dry_result is not None:
+        return cast(ToolResult, plan.dry_result)
+    try:
+        confirmed_by = decide(
+            plan,
+            arguments=planned.args.model_dump(mode="json"),
+            settings=context.settings,
+            channel=_channel(ctx, context),
+            elicited=_elicited(consent),
+            approvals=context.approvals,
+            caller=context.principal,
+        )
+        result: ToolResult = await tool.execute(plan, context)
+    except HfJobsError as exc:
+        return exc
+    request = plan.request
+    if request.secrets:
+        audit(
+            tool=tool.name,
+            names=request.secrets,
+            namespace=request.namespace,
+            job_id=result.written_ref(),
+            confirmed_by=confirmed_by,
+        )
+    return result
 
 
 def sdk_tool(
@@ -206,29 +281,38 @@ def sdk_tool(
     make_context: ContextMaker,
     redact: Callable[[str], str],
     schemas: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Tool:
     """Adapt one :class:`ToolDef` to the SDK's ``Tool`` (``schemas``: its published input and output schemas)."""
     published = schemas or {"input": tool.input_schema(), "output": tool.output_schema()}
     args_model = tool.args
 
-    async def call(ctx: Context[Any, Any], consent: Any = None, **validated: Any) -> CallToolResult:
-        # The SDK already validated the arguments with this very model; rebuild it without validating twice.
-        args = args_model.model_construct(**validated)
-        context = make_context(ctx, _consent_of(consent))
+    async def call(
+        ctx: Context[Any, Any], planned: _Planned | None = None, consent: Any = None, **validated: Any
+    ) -> CallToolResult:
+        context = planned.context if planned is not None else make_context(ctx)
         # The call's own context redacts (over HTTP in `hf` auth mode it also knows this caller's token); `redact`
         # masks what is known before any call, e.g. the server's own token.
         redact_call = _both(redact, context.redact)
-        try:
-            result = await tool.handler(args, context)
-        except HfJobsError as exc:
-            logger.info("tool %s: %s: %s", tool.name, type(exc).__name__, redact_call(exc.message))
-            return error_result(exc, redact_call)
-        return success_result(result, redact_call)
+        outcome: ToolResult | HfJobsError
+        if planned is not None:
+            outcome = await _gate_and_execute(tool, ctx, planned, consent)
+        else:
+            assert tool.handler is not None
+            # The SDK already validated the arguments with this very model; rebuild it without validating twice.
+            try:
+                outcome = await tool.handler(args_model.model_construct(**validated), context)
+            except HfJobsError as exc:
+                outcome = exc
+        if isinstance(outcome, HfJobsError):
+            logger.info("tool %s: %s: %s", tool.name, type(outcome).__name__, redact_call(outcome.message))
+            return error_result(outcome, redact_call)
+        return success_result(outcome, redact_call)
 
     resolved: dict[str, Any] = {}
     plans: dict[Any, Any] = {}
-    if tool.needs_consent:
-        resolved = {"consent": (Resolve(_consent_resolver(tool, make_context)), True)}
+    if tool.plan is not None:
+        resolved = _plan_resolvers(tool, make_context)
         plans = build_resolver_plans(resolved, set(args_model.model_fields))
 
     return Tool(
@@ -245,6 +329,7 @@ def sdk_tool(
         annotations=_annotations(tool),
         resolved_params=resolved,
         resolver_plans=plans,
+        meta=meta,
     )
 
 
@@ -258,6 +343,58 @@ def _progress_sink(ctx: Context[Any, Any]) -> ProgressSink:
 async def _set_logging_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
     # Handshake-era clients may set a level (the conformance suite does); this server sends no log notifications.
     return EmptyResult()
+
+
+APPROVAL_URI = "ui://hfjobs-mcp/approval"
+APPROVAL_META = "io.github.hfjobs-mcp/approval"
+ANSWER_TOOL = "answer_approval"
+
+
+def _approval_app(make_context: ContextMaker) -> Apps:
+    """The MCP Apps approval card and its app-only tool (``_meta.ui.visibility: ["app"]``, hidden from the model).
+
+    The card shows the plan of a request that needs a yes; its buttons call :data:`ANSWER_TOOL`, which records the
+    human's answer on the server, bound to the caller and to that exact request, single use and expiring
+    (:class:`~hfjobs_mcp.policy.approvals.Approvals`).
+    """
+    from importlib.resources import files
+
+    apps = Apps()
+
+    @apps.tool(
+        resource_uri=APPROVAL_URI,
+        visibility=["app"],
+        name=ANSWER_TOOL,
+        title="Answer an approval card",
+        description="Called by the approval card's buttons with the person's answer; not for the model.",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        ),
+    )
+    async def answer_approval(approval_id: str, approve: bool, ctx: Context[Any, Any]) -> CallToolResult:
+        context = make_context(ctx)
+        outcome = context.approvals.answer(caller=context.principal, approval_id=approval_id, approve=approve)
+        if outcome != "ok":
+            why = {
+                "unknown": "this approval is unknown (or belongs to someone else)",
+                "expired": "this approval has expired; ask the agent to make the request again",
+                "answered": "this approval was already answered",
+            }[outcome]
+            return CallToolResult(content=[TextContent(type="text", text=why)], is_error=True)
+        said = "approved" if approve else "rejected"
+        logger.info("approval card: the user %s a request", said)
+        return CallToolResult(content=[TextContent(type="text", text=f"Recorded: {said}.")])
+
+    html = files("hfjobs_mcp.ui").joinpath("approval.html").read_text(encoding="utf-8")
+    apps.add_html_resource(
+        APPROVAL_URI,
+        html,
+        name="approval-card",
+        title="Approve a Hugging Face Jobs request",
+        description="Shows a request that needs your yes (price, secrets, schedule...) with Approve and Reject.",
+        prefers_border=True,
+    )
+    return apps
 
 
 def build_server(
@@ -276,25 +413,37 @@ def build_server(
     deployment's shared request-state key, so a 2026-07-28 elicitation round trip can land on another worker.
     """
 
-    def make_context(ctx: Context[Any, Any], consent: Consent) -> ToolContext:
+    def make_context(ctx: Context[Any, Any]) -> ToolContext:
         base = base_context if caller_context is None else caller_context()
-        return replace(base, progress=_progress_sink(ctx), consent=consent)
+        return replace(base, progress=_progress_sink(ctx))
 
     redact = base_context.redact
     selected = select_tools(toolsets=toolsets, read_only=read_only)
     schemas = cached_schemas(
         {t.name: (lambda t=t: {"input": t.input_schema(), "output": t.output_schema()}) for t in ALL_TOOLS}
     )
-    tools = [sdk_tool(t, make_context, redact, schemas[t.name]) for t in selected]
+    card = {"ui": {"resourceUri": APPROVAL_URI}}
+    tools = [sdk_tool(t, make_context, redact, schemas[t.name], meta=card if t.may_ask else None) for t in selected]
+    extensions = [_approval_app(make_context)] if any(t.may_ask for t in selected) else []
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         version=__version__,
         instructions=INSTRUCTIONS,
         tools=tools,
         request_state_security=request_state_security,
+        extensions=extensions,
     )
     server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, _set_logging_level)
     return server
 
 
-__all__ = ["SERVER_NAME", "build_server", "error_result", "sdk_tool", "success_result"]
+__all__ = [
+    "ANSWER_TOOL",
+    "APPROVAL_META",
+    "APPROVAL_URI",
+    "SERVER_NAME",
+    "build_server",
+    "error_result",
+    "sdk_tool",
+    "success_result",
+]

@@ -23,7 +23,7 @@ The request body is capped (``--max-body-bytes``, 413) by the SDK transport. Cal
 
 Workers: ``--workers N`` runs uvicorn's process supervisor on an import string (:func:`app_from_env`, a factory
 that reads its settings from the environment). Every worker shares the request-state key
-(``HFJOBS_MCP_STATE_KEY``, generated once by the supervisor when unset) and the used-code store of
+(``HFJOBS_MCP_STATE_KEY``, generated once by the supervisor when unset) and the approvals store of
 :mod:`hfjobs_mcp.shared_state`, so a confirmation round trip may land on any worker. With ``--local`` the
 supervisor runs the one local backend and the workers call it. SIGTERM stops accepting connections and lets
 running calls finish (up to ``--shutdown-grace`` seconds).
@@ -66,15 +66,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hfjobs_mcp.api import JobsClient, find_endpoint, find_token
 from hfjobs_mcp.config import Settings
 from hfjobs_mcp.errors import ForbiddenError, HfJobsError, TokenNotFoundError, UnauthorizedError
-from hfjobs_mcp.secret_shapes import Redactor
-from hfjobs_mcp.secrets import SecretSources
-from hfjobs_mcp.shared_state import (
-    STATE_KEY_ENV,
-    SharedConfirmationCodes,
-    UsedNonces,
-    check_state_key,
-    derive_key,
-)
+from hfjobs_mcp.policy.approvals import Approvals
+from hfjobs_mcp.policy.redaction import Redactor
+from hfjobs_mcp.policy.sources import SecretSources
+from hfjobs_mcp.shared_state import STATE_KEY_ENV, check_state_key
 from hfjobs_mcp.tools.base import ToolContext
 
 logger = logging.getLogger("hfjobs_mcp.web")
@@ -114,7 +109,7 @@ def token_digest(token: str) -> str:
 
 
 def http_state_dir() -> Path:
-    """Where the workers of this machine share their used-code store: ``$HFJOBS_MCP_HOME/http``."""
+    """Where the workers of this machine share their approvals store: ``$HFJOBS_MCP_HOME/http``."""
     home = os.environ.get("HFJOBS_MCP_HOME")
     return (Path(home).expanduser() if home else Path.home() / ".cache" / "hfjobs-mcp") / "http"
 
@@ -242,7 +237,7 @@ class _HfCallers(_Authenticator):
         *,
         settings: Settings,
         endpoint: str,
-        make_codes: Callable[[str], SharedConfirmationCodes],
+        approvals: Approvals,
         clock: Callable[[], float] = time.monotonic,
         max_callers: int = MAX_CALLERS,
         transport: httpx2.AsyncBaseTransport | None = None,
@@ -250,7 +245,7 @@ class _HfCallers(_Authenticator):
         self.settings = settings
         self.transport = transport
         self.endpoint = endpoint
-        self.make_codes = make_codes
+        self.approvals = approvals
         self.clock = clock
         self.max_callers = max_callers
         self._callers: OrderedDict[str, Caller] = OrderedDict()
@@ -336,7 +331,8 @@ class _HfCallers(_Authenticator):
             local_files=False,
             sources=sources,
             redactor=Redactor(sources.file_values()),
-            codes=self.make_codes(principal),
+            approvals=self.approvals,
+            principal=principal,
         )
         return Caller(principal=principal, context=context, client=client)
 
@@ -470,12 +466,13 @@ def create_app(
     client: JobsClient,
     own_client: bool = False,
     environ: Mapping[str, str] | None = None,
-    used_codes: Path | None = None,
+    approvals_file: Path | None = None,
 ) -> Starlette:
     """The ASGI app of one worker: ``/mcp`` behind the gateway, ``/healthz``; ``client`` is the server's own.
 
-    ``own_client``: close ``client`` when the app shuts down (worker processes). ``used_codes``: the SQLite file of
-    redeemed confirmation codes (default ``$HFJOBS_MCP_HOME/http/used-codes.sqlite``), shared by the workers.
+    ``own_client``: close ``client`` when the app shuts down (worker processes). ``approvals_file``: the SQLite
+    file of open approvals (card answers and confirmation codes; default ``$HFJOBS_MCP_HOME/http/approvals.sqlite``),
+    shared by the workers.
     """
     from hfjobs_mcp.runtime import base_context
     from hfjobs_mcp.server import build_server
@@ -483,18 +480,17 @@ def create_app(
     static_token = check_deployment(settings, environ)
     key = state_key(environ)
     _keep_streams_open_on_shutdown()
-    used = UsedNonces(used_codes or http_state_dir() / "used-codes.sqlite")
-
-    def make_codes(principal: str) -> SharedConfirmationCodes:
-        return SharedConfirmationCodes(used=used, _key=derive_key(key, f"confirm-codes:{principal}"))
-
+    approvals = Approvals(approvals_file or http_state_dir() / "approvals.sqlite")
     server_principal = {"token": "token", "none": None, "hf": None}[settings.auth]
-    server_context = replace(base_context(settings, client), codes=make_codes(server_principal or "anyone"))
+    # Over HTTP the caller's paths are not the server's: never read a file of the server's disk for a caller.
+    server_context = replace(
+        base_context(settings, client), approvals=approvals, principal=server_principal or "anyone", local_files=False
+    )
     server_caller = Caller(principal=server_principal, context=server_context)
     auth: _Authenticator
     log_filter: logging.Filter | None = None
     if settings.auth == "hf":
-        callers = _HfCallers(settings=settings, endpoint=client.endpoint, make_codes=make_codes)
+        callers = _HfCallers(settings=settings, endpoint=client.endpoint, approvals=approvals)
         log_filter = _CallerTokensFilter(callers)
         for handler in logging.getLogger().handlers:
             handler.addFilter(log_filter)
@@ -542,7 +538,7 @@ def create_app(
                 yield state
         finally:
             await auth.aclose()
-            used.close()
+            approvals.close()
             if own_client:
                 await client.aclose()
             if log_filter is not None:

@@ -12,11 +12,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from hfjobs_mcp.policy.cron import PRESETS, check_schedule
 from hfjobs_mcp.tools.base import ToolArgs
 
 DEFAULT_FLAVOR = "cpu-basic"
 DEFAULT_UV_IMAGE = "ghcr.io/astral-sh/uv:python3.12-bookworm"
-SCHEDULE_PRESETS = ("@annually", "@yearly", "@monthly", "@weekly", "@daily", "@hourly")
+SCHEDULE_PRESETS = PRESETS
 
 _ID_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _JOB_REF = re.compile(rf"^(?:{_ID_PART}/)?{_ID_PART}$")
@@ -49,7 +50,7 @@ NamespaceField = Annotated[
 
 ConfirmField = Annotated[
     str | None,
-    Field(default=None, description="Code of a 'confirmation required' result the user approved."),
+    Field(default=None, description="Only with --confirm-via code: the code of a result the user approved."),
 ]
 
 
@@ -161,18 +162,8 @@ class ScheduleArgs(ToolArgs):
     @field_validator("schedule")
     @classmethod
     def _valid_schedule(cls, value: str) -> str:
-        value = value.strip()
-        if value in SCHEDULE_PRESETS:
-            return value
-        from croniter import croniter  # imported on first use: it costs start-up time (bench/cold_start.py)
-
-        # croniter also accepts 6-field (seconds) expressions, which the Hub does not: insist on five fields.
-        if len(value.split()) != 5 or not croniter.is_valid(value):
-            raise ValueError(
-                "schedule must be a 5-field cron expression (minute hour day month weekday), e.g. '*/15 * * * *', "
-                "or one of " + ", ".join(SCHEDULE_PRESETS)
-            )
-        return value
+        # The same helper prices schedules: what is accepted here is priced, and one that never fires is refused.
+        return check_schedule(value)
 
 
 class JobRefArgs(ToolArgs):

@@ -1,26 +1,41 @@
-"""What a tool is, without MCP: an argument model, a result model, hints, and an async handler.
+"""What a tool is, without MCP: an argument model, a result model, hints, and its phases.
 
 Every tool is declared once as a :class:`ToolDef`. The same pydantic model gives the MCP input schema and
-validates the call, so schema and handler cannot drift apart. The server (the only module that imports the MCP
-SDK) adapts these definitions; tests and benchmarks can drive handlers directly with a :class:`ToolContext`.
+validates the call, so schema and handler cannot drift apart. A read-only tool has one ``handler``. A tool that
+writes has two phases (design §5.1): ``plan`` reads only (its :class:`PlanContext` holds a read-only view of the
+API client) and returns a :class:`~hfjobs_mcp.policy.plan.Plan`; ``execute`` sends it. The server (the only
+module that imports the MCP SDK) runs the consent gate between the two, in one place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from hfjobs_mcp.api.reader import JobsReader
+from hfjobs_mcp.config import TOOLSETS, Settings, Toolset
+from hfjobs_mcp.policy.approvals import Approvals
+from hfjobs_mcp.policy.redaction import Redactor
+from hfjobs_mcp.policy.sources import SecretSources
+
 if TYPE_CHECKING:
     from hfjobs_mcp.api import JobsClient
-    from hfjobs_mcp.config import Settings
-    from hfjobs_mcp.secret_shapes import Redactor
-    from hfjobs_mcp.secrets import ConfirmationCodes, SecretSources
+    from hfjobs_mcp.policy.plan import Plan
 
-Toolset = Literal["jobs", "hardware", "scheduled", "webhooks"]
-TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled", "webhooks")
+__all__ = [
+    "TOOLSETS",
+    "Hints",
+    "PlanContext",
+    "ProgressSink",
+    "ToolArgs",
+    "ToolContext",
+    "ToolDef",
+    "ToolResult",
+    "Toolset",
+]
 
 
 class ToolArgs(BaseModel):
@@ -50,6 +65,10 @@ class ToolResult(View):
     def render(self) -> str:
         raise NotImplementedError(f"{type(self).__name__} must implement render()")
 
+    def written_ref(self) -> str | None:
+        """What a writing call created or acted on (named in the audit line); None when nothing."""
+        return None
+
 
 @dataclass(frozen=True)
 class Hints:
@@ -75,60 +94,54 @@ async def _no_progress(progress: float, total: float | None, message: str) -> No
     """The default sink: progress goes nowhere (direct calls, benchmarks)."""
 
 
-ConsentState = Literal["planning", "approved", "declined", "cancelled", "unavailable", "not_asked"]
-
-
-@dataclass(frozen=True)
-class Consent:
-    """What the user said before the handler ran (``not_asked`` for direct calls and clients never asked).
-
-    ``planning`` is the server's dry pass that computes the question to ask: see :mod:`hfjobs_mcp.tools.consent`.
-    """
-
-    state: ConsentState = "not_asked"
-
-
 @dataclass
 class ToolContext:
     """What a handler may use: the API client, the settings, progress, and the secrets machinery.
 
-    Built per call by the server from one shared base. ``local_files`` says whether reading a local script path
-    is allowed (stdio only: over HTTP the caller's paths are not the server's). ``sources`` resolves secret
-    names to values on the server's side; ``redactor`` masks every value that was or could be forwarded (and
-    the server's own token) in anything returned; ``codes`` issues and redeems confirmation codes; ``consent``
-    is what the user said through elicitation before this call ran.
+    Built per call by the server from one shared base. ``local_files`` says whether reading a file of the server's
+    disk is allowed (stdio only: over HTTP the caller's paths are not the server's). ``sources`` resolves secret
+    names to values on the server's side; ``redactor`` masks every value that was or could be forwarded (and the
+    server's own token) in anything returned; ``approvals`` holds the yeses given through an approval card or a
+    confirmation code; ``principal`` is who calls (approvals are bound to it).
     """
 
     client: JobsClient
     settings: Settings
     progress: ProgressSink = field(default=_no_progress)
     local_files: bool = False
-    sources: SecretSources = field(default_factory=lambda: _default_sources())
-    redactor: Redactor = field(default_factory=lambda: _default_redactor())
-    codes: ConfirmationCodes = field(default_factory=lambda: _default_codes())
-    consent: Consent = field(default_factory=Consent)
+    sources: SecretSources = field(default_factory=lambda: SecretSources(environ={}))
+    redactor: Redactor = field(default_factory=Redactor)
+    approvals: Approvals = field(default_factory=Approvals)
+    principal: str = "local"
 
     def redact(self, text: str) -> str:
         """``text`` with every known secret value masked."""
         return self.redactor.redact(text)
 
-
-def _default_sources() -> SecretSources:
-    from hfjobs_mcp.secrets import SecretSources
-
-    return SecretSources(environ={})
-
-
-def _default_redactor() -> Redactor:
-    from hfjobs_mcp.secret_shapes import Redactor
-
-    return Redactor()
+    def planning(self) -> PlanContext:
+        """The context of this call's plan phase: the same, with a read-only view of the client."""
+        return PlanContext(
+            reader=JobsReader(self.client),
+            settings=self.settings,
+            local_files=self.local_files,
+            sources=self.sources,
+            redactor=self.redactor,
+        )
 
 
-def _default_codes() -> ConfirmationCodes:
-    from hfjobs_mcp.secrets import ConfirmationCodes
+@dataclass(frozen=True)
+class PlanContext:
+    """What a plan may use: reads (``reader`` has no writing method), settings and the secret sources."""
 
-    return ConfirmationCodes()
+    reader: JobsReader
+    settings: Settings
+    local_files: bool
+    sources: SecretSources
+    redactor: Redactor
+
+    async def default_namespace(self, fallback: str) -> str:
+        """The namespace billed when none is given: the token's user (``fallback`` without a token)."""
+        return await self.reader.namespace() if self.reader.has_token else fallback
 
 
 A = TypeVar("A", bound=ToolArgs)
@@ -150,9 +163,21 @@ class ToolDef(Generic[A, R]):
     args: type[A]
     result: type[R]
     hints: Hints
-    handler: Callable[[A, ToolContext], Awaitable[R]]
-    needs_consent: bool = False
-    """True for tools whose requests may forward secrets or spend above the threshold: the server asks first."""
+    handler: Callable[[A, ToolContext], Awaitable[R]] | None = None
+    """Read-only tools: the whole call."""
+    plan: Callable[[A, PlanContext], Awaitable[Plan[Any]]] | None = None
+    """Writing tools: what the call will send and why it needs a yes; reads only."""
+    execute: Callable[[Plan[Any], ToolContext], Awaitable[R]] | None = None
+    """Writing tools: send the plan, once the gate let it through."""
+    may_ask: bool = False
+    """Its requests can spend or forward secrets, so may need the user's yes: the approval card is bound to it."""
+
+    def __post_init__(self) -> None:
+        phased = self.plan is not None and self.execute is not None
+        if self.hints.read_only and (self.handler is None or self.plan is not None):
+            raise TypeError(f"{self.name}: a read-only tool has a handler and no plan")
+        if not self.hints.read_only and (not phased or self.handler is not None):
+            raise TypeError(f"{self.name}: a writing tool has a plan and an execute phase, and no handler")
 
     def input_schema(self) -> dict[str, Any]:
         """The published input schema: the argument model's, compacted (descriptions kept: the model reads them)."""

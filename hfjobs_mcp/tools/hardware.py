@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from hfjobs_mcp.policy.pricing import PRICES
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
-from hfjobs_mcp.tools.pricing import PRICES
 from hfjobs_mcp.tools.views import FlavorView
 
 

@@ -13,8 +13,10 @@ from typing import Any, Literal
 import anyio
 from pydantic import Field
 
-from hfjobs_mcp.api import DEFAULT_FLAVOR, TERMINAL_STAGES, JobStage
-from hfjobs_mcp.secrets import audit
+from hfjobs_mcp.api import DEFAULT_FLAVOR, TERMINAL_STAGES, JobInfo, JobStage
+from hfjobs_mcp.policy.plan import Plan
+from hfjobs_mcp.policy.pricing import price_run
+from hfjobs_mcp.policy.request import Request, VolumeFacts
 from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
     ConfirmField,
@@ -24,10 +26,9 @@ from hfjobs_mcp.tools.args import (
     NamespaceField,
     UvScriptArgs,
 )
-from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult, View
-from hfjobs_mcp.tools.consent import gate, make_plan
+from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult, View
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
-from hfjobs_mcp.tools.specs import Cost, masked_payload, prepare, price_of
+from hfjobs_mcp.tools.specs import Cost, SpecPlan, masked_payload, plan_spec, review_request
 from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView
 
@@ -73,31 +74,39 @@ class RunResult(ToolResult):
         assert self.job is not None
         return f"Started {self.job.render()}\n{money}\n{self.next_step}"
 
+    def written_ref(self) -> str | None:
+        return None if self.job is None else f"{self.job.namespace}/{self.job.id}"
 
-async def _run(
-    ctx: ToolContext,
+
+async def _plan_run(
+    ctx: PlanContext,
     args: CommonSpecArgs,
     *,
     tool: str,
-    target: str,
+    runs: str,
     image: str,
     command: list[str],
     **spec_kw: Any,
-) -> RunResult:
-    ready = await prepare(ctx, args, tool=tool, target=target, image=image, command=command, **spec_kw)
+) -> Plan[SpecPlan]:
+    ready = await plan_spec(
+        ctx, args, tool=tool, action="start a job", runs=runs, image=image, command=command, **spec_kw
+    )
+    dry = None
     if args.dry_run:
-        return RunResult(
+        dry = RunResult(
             dry_run=True,
             request=masked_payload(ready.spec),
             namespace=ready.namespace,
             cost=ready.cost,
             next_step="Call again without dry_run to start it.",
         )
-    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=ready.plan)
+    return Plan(ready.request, ready.review, ready, dry_result=dry)
+
+
+async def execute_run(plan: Plan[SpecPlan], ctx: ToolContext) -> RunResult:
+    ready = plan.payload
     job = await ctx.client.run_job(ready.spec, namespace=ready.namespace)
     view = JobView.of(job, endpoint=ctx.client.endpoint)
-    if ready.secret_values:
-        audit(tool=tool, names=ready.secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
     return RunResult(
         dry_run=False,
         job=view,
@@ -107,22 +116,24 @@ async def _run(
     )
 
 
-async def run_job(args: RunJobArgs, ctx: ToolContext) -> RunResult:
-    target = f"image {args.image}: {shlex.join(args.command)}"
-    return await _run(ctx, args, tool="run_job", target=target, image=args.image, command=list(args.command))
+async def plan_run_job(args: RunJobArgs, ctx: PlanContext) -> Plan[SpecPlan]:
+    runs = f"image {args.image}: {shlex.join(args.command)}"
+    return await _plan_run(ctx, args, tool="run_job", runs=runs, image=args.image, command=list(args.command))
 
 
-async def run_uv_job(args: RunUvJobArgs, ctx: ToolContext) -> RunResult:
+async def plan_run_uv_job(args: RunUvJobArgs, ctx: PlanContext) -> Plan[SpecPlan]:
     uv = uv_command_for(args, local_files=ctx.local_files)
-    return await _run(
+    return await _plan_run(
         ctx,
         args,
         tool="run_uv_job",
-        target=uv.target(args.image),
+        runs=uv.target(args.image),
         image=args.image,
         command=uv.command,
         extra_env=uv.env,
         default_name=uv.default_name,
+        script=uv.script,
+        files=(uv.file,) if uv.file else (),
     )
 
 
@@ -167,6 +178,9 @@ class JobResult(ToolResult):
 
     def render(self) -> str:
         return f"{self.job.render()}\n{self.next_step}"
+
+    def written_ref(self) -> str | None:
+        return f"{self.job.namespace}/{self.job.id}"
 
 
 BILLING_URL = "https://huggingface.co/settings/billing"
@@ -302,9 +316,16 @@ async def wait_for_job(args: WaitForJobArgs, ctx: ToolContext) -> WaitResult:
 # --- cancel_job / rerun_job -----------------------------------------------------------------------------
 
 
-async def cancel_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
-    await ctx.client.cancel_job(args.job_id)
-    job = await ctx.client.inspect_job(args.job_id)
+async def plan_cancel_job(args: JobRefArgs, ctx: PlanContext) -> Plan[str]:
+    job = await ctx.reader.inspect_job(args.job_id)
+    ref = f"{job.owner.name}/{job.id}"
+    request = Request(tool="cancel_job", action=f"cancel job {ref}", namespace=job.owner.name)
+    return Plan(request, await review_request(ctx, request), ref)
+
+
+async def execute_cancel_job(plan: Plan[str], ctx: ToolContext) -> JobResult:
+    await ctx.client.cancel_job(plan.payload)
+    job = await ctx.client.inspect_job(plan.payload)
     return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
 
 
@@ -314,20 +335,51 @@ class RerunJobArgs(JobRefArgs):
     confirm: ConfirmField
 
 
-async def rerun_job(args: RerunJobArgs, ctx: ToolContext) -> JobResult:
-    original = await ctx.client.inspect_job(args.job_id)
-    cost = await price_of(ctx, original.flavor or DEFAULT_FLAVOR, int(original.timeout) if original.timeout else None)
-    plan = await make_plan(
-        ctx,
-        tool="rerun_job",
-        namespace=original.owner.name,
-        target=f"a copy of job {original.id} ({original.docker_image or original.space_id}: "
-        f"{shlex.join(original.command)})",
-        cost=cost,
-        secrets=[],
+def job_volumes(volumes: Any) -> tuple[VolumeFacts, ...]:
+    """A stored job's volumes as the question shows them (a bucket is read-write unless marked read-only)."""
+    return tuple(
+        VolumeFacts(
+            type=v.type,
+            source=v.source,
+            mount_path=v.mount_path,
+            read_only=bool(v.read_only) if v.type == "bucket" else True,
+            revision=v.revision,
+        )
+        for v in volumes
     )
-    await gate(ctx, tool="rerun_job", arguments=args.model_dump(mode="json"), plan=plan)
-    job = await ctx.client.duplicate_job(f"{original.owner.name}/{original.id}")
+
+
+def _what_runs(job: JobInfo) -> str:
+    return f"{job.docker_image or job.space_id}: {shlex.join([*job.command, *job.arguments])}"
+
+
+async def plan_rerun_job(args: RerunJobArgs, ctx: PlanContext) -> Plan[str]:
+    original = await ctx.reader.inspect_job(args.job_id)
+    ports = tuple(original.expose.ports) if original.expose else ()
+    ref = f"{original.owner.name}/{original.id}"
+    price = await price_run(
+        ctx.reader,
+        flavor=original.flavor or DEFAULT_FLAVOR,
+        timeout_seconds=original.timeout,
+        attempts=(original.retry or 0) + 1,
+        ports=ports,
+    )
+    request = Request(
+        tool="rerun_job",
+        action=f"start a copy of job {ref}",
+        namespace=original.owner.name,
+        runs=_what_runs(original),
+        price=price,
+        secrets=tuple(original.secrets),
+        stored_secrets=True,
+        ports=ports,
+        volumes=job_volumes(original.volumes),
+    )
+    return Plan(request, await review_request(ctx, request), ref)
+
+
+async def execute_rerun_job(plan: Plan[str], ctx: ToolContext) -> JobResult:
+    job = await ctx.client.duplicate_job(plan.payload)
     return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
 
 
@@ -345,8 +397,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         args=RunJobArgs,
         result=RunResult,
         hints=SPEND,
-        handler=run_job,
-        needs_consent=True,
+        plan=plan_run_job,
+        execute=execute_run,
+        may_ask=True,
     ),
     ToolDef(
         name="run_uv_job",
@@ -361,8 +414,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         args=RunUvJobArgs,
         result=RunResult,
         hints=SPEND,
-        handler=run_uv_job,
-        needs_consent=True,
+        plan=plan_run_uv_job,
+        execute=execute_run,
+        may_ask=True,
     ),
     ToolDef(
         name="list_jobs",
@@ -445,7 +499,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         args=JobRefArgs,
         result=JobResult,
         hints=Hints(read_only=False, destructive=True, idempotent=True),
-        handler=cancel_job,
+        plan=plan_cancel_job,
+        execute=execute_cancel_job,
     ),
     ToolDef(
         name="rerun_job",
@@ -458,7 +513,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         args=RerunJobArgs,
         result=JobResult,
         hints=SPEND,
-        handler=rerun_job,
-        needs_consent=True,
+        plan=plan_rerun_job,
+        execute=execute_rerun_job,
+        may_ask=True,
     ),
 )

@@ -30,7 +30,6 @@ from hfjobs_mcp.api.sse import matcher
 from hfjobs_mcp.errors import InvalidRequestError
 from hfjobs_mcp.tools.args import JobRefArgs
 from hfjobs_mcp.tools.base import ToolContext, ToolResult, View
-from hfjobs_mcp.tools.forwarding import learn_job_secrets
 from hfjobs_mcp.tools.views import iso
 
 MAX_TAIL = 1000
@@ -225,7 +224,7 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
             lines.popleft()
 
     job = await ctx.client.inspect_job(args.job_id)
-    learn_job_secrets(ctx, job.secrets)
+    ctx.redactor.add(ctx.sources.known_values(job.secrets))
     last = lines[-1][0] if lines else (cursor or START)
     return FetchLogsResult(
         job_id=f"{job.owner.name}/{job.id}",

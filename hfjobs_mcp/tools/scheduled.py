@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
-from hfjobs_mcp.api import DEFAULT_FLAVOR
-from hfjobs_mcp.secrets import audit
+from hfjobs_mcp.api import DEFAULT_FLAVOR, ScheduledJobInfo
+from hfjobs_mcp.policy.cron import max_runs_per_day
+from hfjobs_mcp.policy.plan import Plan
+from hfjobs_mcp.policy.pricing import RunPrice, price_run
+from hfjobs_mcp.policy.request import Request
 from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
     ConfirmField,
@@ -20,9 +24,9 @@ from hfjobs_mcp.tools.args import (
     ScheduledRefArgs,
     UvScriptArgs,
 )
-from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
-from hfjobs_mcp.tools.consent import gate, make_plan
-from hfjobs_mcp.tools.specs import Cost, masked_payload, prepare, price_of
+from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.jobs import job_volumes
+from hfjobs_mcp.tools.specs import Cost, SpecPlan, masked_payload, plan_spec, review_request
 from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView, ScheduledJobView
 
@@ -45,9 +49,12 @@ class ScheduleResult(ToolResult):
     request: dict[str, Any] | None = Field(default=None, description="Dry run: the exact JSON body (secrets masked).")
     namespace: str
     cost: Cost = Field(description="Price ceiling of one run.")
-    runs_per_day: int = Field(description="Runs the schedule starts in the next 24 hours.")
+    runs_per_day: int = Field(description="The most runs the schedule starts in any 24 hours.")
     daily_ceiling_usd: float | None = Field(description="runs_per_day x the ceiling of one run.")
     next_step: str
+
+    def written_ref(self) -> str | None:
+        return None if self.scheduled_job is None else f"{self.scheduled_job.namespace}/{self.scheduled_job.id}"
 
     def render(self) -> str:
         money = (
@@ -63,20 +70,37 @@ class ScheduleResult(ToolResult):
         return f"Scheduled {self.scheduled_job.render()}\n{money}\n{self.next_step}"
 
 
-async def _schedule(
-    ctx: ToolContext,
+@dataclass(frozen=True)
+class SchedulePayload:
+    """What creating a scheduled job sends: the checked job spec, and how the schedule runs it."""
+
+    ready: SpecPlan
+    suspend: bool
+    concurrency: bool
+
+
+async def _plan_schedule(
+    ctx: PlanContext,
     args: ScheduleJobArgs | ScheduleUvJobArgs,
     *,
     tool: str,
-    target: str,
+    runs: str,
     image: str,
     command: list[str],
     **spec_kw: Any,
-) -> ScheduleResult:
-    ready = await prepare(
-        ctx, args, tool=tool, target=target, image=image, command=command, schedule=args.schedule, **spec_kw
+) -> Plan[SchedulePayload]:
+    ready = await plan_spec(
+        ctx,
+        args,
+        tool=tool,
+        action="create a scheduled job",
+        runs=runs,
+        image=image,
+        command=command,
+        schedule=args.schedule,
+        **spec_kw,
     )
-    per_day = ready.runs_per_day or 0
+    dry = None
     if args.dry_run:
         body = {
             "jobSpec": masked_payload(ready.spec),
@@ -84,33 +108,38 @@ async def _schedule(
             "concurrency": args.concurrency,
             "suspend": args.suspend,
         }
-        return ScheduleResult(
+        dry = ScheduleResult(
             dry_run=True,
             request=body,
             namespace=ready.namespace,
             cost=ready.cost,
-            runs_per_day=per_day,
-            daily_ceiling_usd=ready.daily_ceiling_usd,
+            runs_per_day=max_runs_per_day(args.schedule),
+            daily_ceiling_usd=ready.request.daily_ceiling_usd,
             next_step="Call again without dry_run to create it.",
         )
-    confirmed_by = await gate(ctx, tool=tool, arguments=args.model_dump(mode="json"), plan=ready.plan)
+    payload = SchedulePayload(ready, suspend=args.suspend, concurrency=args.concurrency)
+    return Plan(ready.request, ready.review, payload, dry_result=dry)
+
+
+async def execute_schedule(plan: Plan[SchedulePayload], ctx: ToolContext) -> ScheduleResult:
+    ready = plan.payload.ready
+    schedule = plan.request.schedule
+    assert schedule is not None
     sj = await ctx.client.create_scheduled_job(
         ready.spec,
-        schedule=args.schedule,
-        suspend=args.suspend,
-        concurrency=args.concurrency,
+        schedule=schedule,
+        suspend=plan.payload.suspend,
+        concurrency=plan.payload.concurrency,
         namespace=ready.namespace,
     )
     view = ScheduledJobView.of(sj)
-    if ready.secret_values:
-        audit(tool=tool, names=ready.secret_values, namespace=view.namespace, job_id=view.id, confirmed_by=confirmed_by)
     return ScheduleResult(
         dry_run=False,
         scheduled_job=view,
         namespace=view.namespace,
         cost=ready.cost,
-        runs_per_day=per_day,
-        daily_ceiling_usd=ready.daily_ceiling_usd,
+        runs_per_day=max_runs_per_day(schedule),
+        daily_ceiling_usd=plan.request.daily_ceiling_usd,
         next_step=(
             "Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job "
             f"('{view.namespace}/{view.id}') stop it."
@@ -118,22 +147,24 @@ async def _schedule(
     )
 
 
-async def schedule_job(args: ScheduleJobArgs, ctx: ToolContext) -> ScheduleResult:
-    target = f"image {args.image}: {shlex.join(args.command)}"
-    return await _schedule(ctx, args, tool="schedule_job", target=target, image=args.image, command=list(args.command))
+async def plan_schedule_job(args: ScheduleJobArgs, ctx: PlanContext) -> Plan[SchedulePayload]:
+    runs = f"image {args.image}: {shlex.join(args.command)}"
+    return await _plan_schedule(ctx, args, tool="schedule_job", runs=runs, image=args.image, command=list(args.command))
 
 
-async def schedule_uv_job(args: ScheduleUvJobArgs, ctx: ToolContext) -> ScheduleResult:
+async def plan_schedule_uv_job(args: ScheduleUvJobArgs, ctx: PlanContext) -> Plan[SchedulePayload]:
     uv = uv_command_for(args, local_files=ctx.local_files)
-    return await _schedule(
+    return await _plan_schedule(
         ctx,
         args,
         tool="schedule_uv_job",
-        target=uv.target(args.image),
+        runs=uv.target(args.image),
         image=args.image,
         command=uv.command,
         extra_env=uv.env,
         default_name=uv.default_name,
+        script=uv.script,
+        files=(uv.file,) if uv.file else (),
     )
 
 
@@ -163,24 +194,84 @@ class ScheduledJobResult(ToolResult):
     def render(self) -> str:
         return f"{self.scheduled_job.render()}\n{self.next_step}"
 
+    def written_ref(self) -> str | None:
+        return f"{self.scheduled_job.namespace}/{self.scheduled_job.id}"
 
-async def _show(ctx: ToolContext, args: ScheduledRefArgs, next_step: str) -> ScheduledJobResult:
-    sj = await ctx.client.inspect_scheduled_job(args.scheduled_job_id)
+
+async def _show(ctx: ToolContext, ref: str, next_step: str) -> ScheduledJobResult:
+    sj = await ctx.client.inspect_scheduled_job(ref)
     return ScheduledJobResult(scheduled_job=ScheduledJobView.of(sj), next_step=next_step)
 
 
 async def inspect_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
-    return await _show(ctx, args, "Its runs appear in list_jobs; trigger_scheduled_job starts one now.")
+    return await _show(
+        ctx, args.scheduled_job_id, "Its runs appear in list_jobs; trigger_scheduled_job starts one now."
+    )
 
 
-async def suspend_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
-    await ctx.client.suspend_scheduled_job(args.scheduled_job_id)
-    return await _show(ctx, args, "Suspended: no new runs until resume_scheduled_job.")
+async def _schedule_price(ctx: PlanContext, sj: ScheduledJobInfo) -> RunPrice:
+    spec = sj.job_spec
+    return await price_run(
+        ctx.reader,
+        flavor=spec.flavor or DEFAULT_FLAVOR,
+        timeout_seconds=spec.timeout,
+        attempts=(spec.retry or 0) + 1,
+        ports=tuple(spec.expose.ports) if spec.expose else (),
+    )
 
 
-async def resume_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> ScheduledJobResult:
-    await ctx.client.resume_scheduled_job(args.scheduled_job_id)
-    return await _show(ctx, args, "Resumed: runs start again on schedule.")
+def _what_runs(sj: ScheduledJobInfo) -> str:
+    spec = sj.job_spec
+    return f"{spec.docker_image or spec.space_id}: {shlex.join([*spec.command, *spec.arguments])}"
+
+
+async def _plan_acting_on(ctx: PlanContext, args: ScheduledRefArgs, *, tool: str, verb: str, spends: bool) -> Plan[str]:
+    """The plan of a request on an existing scheduled job; ``spends``: it starts runs with the stored secrets."""
+    sj = await ctx.reader.inspect_scheduled_job(args.scheduled_job_id)
+    ref = f"{sj.owner.name}/{sj.id}"
+    if not spends:
+        request = Request(tool=tool, action=f"{verb} scheduled job {ref}", namespace=sj.owner.name)
+        return Plan(request, await review_request(ctx, request), ref)
+    spec = sj.job_spec
+    request = Request(
+        tool=tool,
+        action=f"{verb} scheduled job {ref}",
+        namespace=sj.owner.name,
+        runs=_what_runs(sj),
+        price=await _schedule_price(ctx, sj),
+        schedule=sj.schedule if tool == "resume_scheduled_job" else None,
+        secrets=tuple(spec.secrets),
+        stored_secrets=True,
+        ports=tuple(spec.expose.ports) if spec.expose else (),
+        volumes=job_volumes(spec.volumes),
+    )
+    return Plan(request, await review_request(ctx, request), ref)
+
+
+async def plan_suspend(args: ScheduledRefArgs, ctx: PlanContext) -> Plan[str]:
+    return await _plan_acting_on(ctx, args, tool="suspend_scheduled_job", verb="suspend", spends=False)
+
+
+async def execute_suspend(plan: Plan[str], ctx: ToolContext) -> ScheduledJobResult:
+    await ctx.client.suspend_scheduled_job(plan.payload)
+    return await _show(ctx, plan.payload, "Suspended: no new runs until resume_scheduled_job.")
+
+
+class ResumeScheduledJobArgs(ScheduledRefArgs):
+    """Arguments of resume_scheduled_job."""
+
+    confirm: ConfirmField
+
+
+async def plan_resume(args: ResumeScheduledJobArgs, ctx: PlanContext) -> Plan[str]:
+    sj = await ctx.reader.inspect_scheduled_job(args.scheduled_job_id)
+    # Resuming a schedule that is not suspended changes nothing and starts nothing new.
+    return await _plan_acting_on(ctx, args, tool="resume_scheduled_job", verb="resume", spends=sj.suspend)
+
+
+async def execute_resume(plan: Plan[str], ctx: ToolContext) -> ScheduledJobResult:
+    await ctx.client.resume_scheduled_job(plan.payload)
+    return await _show(ctx, plan.payload, "Resumed: runs start again on schedule.")
 
 
 class TriggerResult(ToolResult):
@@ -190,6 +281,9 @@ class TriggerResult(ToolResult):
     def render(self) -> str:
         return f"Started {self.job.render()}\n{self.next_step}"
 
+    def written_ref(self) -> str | None:
+        return f"{self.job.namespace}/{self.job.id}"
+
 
 class TriggerScheduledJobArgs(ScheduledRefArgs):
     """Arguments of trigger_scheduled_job."""
@@ -197,19 +291,12 @@ class TriggerScheduledJobArgs(ScheduledRefArgs):
     confirm: ConfirmField
 
 
-async def trigger_scheduled_job(args: TriggerScheduledJobArgs, ctx: ToolContext) -> TriggerResult:
-    sj = await ctx.client.inspect_scheduled_job(args.scheduled_job_id)
-    timeout = int(sj.job_spec.timeout) if sj.job_spec.timeout else None
-    plan = await make_plan(
-        ctx,
-        tool="trigger_scheduled_job",
-        namespace=sj.owner.name,
-        target=f"one run of scheduled job {sj.id} ({sj.job_spec.docker_image or sj.job_spec.space_id})",
-        cost=await price_of(ctx, sj.job_spec.flavor or DEFAULT_FLAVOR, timeout),
-        secrets=[],
-    )
-    await gate(ctx, tool="trigger_scheduled_job", arguments=args.model_dump(mode="json"), plan=plan)
-    job = await ctx.client.trigger_scheduled_job(f"{sj.owner.name}/{sj.id}")
+async def plan_trigger(args: TriggerScheduledJobArgs, ctx: PlanContext) -> Plan[str]:
+    return await _plan_acting_on(ctx, args, tool="trigger_scheduled_job", verb="start one run of", spends=True)
+
+
+async def execute_trigger(plan: Plan[str], ctx: ToolContext) -> TriggerResult:
+    job = await ctx.client.trigger_scheduled_job(plan.payload)
     view = JobView.of(job, endpoint=ctx.client.endpoint)
     return TriggerResult(
         job=view, next_step=f"Follow it with wait_for_job or fetch_logs ('{view.namespace}/{view.id}')."
@@ -223,15 +310,39 @@ class DeleteResult(ToolResult):
     def render(self) -> str:
         return f"Deleted scheduled job {self.scheduled_job_id}; runs already started are not affected."
 
+    def written_ref(self) -> str | None:
+        return self.scheduled_job_id
 
-async def delete_scheduled_job(args: ScheduledRefArgs, ctx: ToolContext) -> DeleteResult:
-    await ctx.client.delete_scheduled_job(args.scheduled_job_id)
-    return DeleteResult(scheduled_job_id=args.scheduled_job_id, deleted=True)
+
+async def plan_delete(args: ScheduledRefArgs, ctx: PlanContext) -> Plan[str]:
+    return await _plan_acting_on(ctx, args, tool="delete_scheduled_job", verb="delete", spends=False)
+
+
+async def execute_delete(plan: Plan[str], ctx: ToolContext) -> DeleteResult:
+    await ctx.client.delete_scheduled_job(plan.payload)
+    return DeleteResult(scheduled_job_id=plan.payload, deleted=True)
 
 
 def _def(
-    name: str, title: str, description: str, args: type[Any], result: type[Any], hints: Hints, handler: Any
+    name: str, title: str, description: str, args: type[Any], result: type[Any], hints: Hints, phases: Any
 ) -> ToolDef[Any, Any]:
+    """One tool of this toolset: ``phases`` is the handler of a read-only tool, or (plan, execute)."""
+    if isinstance(phases, tuple):
+        plan, execute = phases
+        # Creating, resuming and triggering start runs with stored secrets; suspend and delete only stop them.
+        asks = plan in (plan_schedule_job, plan_schedule_uv_job, plan_resume, plan_trigger)
+        return ToolDef(
+            name=name,
+            toolset="scheduled",
+            title=title,
+            description=description,
+            args=args,
+            result=result,
+            hints=hints,
+            plan=plan,
+            execute=execute,
+            may_ask=asks,
+        )
     return ToolDef(
         name=name,
         toolset="scheduled",
@@ -240,8 +351,7 @@ def _def(
         args=args,
         result=result,
         hints=hints,
-        handler=handler,
-        needs_consent=handler in (schedule_job, schedule_uv_job, trigger_scheduled_job),
+        handler=phases,
     )
 
 
@@ -255,7 +365,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         ScheduleJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
-        schedule_job,
+        (plan_schedule_job, execute_schedule),
     ),
     _def(
         "schedule_uv_job",
@@ -266,7 +376,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         ScheduleUvJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
-        schedule_uv_job,
+        (plan_schedule_uv_job, execute_schedule),
     ),
     _def(
         "list_scheduled_jobs",
@@ -298,18 +408,18 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         ScheduledRefArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),
-        suspend_scheduled_job,
+        (plan_suspend, execute_suspend),
     ),
     _def(
         "resume_scheduled_job",
         "Resume a scheduled job",
         "Let a suspended scheduled job start runs again on its schedule.\n"
-        "Use it to undo suspend_scheduled_job. Free itself; each run then costs as the schedule says. "
+        "Use it to undo suspend_scheduled_job. Each run then costs as the schedule says (asks like schedule_job). "
         "Next: inspect_scheduled_job for the next run time.",
-        ScheduledRefArgs,
+        ResumeScheduledJobArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),
-        resume_scheduled_job,
+        (plan_resume, execute_resume),
     ),
     _def(
         "trigger_scheduled_job",
@@ -320,7 +430,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         TriggerScheduledJobArgs,
         TriggerResult,
         Hints(read_only=False, destructive=False, idempotent=False),
-        trigger_scheduled_job,
+        (plan_trigger, execute_trigger),
     ),
     _def(
         "delete_scheduled_job",
@@ -331,6 +441,6 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         ScheduledRefArgs,
         DeleteResult,
         Hints(read_only=False, destructive=True, idempotent=True),
-        delete_scheduled_job,
+        (plan_delete, execute_delete),
     ),
 )

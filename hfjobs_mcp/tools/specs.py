@@ -1,7 +1,9 @@
-"""From validated tool arguments to the job spec that is sent, and the dry-run view of it.
+"""From validated tool arguments to the job spec that is sent, its price, and the request the policy reviews.
 
-Run and schedule tools share this path, so a dry run shows exactly what a real call would send (secret values
-masked) and a real call sends exactly what the dry run showed.
+Run and schedule tools share this path (their plan phase), so a dry run shows exactly what a real call would send
+(secret values masked) and a real call sends exactly what the dry run showed. Secret names are checked and their
+values resolved here, on the server's side, while planning: a missing secret is reported before the user is
+asked anything, and every resolved value joins the redactor at once, so nothing the server returns can show it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from pydantic import Field
 
 from hfjobs_mcp.api import JobSpec, Volume
 from hfjobs_mcp.errors import InvalidRequestError
-from hfjobs_mcp.secret_shapes import MASK, value_looks_secret
-from hfjobs_mcp.secrets import ConfirmationPlan
-from hfjobs_mcp.tools.args import CommonSpecArgs
-from hfjobs_mcp.tools.base import ToolContext, View
-from hfjobs_mcp.tools.consent import make_plan
-from hfjobs_mcp.tools.forwarding import secret_values_for
-from hfjobs_mcp.tools.pricing import DEFAULT_TIMEOUT_SECONDS, PRICES, ceiling_usd, runs_per_day
+from hfjobs_mcp.policy.pricing import PRICES, RunPrice, price_run
+from hfjobs_mcp.policy.request import FileFacts, Request, ScriptFacts, VolumeFacts
+from hfjobs_mcp.policy.review import Review, review
+from hfjobs_mcp.policy.shapes import MASK, value_looks_secret
+from hfjobs_mcp.policy.sources import check_names, check_policy
+from hfjobs_mcp.tools.args import CommonSpecArgs, VolumeArg
+from hfjobs_mcp.tools.base import PlanContext, View
 
 
 def check_env_values(env: dict[str, str]) -> None:
@@ -78,93 +80,124 @@ def masked_payload(spec: JobSpec) -> dict[str, Any]:
     return body
 
 
+def volume_facts(volumes: list[VolumeArg]) -> tuple[VolumeFacts, ...]:
+    """Volumes as the question shows them; a bucket is read-write unless it says otherwise, repos are read-only."""
+    return tuple(
+        VolumeFacts(
+            type=v.type,
+            source=v.source,
+            mount_path=v.mount_path,
+            read_only=bool(v.read_only) if v.type == "bucket" else True,
+            revision=v.revision,
+        )
+        for v in volumes
+    )
+
+
 class Cost(View):
     """What a run can cost at most."""
 
     flavor: str
     price_per_hour_usd: float | None = Field(description="None when the flavor's price is unknown.")
     timeout_seconds: int = Field(description="The run's timeout; 1800 (server default) when none was given.")
-    ceiling_usd: float | None = Field(description="price per hour x timeout: the most one run can cost.")
+    attempts: int = Field(default=1, description="Attempts the run may take; each can last the whole timeout.")
+    ceiling_usd: float | None = Field(description="price per hour x timeout x attempts: the most one run can cost.")
     needs_approval: list[str] = Field(
         default_factory=list,
-        description="Dry run: why a real call would need the user's yes (secrets, price, namespace); empty if none.",
+        description="Dry run: why a real call would need the user's yes (secrets, price, budget, namespace).",
     )
 
-
-async def price_of(ctx: ToolContext, flavor: str, timeout_seconds: int | None) -> Cost:
-    """The price ceiling of one run of ``flavor`` for ``timeout_seconds`` (the 30-minute default when None).
-
-    An unknown flavor gets no price (None), so whatever asks about it treats the cost as unknown.
-    """
-    match = await PRICES.flavor(ctx.client, flavor)
-    timeout = timeout_seconds or DEFAULT_TIMEOUT_SECONDS
-    price = round(match.price_per_hour, 4) if match is not None else None
-    return Cost(
-        flavor=flavor,
-        price_per_hour_usd=price,
-        timeout_seconds=timeout,
-        ceiling_usd=None if price is None else ceiling_usd(price, timeout),
-    )
+    @classmethod
+    def of(cls, price: RunPrice, *, needs_approval: list[str] | None = None) -> Cost:
+        return cls(
+            flavor=price.flavor,
+            price_per_hour_usd=price.price_per_hour,
+            timeout_seconds=price.timeout_seconds,
+            attempts=price.attempts,
+            ceiling_usd=price.ceiling_usd,
+            needs_approval=needs_approval or [],
+        )
 
 
-async def cost_of(ctx: ToolContext, spec: JobSpec) -> Cost:
-    """The price ceiling of one run of ``spec``; an unknown flavor is refused with the valid names."""
-    flavors = await PRICES.flavors(ctx.client)
-    if flavors and all(f.name != spec.flavor for f in flavors):
+async def check_flavor(ctx: PlanContext, flavor: str) -> None:
+    """Refuse a flavor the hardware list does not have, naming the valid ones."""
+    flavors = await PRICES.flavors(ctx.reader)
+    if flavors and all(f.name != flavor for f in flavors):
         names = ", ".join(f.name for f in flavors)
         raise InvalidRequestError(
-            f"unknown hardware flavor {spec.flavor!r}", hint=f"use one of: {names} (see list_hardware for prices)"
+            f"unknown hardware flavor {flavor!r}", hint=f"use one of: {names} (see list_hardware for prices)"
         )
-    return await price_of(ctx, spec.flavor, spec.timeout_seconds)
+
+
+async def secret_values_for(ctx: PlanContext, entries: list[str], *, dry_run: bool) -> dict[str, str]:
+    """``name -> value`` for the secrets named (masked on a dry run, which never looks values up)."""
+    names = check_names(entries)
+    if not names:
+        return {}
+    check_policy(names, policy=ctx.settings.secrets_policy, allowed=ctx.settings.allow_secrets)
+    if dry_run:
+        return dict.fromkeys(names, MASK)
+    values = ctx.sources.resolve(names)
+    ctx.redactor.add(values.values())
+    return values
+
+
+async def review_request(ctx: PlanContext, request: Request) -> Review:
+    """The policy's review of ``request`` on this server (hard caps raise)."""
+    default = await ctx.default_namespace(request.namespace)
+    return await review(request, settings=ctx.settings, source=ctx.reader, default_namespace=default)
 
 
 @dataclass
-class Prepared:
-    """A run or schedule request checked, priced and planned, ready for the consent gate and then sending."""
+class SpecPlan:
+    """A run or schedule request checked, priced and reviewed: the payload its execute phase sends."""
 
     namespace: str
     secret_values: dict[str, str]
     spec: JobSpec
     cost: Cost
-    plan: ConfirmationPlan | None
-    runs_per_day: int | None = None
-    daily_ceiling_usd: float | None = None
+    request: Request
+    review: Review
 
 
-async def prepare(
-    ctx: ToolContext,
+async def plan_spec(
+    ctx: PlanContext,
     args: CommonSpecArgs,
     *,
     tool: str,
-    target: str,
+    action: str,
+    runs: str,
     image: str,
     command: list[str],
     schedule: str | None = None,
+    script: ScriptFacts | None = None,
+    files: tuple[FileFacts, ...] = (),
     **spec_kw: Any,
-) -> Prepared:
-    """Everything run and schedule tools do before sending: secrets, spec, price, and what needs a yes.
+) -> SpecPlan:
+    """Everything run and schedule tools do before sending: secrets, spec, price, review.
 
     On a dry run the cost also says what a real call would need approved.
     """
-    namespace = args.namespace or await ctx.client.namespace()
-    secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
+    namespace = args.namespace or await ctx.reader.namespace()
+    secret_values = await secret_values_for(ctx, list(args.secrets), dry_run=args.dry_run)
     spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
-    cost = await cost_of(ctx, spec)
-    per_day = daily = None
-    if schedule is not None:
-        per_day = runs_per_day(schedule)
-        daily = None if cost.ceiling_usd is None else round(cost.ceiling_usd * per_day, 4)
-    plan = await make_plan(
-        ctx,
-        tool=tool,
-        namespace=namespace,
-        target=target,
-        cost=cost,
-        secrets=list(secret_values),
-        schedule=schedule,
-        daily_ceiling_usd=daily,
-        ports=list(args.expose),
+    await check_flavor(ctx, spec.flavor)
+    price = await price_run(
+        ctx.reader, flavor=spec.flavor, timeout_seconds=spec.timeout_seconds, attempts=args.attempts, ports=args.expose
     )
-    if args.dry_run:
-        cost.needs_approval = list(plan.reasons) if plan else []
-    return Prepared(namespace, secret_values, spec, cost, plan, per_day, daily)
+    request = Request(
+        tool=tool,
+        action=action,
+        namespace=namespace,
+        runs=runs,
+        price=price,
+        schedule=schedule,
+        secrets=tuple(secret_values),
+        ports=tuple(args.expose),
+        volumes=volume_facts(list(args.volumes)),
+        files=files,
+        script=script,
+    )
+    reviewed = await review_request(ctx, request)
+    cost = Cost.of(price, needs_approval=list(reviewed.reasons) if args.dry_run else None)
+    return SpecPlan(namespace, secret_values, spec, cost, request, reviewed)

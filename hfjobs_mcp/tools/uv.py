@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from hfjobs_mcp.errors import InvalidRequestError
+from hfjobs_mcp.policy.request import FileFacts, ScriptFacts
 
 ScriptKind = Literal["url", "inline", "local", "command"]
 
@@ -50,9 +51,13 @@ class UvCommand:
     env: dict[str, str]
     default_name: str
     kind: ScriptKind
+    script: ScriptFacts
+    """What the user is shown of the script: how it was given, first lines, size, sha256."""
+    file: FileFacts | None = None
+    """The file of the server's disk the script was read from (stdio only)."""
 
     def target(self, image: str) -> str:
-        """What the user is asked to approve: the script, how it was given, and the image."""
+        """What runs, in one line: the script's name, how it was given, and the image (the question adds the rest)."""
         return f"uv script {self.default_name.rsplit('-', 1)[0]} ({self.kind}) in {image}"
 
 
@@ -94,11 +99,13 @@ def build_uv_command(
     if kind in ("url", "command"):
         target = script.strip()
         name = _name_from(target)
+        origin = f"fetched by uv from {target}" if kind == "url" else f"the command {target!r} from `dependencies`"
         return UvCommand(
             command=["uv", "run", *uv_args, target, *script_args],
             env={},
             default_name=f"{name}-{_short_hash(target, *script_args)}",
             kind=kind,
+            script=ScriptFacts(origin=origin, size=None, sha256=None),
         )
 
     if kind == "local":
@@ -115,9 +122,14 @@ def build_uv_command(
             )
         source = path.read_bytes()
         name = _name_from(path.name)
+        digest = hashlib.sha256(source).hexdigest()
+        file = FileFacts(path=str(path.resolve()), size=len(source), sha256=digest)
+        facts = ScriptFacts.of(f"file {path.resolve()} of the server's disk", source)
     else:
         source = script.encode()
         name = "uv-inline"
+        file = None
+        facts = ScriptFacts.of("inline source", source)
 
     if len(source) > MAX_SCRIPT_BYTES:
         raise InvalidRequestError(
@@ -139,6 +151,8 @@ def build_uv_command(
         env={SCRIPT_ENV: encoded},
         default_name=f"{name}-{hashlib.sha256(source).hexdigest()[:8]}",
         kind=kind,
+        script=facts,
+        file=file,
     )
 
 

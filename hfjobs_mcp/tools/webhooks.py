@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
 
-from hfjobs_mcp.secrets import ConfirmationPlan, audit
+from hfjobs_mcp.api import DEFAULT_FLAVOR
+from hfjobs_mcp.policy.plan import Plan
+from hfjobs_mcp.policy.pricing import price_run
+from hfjobs_mcp.policy.request import Request
 from hfjobs_mcp.tools.args import ConfirmField, JobRefArgs, WatchedArg
-from hfjobs_mcp.tools.base import Hints, ToolContext, ToolDef, ToolResult, View
-from hfjobs_mcp.tools.consent import gate
-from hfjobs_mcp.tools.forwarding import secret_values_for
+from hfjobs_mcp.tools.base import Hints, PlanContext, ToolContext, ToolDef, ToolResult, View
+from hfjobs_mcp.tools.jobs import job_volumes
+from hfjobs_mcp.tools.specs import review_request, secret_values_for
 
 
 class CreateJobWebhookArgs(JobRefArgs):
@@ -44,6 +49,12 @@ class WebhookView(View):
 class CreateJobWebhookResult(ToolResult):
     dry_run: bool
     webhook: WebhookView
+    needs_approval: list[str] = Field(
+        default_factory=list, description="Dry run: why a real call would need the user's yes."
+    )
+
+    def written_ref(self) -> str | None:
+        return None if self.webhook.id is None else f"webhook {self.webhook.id}"
 
     def render(self) -> str:
         w = self.webhook
@@ -52,49 +63,65 @@ class CreateJobWebhookResult(ToolResult):
         return f"{head} on {watched} ({', '.join(w.domains)}) starting a copy of job {w.job_source_id}."
 
 
-async def create_job_webhook(args: CreateJobWebhookArgs, ctx: ToolContext) -> CreateJobWebhookResult:
-    secret_values = await secret_values_for(ctx, args, dry_run=args.dry_run)
-    job = await ctx.client.inspect_job(args.job_id)
+@dataclass(frozen=True)
+class WebhookPayload:
+    """What creating the webhook sends."""
+
+    watched: list[dict[str, str]]
+    domains: list[str]
+    job_id: str
+    secret_values: dict[str, str]
+    secret_names: list[str]
+
+
+async def plan_create_job_webhook(args: CreateJobWebhookArgs, ctx: PlanContext) -> Plan[WebhookPayload]:
+    secret_values = await secret_values_for(ctx, list(args.secrets), dry_run=args.dry_run)
+    job = await ctx.reader.inspect_job(args.job_id)
     watched = [{"type": w.type, "name": w.name} for w in args.watched]
+    ports = tuple(job.expose.ports) if job.expose else ()
+    # Each event starts a copy of the job, billed to the job's namespace, with the secrets given here only (the
+    # source job's secrets are not copied: wire-protocol §11).
+    request = Request(
+        tool="create_job_webhook",
+        action=f"create a webhook that starts a copy of job {job.owner.name}/{job.id} on every event of "
+        + ", ".join(f"{w['type']}:{w['name']}" for w in watched),
+        namespace=job.owner.name,
+        runs=f"{job.docker_image or job.space_id}: {shlex.join([*job.command, *job.arguments])}",
+        price=await price_run(
+            ctx.reader,
+            flavor=job.flavor or DEFAULT_FLAVOR,
+            timeout_seconds=job.timeout,
+            attempts=(job.retry or 0) + 1,
+            ports=ports,
+        ),
+        unbounded=True,
+        secrets=tuple(secret_values),
+        ports=ports,
+        volumes=job_volumes(job.volumes),
+    )
+    reviewed = await review_request(ctx, request)
+    payload = WebhookPayload(watched, list(args.domains), job.id, secret_values, list(args.secrets))
+    dry = None
     if args.dry_run:
         view = WebhookView(
             watched=watched, domains=list(args.domains), job_source_id=job.id, secrets=list(args.secrets)
         )
-        return CreateJobWebhookResult(dry_run=True, webhook=view)
-    plan = None
-    if secret_values:
-        plan = ConfirmationPlan(
-            tool="create_job_webhook",
-            reasons=(
-                f"forwards secret values of: {', '.join(secret_values)}",
-                "each watched event starts a paid copy of the job",
-            ),
-            namespace=job.owner.name,
-            target=f"copy of job {job.id} on events of {', '.join(w['type'] + ':' + w['name'] for w in watched)}",
-            flavor=job.flavor or "",
-            timeout_seconds=int(job.timeout or 1800),
-            price_ceiling_usd=None,
-            secrets=tuple(secret_values),
-        )
-    confirmed_by = await gate(ctx, tool="create_job_webhook", arguments=args.model_dump(mode="json"), plan=plan)
+        dry = CreateJobWebhookResult(dry_run=True, webhook=view, needs_approval=list(reviewed.reasons))
+    return Plan(request, reviewed, payload, dry_result=dry)
+
+
+async def execute_create_job_webhook(plan: Plan[WebhookPayload], ctx: ToolContext) -> CreateJobWebhookResult:
+    p = plan.payload
     hook = await ctx.client.create_webhook(
-        watched=watched, domains=list(args.domains), job_id=job.id, secrets=secret_values or None
+        watched=p.watched, domains=p.domains, job_id=p.job_id, secrets=p.secret_values or None
     )
-    if secret_values:
-        audit(
-            tool="create_job_webhook",
-            names=secret_values,
-            namespace=job.owner.name,
-            job_id=f"webhook {hook.id}",
-            confirmed_by=confirmed_by,
-        )
     view = WebhookView(
         id=hook.id,
         watched=[{"type": w.type, "name": w.name} for w in hook.watched],
         domains=list(hook.domains or []),
-        job_source_id=job.id,
+        job_source_id=p.job_id,
         disabled=bool(hook.disabled),
-        secrets=list(args.secrets),
+        secrets=p.secret_names,
     )
     return CreateJobWebhookResult(dry_run=False, webhook=view)
 
@@ -107,13 +134,15 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         description=(
             "Create a Hub webhook that starts a copy of an existing job (`job_id`) whenever a watched user, org or "
             "repo changes.\nUse it for event-driven automation. Each trigger "
-            "costs one run of that job. The job receives WEBHOOK_PAYLOAD in its environment. Next: list_jobs "
+            "costs one run of that job, with no limit on events (paid hardware asks the user). The job gets "
+            "WEBHOOK_PAYLOAD in its environment. Next: list_jobs "
             "to watch for triggered runs."
         ),
         args=CreateJobWebhookArgs,
         result=CreateJobWebhookResult,
         hints=Hints(read_only=False, destructive=False, idempotent=False),
-        handler=create_job_webhook,
-        needs_consent=True,
+        plan=plan_create_job_webhook,
+        execute=execute_create_job_webhook,
+        may_ask=True,
     ),
 )

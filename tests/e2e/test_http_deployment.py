@@ -30,6 +30,7 @@ from mcp_types import CallToolResult, ElicitResult
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from tests.e2e.conftest import MODES, text
 from tests.e2e.http_util import BIN, clean_env, http_client, mcp_client, running_server
+from tests.visibility import model_visible
 
 pytestmark = pytest.mark.anyio
 
@@ -123,7 +124,7 @@ def test_request_bodies_are_capped(token_server: Any) -> None:
 @pytest.mark.parametrize("mode", MODES)
 async def test_calls_with_the_static_token(token_server: Any, mode: str) -> None:
     async with http_client(AUTH) as http, mcp_client(token_server.mcp_url, client=http, mode=mode) as client:
-        assert len((await client.list_tools()).tools) == 19
+        assert len(model_visible((await client.list_tools()).tools)) == 19
         flavors = _result(await client.call_tool("list_hardware", {}))["flavors"]
         assert any(f["name"] == "cpu-basic" for f in flavors)
         job = _result(await client.call_tool("run_job", {"image": "python:3.12", "command": ["true"]}))["job"]
@@ -166,7 +167,9 @@ def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfDeployment
     with serve_in_thread(config) as backend:
         # The server's own environment holds a token and a secret: neither may ever be forwarded for a caller.
         env = {"HF_TOKEN": SERVER_TOKEN, "SERVER_SECRET": SERVER_SECRET}
-        with running_server(tmp, "--auth", "hf", "--endpoint", backend.url, env=env) as server:
+        with running_server(
+            tmp, "--auth", "hf", "--endpoint", backend.url, "--confirm-via", "code", env=env
+        ) as server:
             yield HfDeployment(server=server, backend_url=backend.url)
             output = server.output()
     for value in (ALICE, BOB, SERVER_TOKEN, SERVER_SECRET):

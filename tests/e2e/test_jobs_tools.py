@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import MODES, text
+from tests.e2e.conftest import MODES, Asked, text
 
 pytestmark = pytest.mark.anyio
 
@@ -114,6 +114,7 @@ async def test_dry_run_shows_payload_and_price_and_sends_nothing(session_factory
             "flavor": "a10g-small",
             "price_per_hour_usd": 1.0,
             "timeout_seconds": 1800,
+            "attempts": 1,
             "ceiling_usd": 0.5,
             "needs_approval": [],
         }
@@ -299,9 +300,13 @@ async def test_schedule_refuses_bad_cron_and_uv_schedule_dry_run(session_factory
 
 
 async def test_webhook_creation(session_factory: Any) -> None:
-    async with session_factory() as s:
+    asked = Asked()
+    async with session_factory(elicitation=asked) as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["true"]}))["job"]
         hook = await s.ok("create_job_webhook", {"job_id": job["id"], "watched": [{"type": "model", "name": "a/m"}]})
+        # Events are unbounded: a webhook on paid hardware (cpu-basic costs $0.01/h) always asks.
+        assert len(asked.prompts) == 1
+        assert "no limit on events" in asked.prompts[0]
         assert hook["webhook"]["id"]
         assert hook["webhook"]["job_source_id"] == job["id"]
         hooks = await s.api.list_webhooks()

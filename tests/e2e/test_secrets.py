@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hfjobs_mcp.secrets import ConfirmationCodes
+from hfjobs_mcp.policy.approvals import Approvals
 from tests.e2e.conftest import MODES, Asked, forbid, text
 
 pytestmark = pytest.mark.anyio
@@ -84,7 +84,7 @@ async def test_declined_or_cancelled_sends_nothing(session_factory: Any, mode: s
 
 async def test_no_elicitation_code_round_trip(session_factory: Any) -> None:
     args = {"image": "python:3.12", "command": PRINT_IT, "secrets": ["MY_SECRET"]}
-    async with session_factory(environ=ENV) as s:
+    async with session_factory(environ=ENV, confirm_via="code") as s:
         before = len(await s.api.list_jobs())
         first = await s.call("run_job", args)
         assert first.is_error
@@ -112,9 +112,9 @@ async def test_no_elicitation_code_round_trip(session_factory: Any) -> None:
 async def test_expired_code_is_refused(session_factory: Any) -> None:
     now = [1000.0]
     args = {"image": "python:3.12", "command": PRINT_IT, "secrets": ["MY_SECRET"]}
-    async with session_factory(environ=ENV) as s:
-        s.context.codes = ConfirmationCodes(clock=lambda: now[0])
-        # The server copies the base context per call, so give it the clocked codes through the same object.
+    async with session_factory(environ=ENV, confirm_via="code") as s:
+        # The server copies the base context per call, so it picks up the clocked approvals from the same object.
+        s.context.approvals = Approvals(clock=lambda: now[0])
         first = await s.call("run_job", args)
         code = (first.structured_content or {})["error"]["confirm"]
         now[0] += 601

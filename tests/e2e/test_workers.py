@@ -90,7 +90,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     with serve_in_thread(config) as backend:
         env = {"HF_TOKEN": BACKEND_TOKEN, "HFJOBS_MCP_AUTH_TOKEN": AUTH, "HFJOBS_MCP_STATE_KEY": KEY}
         other = {**env, "HFJOBS_MCP_STATE_KEY": secrets.token_urlsafe(48)}
-        args = ("--auth", "token", "--endpoint", backend.url)
+        # Confirmation codes are the opt-in channel for clients without elicitation or Apps: these tests use them.
+        args = ("--auth", "token", "--endpoint", backend.url, "--confirm-via", "code")
         with (
             running_server(tmp, *args, env=env, name="a", home=tmp / "home") as a,
             running_server(tmp, *args, env=env, name="b", home=tmp / "home") as b,
@@ -146,7 +147,7 @@ async def test_a_worker_without_the_shared_key_cannot_finish_the_round_trip(pair
 
 
 async def test_two_uvicorn_workers_complete_round_trips_wherever_they_land(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--local", "--workers", "2") as server:
+    with running_server(tmp_path, "--local", "--workers", "2", "--confirm-via", "code") as server:
         seen = {httpx2.get(f"{server.base_url}/healthz", timeout=5).json()["worker"] for _ in range(30)}
         assert len(seen) == 2, "requests on fresh connections should reach both workers"
         crossed_elicitation = crossed_code = False

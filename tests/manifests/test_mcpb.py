@@ -28,6 +28,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from hfjobs_mcp import __version__
 from hfjobs_mcp.tools.registry import ALL_TOOLS
 from tests.manifests.conftest import FAKE_TOKEN, MANIFESTS, ROOT, npm_tool, parse_hfjobs_args
+from tests.visibility import model_visible
 
 BUNDLE = MANIFESTS / "mcpb"
 
@@ -186,6 +187,6 @@ async def test_the_packed_bundle_runs_as_the_host_runs_it(tmp_path: Path, manife
     params = StdioServerParameters(command=command, args=launch["args"], env=env)
     with (tmp_path / "server.log").open("w") as errlog:
         async with mcp.Client(stdio_client(params, errlog=errlog)) as client:
-            tools = (await client.list_tools()).tools
+            tools = model_visible((await client.list_tools()).tools)
     assert [t.name for t in tools] == [t["name"] for t in manifest["tools"]]
     assert FAKE_TOKEN not in (tmp_path / "server.log").read_text(encoding="utf-8")

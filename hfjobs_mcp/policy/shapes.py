@@ -1,13 +1,8 @@
-"""Recognising secret values where only names or plain values belong, and redacting known values.
+"""Secret shapes: recognising secret values where only names or plain values belong.
 
-Two jobs, both pure functions of text so they can be fuzzed and reused by every layer:
-
-- :func:`value_looks_secret` says whether a string looks like a credential (known token shapes, a PEM block, a
-  long high-entropy string). ``secrets`` entries must be names, and ``env`` values must not be credentials; the
-  error messages built from it never repeat the value.
-- :class:`Redactor` replaces every exact occurrence of known secret values with ``***``. Values shorter than
-  :data:`MIN_SECRET_LENGTH` are refused as secrets, because they could not be redacted without mangling
-  ordinary text.
+:func:`value_looks_secret` says whether a string looks like a credential (known token shapes, a PEM block, a long
+high-entropy string). ``secrets`` entries must be names, and ``env`` values must not be credentials; the error
+messages built from it never repeat the value. Pure functions of text, so they can be fuzzed.
 """
 
 from __future__ import annotations
@@ -15,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
 
 MIN_SECRET_LENGTH = 8
 MASK = "***"
@@ -74,44 +68,3 @@ def name_problem(entry: str) -> str | None:
     if not SECRET_NAME.match(entry):
         return "is not an environment variable name (a letter first, then letters, digits or '_')"
     return None
-
-
-class Redactor:
-    """Replaces every exact occurrence of registered values by ``***``.
-
-    Longest values are matched first, so a value that contains another is masked whole. Values shorter than
-    :data:`MIN_SECRET_LENGTH` are ignored here; callers refuse them before they become secrets.
-    """
-
-    def __init__(self, values: Iterable[str] = ()) -> None:
-        self._values: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-        self.add(values)
-
-    def add(self, values: Iterable[str]) -> None:
-        new = {v for v in values if len(v) >= MIN_SECRET_LENGTH} - self._values
-        if not new:
-            return
-        self._values |= new
-        ordered = sorted(self._values, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Redactor({len(self._values)} values)"
-
-    def redact(self, text: str) -> str:
-        if self._pattern is None or not text:
-            return text
-        # Masking can bring a value back together (a value containing '***' beside its own pieces), so repeat
-        # until nothing matches; each pass shortens the text, because values are longer than the mask.
-        while True:
-            masked = self._pattern.sub(MASK, text)
-            if masked == text:
-                return masked
-            text = masked
-
-    def contains_secret(self, text: str) -> bool:
-        return self._pattern is not None and self._pattern.search(text) is not None

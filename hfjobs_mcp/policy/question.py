@@ -1,0 +1,135 @@
+"""The question the user is asked: every reason and every fact of the request, faithful to what is sent.
+
+Everything in it that the agent wrote (commands, names, labels, script lines) goes through :func:`shown`, which
+escapes control characters (newlines, carriage returns, tabs, ANSI escapes, bidirectional overrides, zero-width
+characters) and cuts long values with a visible count, so nothing the agent writes can pose as a line of the
+question or push a reason out of view.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.policy.request import Request
+    from hfjobs_mcp.policy.review import Review
+
+MAX_FIELD_CHARS = 300
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    """``text`` on one line with every control or invisible character escaped, cut to ``limit`` characters."""
+    out: list[str] = []
+    for ch in text:
+        if ch in _NAMED:
+            out.append(_NAMED[ch])
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    escaped = "".join(out)
+    if len(escaped) > limit:
+        return f"{escaped[:limit]}… (+{len(escaped) - limit} more characters)"
+    return escaped
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:.2f}"
+
+
+def lines(request: Request, review: Review) -> list[str]:
+    """The question, line by line: the reasons first, then every fact of the request."""
+    out = [f"An agent asks to {shown(request.action)} ({request.tool}). Approve?"]
+    out += [f"- needs your yes: {shown(r, 600)}" for r in review.reasons]
+    out.append(f"- namespace billed: {shown(request.namespace)}")
+    if request.runs:
+        out.append(f"- runs: {shown(request.runs, 600)}")
+    price = request.price
+    if price is not None:
+        per_hour = "unknown price" if price.price_per_hour is None else f"${price.price_per_hour:.2f}/h"
+        attempts = f" x {price.attempts} attempts" if price.attempts > 1 else ""
+        out.append(
+            f"- hardware: {shown(price.flavor)}, {per_hour}, timeout {price.timeout_seconds}s{attempts}: "
+            f"at most {_money(price.ceiling_usd)} per run"
+        )
+    if request.schedule is not None:
+        out.append(f"- RECURS on schedule {shown(request.schedule)!r}: at most {_money(request.daily_ceiling_usd)}/day")
+    if request.unbounded:
+        out.append("- RECURS on every watched event, with no limit on the number of runs")
+    budget = review.budget
+    if budget is not None:
+        after = "unbounded" if budget.after_usd is None else _money(budget.after_usd)
+        limit = "no budget" if budget.limit_usd is None else f"budget {_money(budget.limit_usd)}"
+        out.append(f"- 24-hour committed spend of this namespace: {_money(budget.committed_usd)} -> {after} ({limit})")
+    if request.secrets:
+        how = "stored secrets sent again" if request.stored_secrets else "secrets forwarded"
+        out.append(f"- {how} (names only): {', '.join(shown(n) for n in request.secrets)}")
+    if request.ports:
+        out.append(
+            f"- exposes ports over HTTPS: {', '.join(str(p) for p in request.ports)} (the hardware list gives no fee)"
+        )
+    for v in request.volumes:
+        rev = f"@{shown(v.revision)}" if v.revision else ""
+        out.append(f"- mounts {v.type} {shown(v.source)}{rev} at {shown(v.mount_path)} ({v.mode})")
+    for f in request.files:
+        out.append(f"- reads {shown(f.path)} from the server's disk ({f.size} bytes, sha256 {f.sha256})")
+    script = request.script
+    if script is not None:
+        size = "" if script.size is None else f", {script.size} bytes, sha256 {script.sha256}"
+        out.append(f"- script: {shown(script.origin)}{size}")
+        out += [f"    | {shown(line, 200)}" for line in script.head]
+    return out
+
+
+def render(request: Request, review: Review) -> str:
+    """The question as one text (deterministic, so a retried elicitation round renders the same question)."""
+    return "\n".join(lines(request, review))
+
+
+def as_dict(request: Request, review: Review) -> dict[str, Any]:
+    """The same facts as structure, for dry runs, approval cards and confirmation results."""
+    price = request.price
+    budget = review.budget
+    return {
+        "tool": request.tool,
+        "action": request.action,
+        "reasons": list(review.reasons),
+        "namespace": request.namespace,
+        "runs": request.runs,
+        "flavor": price.flavor if price else None,
+        "price_per_hour_usd": price.price_per_hour if price else None,
+        "timeout_seconds": price.timeout_seconds if price else None,
+        "attempts": price.attempts if price else None,
+        "price_ceiling_usd": price.ceiling_usd if price else None,
+        "schedule": request.schedule,
+        "daily_ceiling_usd": request.daily_ceiling_usd,
+        "unbounded": request.unbounded,
+        "budget": None
+        if budget is None
+        else {
+            "limit_usd": budget.limit_usd,
+            "committed_usd": budget.committed_usd,
+            "adds_usd": budget.adds_usd,
+            "after_usd": budget.after_usd,
+        },
+        "secrets": list(request.secrets),
+        "stored_secrets": request.stored_secrets,
+        "ports": list(request.ports),
+        "volumes": [
+            {"type": v.type, "source": v.source, "mount_path": v.mount_path, "mode": v.mode, "revision": v.revision}
+            for v in request.volumes
+        ],
+        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in request.files],
+        "script": None
+        if request.script is None
+        else {
+            "origin": request.script.origin,
+            "size": request.script.size,
+            "sha256": request.script.sha256,
+            "head": list(request.script.head),
+        },
+    }
