@@ -93,7 +93,7 @@ class Approvals:
             self._sweep(now)
             self._db.execute(
                 "DELETE FROM approvals WHERE id IN (SELECT id FROM approvals WHERE caller = ? "
-                "ORDER BY created DESC LIMIT -1 OFFSET ?)",
+                "ORDER BY created DESC, rowid DESC LIMIT -1 OFFSET ?)",
                 (caller, MAX_OPEN_PER_CALLER - 1),
             )
             self._db.execute(
@@ -107,7 +107,7 @@ class Approvals:
         with self._lock:
             row = self._db.execute(
                 "SELECT id FROM approvals WHERE caller = ? AND fingerprint = ? AND channel = ? AND state = 'pending' "
-                "AND expires >= ? ORDER BY created DESC LIMIT 1",
+                "AND expires >= ? ORDER BY created DESC, rowid DESC LIMIT 1",
                 (caller, fingerprint, channel, self.clock()),
             ).fetchone()
         return None if row is None else str(row[0])
@@ -143,7 +143,7 @@ class Approvals:
             self._sweep(now)
             rows = self._db.execute(
                 "SELECT id, state FROM approvals WHERE caller = ? AND fingerprint = ? AND channel = 'app' "
-                "ORDER BY created DESC",
+                "ORDER BY created DESC, rowid DESC",
                 (caller, fingerprint),
             ).fetchall()
             for approval_id, state in rows:

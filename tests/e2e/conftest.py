@@ -2,7 +2,8 @@
 
 ``session(...)`` opens an in-memory ``mcp.Client`` on ``build_server`` wired exactly as the command line wires
 it (``runtime.base_context``), with a chosen protocol era (``auto`` negotiates 2026-07-28, ``legacy`` the
-2025-11-25 handshake), an optional elicitation callback and a fake server environment for secrets.
+2025-11-25 handshake), an optional elicitation callback, optionally declaring MCP Apps, and a fake server
+environment for secrets.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import mcp
 import pytest
+from mcp.client.extension import advertise
+from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp_types import CallToolResult, ElicitResult, TextContent
 
 from hfjobs_mcp.api import JobsClient
@@ -120,6 +123,7 @@ async def open_session(
     mode: str = "auto",
     elicitation: Asked | None = None,
     environ: dict[str, str] | None = None,
+    apps: bool = False,
     **settings: Any,
 ) -> AsyncIterator[Session]:
     conf = Settings(endpoint=backend.url, **settings)
@@ -129,6 +133,8 @@ async def open_session(
         kwargs: dict[str, Any] = {"mode": mode}
         if elicitation is not None:
             kwargs["elicitation_callback"] = elicitation
+        if apps:  # an MCP Apps host (Claude Desktop, Claude.ai...): it renders ui:// pages
+            kwargs["extensions"] = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]
         async with mcp.Client(server, **kwargs) as client:
             session = Session(client=client, api=api, context=ctx, results=[])
             _SESSIONS.append(session)

@@ -25,9 +25,12 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from mcp.client.extension import advertise
+from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp_types import CallToolResult, ElicitResult
 
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
+from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_META
 from tests.e2e.conftest import MODES, text
 from tests.e2e.http_util import BIN, clean_env, http_client, mcp_client, running_server
 from tests.visibility import model_visible
@@ -167,9 +170,7 @@ def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfDeployment
     with serve_in_thread(config) as backend:
         # The server's own environment holds a token and a secret: neither may ever be forwarded for a caller.
         env = {"HF_TOKEN": SERVER_TOKEN, "SERVER_SECRET": SERVER_SECRET}
-        with running_server(
-            tmp, "--auth", "hf", "--endpoint", backend.url, "--confirm-via", "code", env=env
-        ) as server:
+        with running_server(tmp, "--auth", "hf", "--endpoint", backend.url, "--confirm-via", "code", env=env) as server:
             yield HfDeployment(server=server, backend_url=backend.url)
             output = server.output()
     for value in (ALICE, BOB, SERVER_TOKEN, SERVER_SECRET):
@@ -272,6 +273,31 @@ async def test_a_confirmation_code_is_bound_to_its_caller(hf_server: HfDeploymen
         assert "unknown or was already used" in text(stolen)
         confirmed = await bob.call_tool("run_job", {**args, "confirm": code})
         assert _result(confirmed)["job"]["namespace"] == "bob"
+
+
+async def test_an_approval_card_is_bound_to_its_caller(hf_server: HfDeployment) -> None:
+    """Bob's card id is worthless to Alice (she never sees it; had she got it, the server refuses her answer).
+
+    2026-07-28: each request carries the client's capabilities, so a stateless server knows it is an Apps host.
+    """
+    args = {"image": "python:3.12", "command": ["true"], "secrets": ["HF_TOKEN"]}
+    url = hf_server.server.mcp_url
+    apps = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]
+    async with (
+        http_client(ALICE) as alice_http,
+        http_client(BOB) as bob_http,
+        mcp_client(url, client=alice_http, mode="auto", extensions=apps) as alice,
+        mcp_client(url, client=bob_http, mode="auto", extensions=apps) as bob,
+    ):
+        pending = await bob.call_tool("run_job", args)
+        assert pending.is_error
+        approval_id = (pending.meta or {})[APPROVAL_META]["id"]
+        stolen = await alice.call_tool(ANSWER_TOOL, {"approval_id": approval_id, "approve": True})
+        assert stolen.is_error
+        assert "unknown" in text(stolen)
+        assert (await alice.call_tool("run_job", args)).is_error  # Alice's own request has no approval either
+        assert not (await bob.call_tool(ANSWER_TOOL, {"approval_id": approval_id, "approve": True})).is_error
+        assert _result(await bob.call_tool("run_job", args))["job"]["namespace"] == "bob"
 
 
 # --- refused configurations ------------------------------------------------------------------------------------------

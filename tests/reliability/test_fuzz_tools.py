@@ -46,7 +46,7 @@ MAX_EXAMPLES = int(os.environ.get("HFJOBS_FUZZ_EXAMPLES", "30"))  # CI budget; r
 INVALID = {"invalid-args", "InvalidRequestError"}
 # Valid input refused by policy (consent needed, secrets missing, caps): reads are allowed (the plan of a webhook
 # shows the job it copies), writes are not.
-REFUSED = {"PolicyError", "MissingSecretsError", "ConfirmationRequired"}
+REFUSED = {"PolicyError", "MissingSecretsError", "ConfirmationRequired", "ApprovalPending"}
 SUBMITTING = {"run_job", "run_uv_job", "schedule_job", "schedule_uv_job", "rerun_job", "trigger_scheduled_job"}
 FLAVORS = ["cpu-basic", "cpu-upgrade", "t4-small", "a10g-large", "h200x8", "no-such-flavor"]
 

@@ -139,7 +139,8 @@ async def test_a_dropped_submission_whose_lookup_fails_too_says_it_may_exist(bac
     """The lookup cannot see either (the listing answers 503 throughout): the call must not guess or resend; its
     error says the job may exist and how to check, and once the API is back there is exactly one job."""
     sleep = RecordingSleep(cap=0)
-    async with mcp_session(backend, sleep=sleep, retry=RetryPolicy(attempts=3)) as s:
+    # No budget: its read of the job list would meet the same 503 before anything is sent (see the next test).
+    async with mcp_session(backend, sleep=sleep, retry=RetryPolicy(attempts=3), budget=None) as s:
         await s.api.namespace()
         backend.faults.add(f"drop-after-create,503:method=GET:path=/api/jobs/{USER}:times=inf")
         result = await s.call("run_job", {"image": "ubuntu", "command": ["true"], "labels": {"call": "lost"}})
@@ -156,3 +157,18 @@ async def test_a_dropped_submission_whose_lookup_fails_too_says_it_may_exist(bac
         assert not found.is_error, text(found)
         assert found.structured_content is not None
         assert len(found.structured_content["jobs"]) == 1
+
+
+async def test_a_budget_that_cannot_be_read_sends_nothing(backend: Counted) -> None:
+    """The rolling budget reads the namespace's jobs before a paid run; if the Hub cannot say, nothing is sent."""
+    sleep = RecordingSleep(cap=0)
+    async with mcp_session(backend, sleep=sleep, retry=RetryPolicy(attempts=2)) as s:
+        await s.api.namespace()
+        mark = backend.counter.count
+        backend.faults.add(f"503:method=GET:path=/api/jobs/{USER}:times=inf")
+        try:
+            result = await s.call("run_job", {"image": "ubuntu", "command": ["true"], "labels": {"call": "budget"}})
+        finally:
+            backend.faults.clear()
+        assert error_of(result)["type"] == "ServerError"
+        assert [h for h in backend.counter.since(mark) if h[0] != "GET"] == []

@@ -17,17 +17,20 @@ from hfjobs_mcp.api import JobsClient
 from hfjobs_mcp.config import Settings
 from hfjobs_mcp.runtime import base_context
 from hfjobs_mcp.server import build_server
+from tests.visibility import model_visible
 
 ListTools = Callable[..., Any]
 
 
 @asynccontextmanager
-async def listed(**kwargs: Any) -> AsyncIterator[list[Tool]]:
+async def listed(*, app_only: bool = False, **kwargs: Any) -> AsyncIterator[list[Tool]]:
+    """The tools the model sees (``app_only``: every listed tool, the approval card's app-only one included)."""
     settings = Settings()
     async with JobsClient(token="hf_fake_listing_token_000", endpoint="http://127.0.0.1:9") as client:
         server = build_server(base_context(settings, client), **kwargs)
         async with mcp.Client(server) as session:
-            yield (await session.list_tools()).tools
+            tools = (await session.list_tools()).tools
+            yield tools if app_only else model_visible(tools)
 
 
 @pytest.fixture

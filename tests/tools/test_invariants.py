@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_URI
+from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolDef, ToolResult
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 
 pytestmark = pytest.mark.anyio
@@ -98,3 +100,40 @@ def test_unknown_toolset_is_loud() -> None:
 
 def test_registry_and_expected_list_agree() -> None:
     assert [t.name for t in ALL_TOOLS] == EXPECTED
+
+
+def test_every_writing_tool_plans_then_executes_and_reading_tools_only_handle() -> None:
+    """The gate runs between plan and execute: a tool that writes without a plan phase cannot even be declared."""
+    for tool in ALL_TOOLS:
+        phases = (tool.handler is not None, tool.plan is not None, tool.execute is not None)
+        assert phases == ((True, False, False) if tool.hints.read_only else (False, True, True)), tool.name
+
+    async def handler(args: ToolArgs, ctx: object) -> ToolResult:
+        raise AssertionError("never called")
+
+    writes = Hints(read_only=False, destructive=False, idempotent=False)
+    with pytest.raises(TypeError, match="plan and an execute phase"):
+        ToolDef("sneaky", "jobs", "t", "d", ToolArgs, ToolResult, writes, handler=handler)  # type: ignore[arg-type]
+
+
+SPENDING = {
+    "run_job",
+    "run_uv_job",
+    "rerun_job",
+    "schedule_job",
+    "schedule_uv_job",
+    "resume_scheduled_job",
+    "trigger_scheduled_job",
+    "create_job_webhook",
+}
+
+
+async def test_tools_that_spend_or_forward_carry_the_approval_card(list_tools: Any) -> None:
+    async with list_tools(app_only=True) as tools:
+        by_name = {t.name: t for t in tools}
+        carded = {t.name for t in tools if (t.meta or {}).get("ui", {}).get("resourceUri") == APPROVAL_URI}
+        assert carded - {ANSWER_TOOL} == SPENDING
+        assert by_name[ANSWER_TOOL].meta == {"ui": {"resourceUri": APPROVAL_URI, "visibility": ["app"]}}
+    assert {t.name for t in ALL_TOOLS if t.may_ask} == SPENDING
+    async with list_tools(app_only=True, read_only=True) as tools:  # nothing can ask: no card, no app-only tool
+        assert ANSWER_TOOL not in {t.name for t in tools}

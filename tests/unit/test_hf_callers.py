@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.shared_state import SharedConfirmationCodes, derive_key
+from hfjobs_mcp.policy.approvals import Approvals
 from hfjobs_mcp.web import VERIFIED_TTL, Caller, Refusal, _HfCallers
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +48,7 @@ def _callers(hub: Hub, clock: Clock, max_callers: int = 8) -> _HfCallers:
     return _HfCallers(
         settings=Settings(transport="http", auth="hf"),
         endpoint="http://hub.invalid",
-        make_codes=lambda principal: SharedConfirmationCodes(_key=derive_key(b"k" * 32, principal)),
+        approvals=Approvals(),
         clock=clock,
         max_callers=max_callers,
         transport=httpx2.MockTransport(hub),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import string
 
 import pytest
-from hfjobs_mcp.secret_shapes import MASK, MIN_SECRET_LENGTH, Redactor, name_problem, value_looks_secret
 from hypothesis import given
 from hypothesis import strategies as st
+
+from hfjobs_mcp.policy.redaction import Redactor
+from hfjobs_mcp.policy.shapes import MASK, MIN_SECRET_LENGTH, name_problem, value_looks_secret
 
 FAKE_VALUES = [
     "hf_" + "Fake" * 8,
