@@ -366,7 +366,7 @@ def _approval_app(make_context: ContextMaker) -> Apps:
         visibility=["app"],
         name=ANSWER_TOOL,
         title="Answer an approval card",
-        description="Called by the approval card's buttons with the person's answer; not for the model.",
+        description="The approval card's answer; not for the model.",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
         ),

@@ -17,6 +17,7 @@ The review reads (the budget lists the namespace's jobs and schedules) and never
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,11 @@ class Review:
     @property
     def needs_yes(self) -> bool:
         return bool(self.reasons)
+
+
+def about(value: float) -> str:
+    """A spend in whole dollars, rounded up: stable while it moves by cents."""
+    return f"about ${math.ceil(value)}"
 
 
 def _money(value: float | None) -> str:
@@ -147,9 +153,11 @@ async def _spending(
             hint="cancel or suspend running work (list_jobs, list_scheduled_jobs), or choose cheaper hardware",
         )
     if s.budget is not None and (after is None or after > s.budget):
+        # Whole dollars: the question is asked again if its text changes between the rounds of one call, and the
+        # committed spend moves by cents as jobs run and finish.
         reasons.append(
-            f"takes the 24-hour committed spend of {request.namespace!r} from {_money(committed.total_usd)} to "
-            f"{'an unbounded amount' if after is None else _money(after)} (budget ${s.budget:.2f})"
+            f"takes the 24-hour committed spend of {request.namespace!r} to "
+            f"{'an unbounded amount' if after is None else about(after)}, over its budget of ${s.budget:.2f}"
         )
         kinds.add("budget")
     return view

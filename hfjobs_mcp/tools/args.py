@@ -50,7 +50,7 @@ NamespaceField = Annotated[
 
 ConfirmField = Annotated[
     str | None,
-    Field(default=None, description="Only with --confirm-via code: the code of a result the user approved."),
+    Field(default=None, description="--confirm-via code only: the approved code."),
 ]
 
 
@@ -88,11 +88,11 @@ class CommonSpecArgs(ToolArgs):
     )
     secrets: list[str] = Field(
         default_factory=list,
-        description="NAMES of env vars the server forwards as secrets once the user confirms. Never values.",
+        description="NAMES of env vars the server forwards once the user confirms. Never values.",
     )
     flavor: str = Field(
         default=DEFAULT_FLAVOR,
-        description="Hardware, e.g. cpu-basic (default), t4-small, a10g-large (see list_hardware).",
+        description="Hardware, e.g. cpu-basic (default), t4-small (see list_hardware).",
     )
     timeout: str | int | None = Field(
         default=None,

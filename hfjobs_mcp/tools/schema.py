@@ -54,9 +54,12 @@ def _fold_optional(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_root(schema: dict[str, Any]) -> dict[str, Any]:
-    """:func:`compact` plus no root description (the argument model's docstring; the tool has its own)."""
+    """:func:`compact` plus no model docstrings: not the root's (the tool has its own description) nor those of
+    nested models in ``$defs`` (the field that uses one has its own); ``tools/list`` is paid for in every context."""
     out = dict(compact(schema))
     out.pop("description", None)
+    for name, sub in out.get("$defs", {}).items():
+        out["$defs"][name] = {k: v for k, v in sub.items() if k != "description"}
     return out
 
 

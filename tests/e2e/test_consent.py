@@ -278,7 +278,7 @@ async def test_many_small_runs_meet_the_budget_and_the_daily_cap(session_factory
             fifth = await s.call("run_job", run)
             assert fifth.is_error
             assert len(asked.prompts) == 1
-            assert "(budget $" in asked.prompts[0]
+            assert "over its budget of $" in asked.prompts[0]
             assert "24-hour committed spend" in asked.prompts[0]
             asked.approve = True
             started.append((await s.ok("run_job", run))["job"]["id"])
