@@ -11,8 +11,6 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from hfjobs_mcp.policy.review import about
-
 if TYPE_CHECKING:
     from hfjobs_mcp.policy.request import Request
     from hfjobs_mcp.policy.review import Review
@@ -62,12 +60,9 @@ def lines(request: Request, review: Review) -> list[str]:
         out.append(f"- RECURS on schedule {shown(request.schedule)!r}: at most {_money(request.daily_ceiling_usd)}/day")
     if request.unbounded:
         out.append("- RECURS on every watched event, with no limit on the number of runs")
-    budget = review.budget
-    if budget is not None and "budget" in review.kinds:
-        # Whole dollars, as in the reason: the exact figures are in the structured plan (as_dict).
-        after = "unbounded" if budget.after_usd is None else about(budget.after_usd)
-        limit = "no budget" if budget.limit_usd is None else f"budget {_money(budget.limit_usd)}"
-        out.append(f"- 24-hour committed spend of this namespace: {about(budget.committed_usd)} -> {after} ({limit})")
+    # The budget is in the reasons when it matters, in whole dollars: the question is asked again if its text
+    # changes between the rounds of one call, and the committed spend moves by cents as jobs run and finish. The
+    # exact figures are in the structured plan (as_dict).
     if request.secrets:
         how = "stored secrets sent again" if request.stored_secrets else "secrets forwarded"
         out.append(f"- {how} (names only): {', '.join(shown(n) for n in request.secrets)}")
