@@ -4,6 +4,7 @@
 
     HfJobsError                      message + hint (what to do next); never holds a secret value
     ├── InvalidRequestError          bad input caught before anything was sent
+    │   └── InvalidArgumentsError    arguments the tool's schema refuses: each field, what is expected
     ├── PolicyError                  refused by the secrets or spending policy; nothing was sent
     │   ├── MissingSecretsError      secret names with no value on the server's side
     │   ├── ConfirmationRequired     --confirm-via code: the user must approve first (plan and a code)
@@ -28,16 +29,19 @@ Tools turn every :class:`HfJobsError` into a result the model can act on (``isEr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "ApiError",
     "ApprovalPending",
+    "ArgumentProblem",
     "BadRequestError",
     "ConfirmationRequired",
     "ConflictError",
     "ForbiddenError",
     "HfJobsError",
+    "InvalidArgumentsError",
     "InvalidRequestError",
     "MissingSecretsError",
     "NotFoundError",
@@ -70,6 +74,38 @@ class InvalidRequestError(HfJobsError, ValueError):
     """Input the API would refuse, caught before sending: nothing was sent."""
 
     kind = "invalid_request"
+
+
+@dataclass(frozen=True)
+class ArgumentProblem:
+    """One refused argument: where, what was given (shown short, never a secret), what is expected."""
+
+    field: str
+    given: str | None
+    expected: str
+    suggestion: str | None = None
+
+    def line(self) -> str:
+        got = f" (given {self.given})" if self.given is not None else ""
+        if self.expected == "no such argument":
+            said = f"`{self.field}`: unknown argument"
+        else:
+            said = f"`{self.field}`: {self.expected}{got}"
+        return said + (f"; did you mean {self.suggestion!r}?" if self.suggestion else "")
+
+
+class InvalidArgumentsError(InvalidRequestError):
+    """Arguments the tool's own model refuses; ``problems`` lists each field. Nothing was sent."""
+
+    kind = "invalid_arguments"
+
+    def __init__(self, tool: str, problems: list[ArgumentProblem]) -> None:
+        self.problems = problems
+        head = f"{tool}: {len(problems)} argument problem{'s' if len(problems) != 1 else ''}; nothing was sent"
+        super().__init__(
+            head + "\n" + "\n".join(f"- {p.line()}" for p in problems),
+            hint="fix these arguments and call again (the tool's input schema lists every argument)",
+        )
 
 
 class PolicyError(HfJobsError):

@@ -27,10 +27,11 @@ from mcp_types import CallToolResult, EmptyResult, SetLevelRequestParams, TextCo
 from pydantic import ConfigDict
 
 from hfjobs_mcp import __version__
-from hfjobs_mcp.errors import ApprovalPending, ConfirmationRequired, HfJobsError, InvalidRequestError
+from hfjobs_mcp.errors import ApprovalPending, ConfirmationRequired, HfJobsError, InvalidArgumentsError
 from hfjobs_mcp.policy.audit import audit
 from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
 from hfjobs_mcp.policy.plan import Plan
+from hfjobs_mcp.tools.arguments import parse_arguments
 from hfjobs_mcp.tools.base import ProgressSink, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 from hfjobs_mcp.tools.schema import cached_schemas
@@ -67,6 +68,10 @@ def error_result(exc: HfJobsError, redact: Callable[[str], str] = lambda s: s) -
     if hint:
         error["hint"] = hint
     meta: dict[str, Any] | None = None
+    if isinstance(exc, InvalidArgumentsError):
+        error["problems"] = [
+            {k: redact(v) if isinstance(v, str) else v for k, v in vars(p).items()} for p in exc.problems
+        ]
     if isinstance(exc, ConfirmationRequired):  # --confirm-via code only: the agent relays the code
         error["plan"] = _redact_tree(exc.plan, redact)
         error["confirm"] = exc.code
@@ -117,6 +122,9 @@ def _accepts_str(annotation: Any) -> bool:
     return False
 
 
+ARGUMENTS = "arguments"
+
+
 class _ArgMetadata(FuncMetadata):
     """The SDK's call metadata, minus one rewrite: a string is JSON-decoded only for a field that takes no string.
 
@@ -132,6 +140,15 @@ class _ArgMetadata(FuncMetadata):
             k: v for k, v in data.items() if isinstance(v, str) and k in fields and _accepts_str(fields[k].annotation)
         }
         return {**super().pre_parse_json(data), **as_sent}
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        """The raw arguments (JSON text decoded as above), for the tool to validate itself.
+
+        The tool's own model validates them in :func:`hfjobs_mcp.tools.arguments.parse_arguments`, so a refusal is
+        an ``isError`` result naming each field, what is expected and the closest valid name or value, rather
+        than the SDK's pydantic text.
+        """
+        return {ARGUMENTS: self.pre_parse_json(arguments_to_validate)}
 
 
 def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
@@ -203,15 +220,14 @@ def _plan_resolvers(tool: ToolDef[Any, Any], make_context: ContextMaker) -> dict
     them again with the answer): the plan is recomputed, reads only, and the question is asked again only if it
     changed. Errors the model can act on are carried to the call as its result; anything else is a bug.
     """
-    names = list(tool.args.model_fields)
     assert tool.plan is not None
 
-    async def plan_step(ctx: Context[Any, Any], **by_name: Any) -> _Planned:
+    async def plan_step(ctx: Context[Any, Any], arguments: dict[str, Any]) -> _Planned:
         context = make_context(ctx)
         try:
-            args = tool.args.model_validate(by_name)
-        except ValueError as exc:  # the SDK validated these already; kept for direct calls
-            return _Planned(context, error=InvalidRequestError(str(exc)))
+            args = parse_arguments(tool.args, arguments, tool=tool.name)
+        except HfJobsError as exc:
+            return _Planned(context, error=exc)
         try:
             assert tool.plan is not None
             return _Planned(context, args, plan=await tool.plan(args, context.planning()))
@@ -226,7 +242,7 @@ def _plan_resolvers(tool: ToolDef[Any, Any], make_context: ContextMaker) -> dict
             return "not_needed"
         return Elicit(planned.context.redact(plan.question()), ConsentForm)
 
-    by_name = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Any) for n in names]
+    by_name = [inspect.Parameter(ARGUMENTS, inspect.Parameter.KEYWORD_ONLY, annotation=dict[str, Any])]
     ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
     _resolver_signature(plan_step, [ctx_param, *by_name], _Planned, f"plan_{tool.name}")
     planned_param = inspect.Parameter(
@@ -288,7 +304,7 @@ def sdk_tool(
     args_model = tool.args
 
     async def call(
-        ctx: Context[Any, Any], planned: _Planned | None = None, consent: Any = None, **validated: Any
+        ctx: Context[Any, Any], arguments: dict[str, Any], planned: _Planned | None = None, consent: Any = None
     ) -> CallToolResult:
         context = planned.context if planned is not None else make_context(ctx)
         # The call's own context redacts (over HTTP in `hf` auth mode it also knows this caller's token); `redact`
@@ -299,9 +315,8 @@ def sdk_tool(
             outcome = await _gate_and_execute(tool, ctx, planned, consent)
         else:
             assert tool.handler is not None
-            # The SDK already validated the arguments with this very model; rebuild it without validating twice.
             try:
-                outcome = await tool.handler(args_model.model_construct(**validated), context)
+                outcome = await tool.handler(parse_arguments(args_model, arguments, tool=tool.name), context)
             except HfJobsError as exc:
                 outcome = exc
         if isinstance(outcome, HfJobsError):
@@ -313,7 +328,7 @@ def sdk_tool(
     plans: dict[Any, Any] = {}
     if tool.plan is not None:
         resolved = _plan_resolvers(tool, make_context)
-        plans = build_resolver_plans(resolved, set(args_model.model_fields))
+        plans = build_resolver_plans(resolved, {ARGUMENTS})
 
     return Tool(
         fn=call,

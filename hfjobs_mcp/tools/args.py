@@ -8,6 +8,7 @@ accepted forms and the defaults.
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
@@ -127,8 +128,22 @@ class ImageArgs(ToolArgs):
         ),
     )
     command: list[Annotated[str, Field(min_length=1)]] = Field(
-        min_length=1, description="Command and arguments, as a list of strings, e.g. ['python', '-c', 'print(1)']."
+        min_length=1,
+        description="Command and arguments, e.g. ['python', '-c', 'print(1)'] (a string is split as a POSIX shell "
+        "would).",
     )
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split_command(cls, value: object) -> object:
+        # Agents often send a command line as one string; split it as `sh` would (quotes kept together), so
+        # "python -c 'print(1)'" means ['python', '-c', 'print(1)'], not a one-word command.
+        if isinstance(value, str):
+            try:
+                return shlex.split(value)
+            except ValueError as exc:
+                raise ValueError(f"command could not be split as a shell would ({exc})") from None
+        return value
 
 
 class UvScriptArgs(ToolArgs):

@@ -23,7 +23,6 @@ to change it), no deadline.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -277,14 +276,13 @@ def _model_accepts(tool_name: str, args: dict[str, Any]) -> bool:
 
 
 def _classify(result: CallToolResult, tool_name: str) -> str:
-    """``ok``, ``invalid-args`` (the SDK's schema refusal), an error type of ours, or ``crash``."""
+    """``ok``, ``invalid-args`` (the tool's argument model refused: InvalidArgumentsError), another error type of
+    ours, or ``crash``."""
     if not result.is_error:
         return "ok"
     if result.structured_content is not None and "error" in result.structured_content:
-        return str(result.structured_content["error"]["type"])
-    said = text(result)
-    if re.match(rf"Error executing tool {tool_name}: \d+ validation errors? for ", said):
-        return "invalid-args"
+        kind = str(result.structured_content["error"]["type"])
+        return "invalid-args" if kind == "InvalidArgumentsError" else kind
     return "crash"
 
 
