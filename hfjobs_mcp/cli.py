@@ -16,16 +16,18 @@ from pathlib import Path
 import anyio
 
 from hfjobs_mcp import __version__
-from hfjobs_mcp.config import TOOLSETS
+from hfjobs_mcp.config import DEFAULT_TOOLSETS, TOOLSETS
 
 COMMANDS = ("serve", "local", "demo")
 
 
 def _toolsets(value: str) -> tuple[str, ...]:
+    if value.strip() == "all":
+        return TOOLSETS
     names = tuple(v.strip() for v in value.split(",") if v.strip())
     unknown = [n for n in names if n not in TOOLSETS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"choose toolsets among {', '.join(TOOLSETS)} (comma-separated)")
+        raise argparse.ArgumentTypeError(f"choose toolsets among {', '.join(TOOLSETS)} (comma-separated), or all")
     return names
 
 
@@ -69,7 +71,10 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--namespace", help="default user or org for jobs (default: the token's user)")
     p.add_argument("--read-only", action="store_true", help="only tools that change nothing")
     p.add_argument(
-        "--toolsets", type=_toolsets, default=TOOLSETS, help=f"comma-separated subset of {','.join(TOOLSETS)}"
+        "--toolsets",
+        type=_toolsets,
+        default=DEFAULT_TOOLSETS,
+        help=f"comma-separated subset of {','.join(TOOLSETS)}, or all (default {','.join(DEFAULT_TOOLSETS)})",
     )
     p.add_argument(
         "--secrets-policy",

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 Toolset = Literal["jobs", "hardware", "scheduled", "webhooks"]
 TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled", "webhooks")
+# Served unless --toolsets says otherwise: webhooks (whose events start paid runs with no limit) are opt-in, and
+# the default tools/list stays within 30 kB of every agent's context (bench/run_all.py measures it).
+DEFAULT_TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled")
 
 Transport = Literal["stdio", "http"]
 AuthMode = Literal["token", "hf", "none"]
@@ -44,7 +47,7 @@ class Settings(BaseModel):
     local: bool = False
     state_dir: Path | None = None
     read_only: bool = False
-    toolsets: tuple[Toolset, ...] = TOOLSETS
+    toolsets: tuple[Toolset, ...] = DEFAULT_TOOLSETS
     max_follow_seconds: float = Field(default=MAX_FOLLOW_SECONDS, gt=0)
     max_wait_seconds: float = Field(default=MAX_WAIT_SECONDS, gt=0)
     # Secrets policy (design §5): how a request that forwards secret values gets the user's yes.

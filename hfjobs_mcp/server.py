@@ -360,6 +360,20 @@ async def _set_logging_level(ctx: Any, params: SetLevelRequestParams) -> EmptyRe
     return EmptyResult()
 
 
+def _without_confirm(published: dict[str, Any]) -> dict[str, Any]:
+    """The schemas without the ``confirm`` argument, which only ``--confirm-via code`` servers use.
+
+    A model shown a ``confirm`` field is invited to fill it; on a server that never issues codes it could only be
+    a guess (ignored all the same: the argument model still accepts and the gate ignores it), and it costs
+    ``tools/list`` bytes in every agent's context.
+    """
+    schema = published["input"]
+    if "confirm" not in schema.get("properties", {}):
+        return published
+    properties = {k: v for k, v in schema["properties"].items() if k != "confirm"}
+    return {**published, "input": {**schema, "properties": properties}}
+
+
 APPROVAL_URI = "ui://hfjobs-mcp/approval"
 APPROVAL_META = "io.github.hfjobs-mcp/approval"
 ANSWER_TOOL = "answer_approval"
@@ -437,6 +451,8 @@ def build_server(
     schemas = cached_schemas(
         {t.name: (lambda t=t: {"input": t.input_schema(), "output": t.output_schema()}) for t in ALL_TOOLS}
     )
+    if base_context.settings.confirm_via != "code":
+        schemas = {name: _without_confirm(published) for name, published in schemas.items()}
     card = {"ui": {"resourceUri": APPROVAL_URI}}
     tools = [sdk_tool(t, make_context, redact, schemas[t.name], meta=card if t.may_ask else None) for t in selected]
     extensions = [_approval_app(make_context)] if any(t.may_ask for t in selected) else []

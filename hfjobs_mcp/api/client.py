@@ -31,6 +31,7 @@ from hfjobs_mcp.api.models import (
     TERMINAL_STAGES,
     HardwareFlavor,
     JobInfo,
+    JobsUsage,
     LogLine,
     MetricsSample,
     ScheduledJobInfo,
@@ -236,6 +237,11 @@ class JobsClient:
 
     async def whoami(self) -> WhoAmI:
         return _load(WhoAmI, await self._json("GET", "/api/whoami-v2"))
+
+    async def jobs_usage(self) -> JobsUsage:
+        """The token user's Jobs usage in the current billing period (``/api/settings/billing/usage/jobs``)."""
+        body = await self._json("GET", "/api/settings/billing/usage/jobs")
+        return _load(JobsUsage, body.get("usage") if isinstance(body, dict) else body)
 
     async def namespace(self) -> str:
         """The token's user name (asked once, then cached)."""

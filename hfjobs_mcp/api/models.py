@@ -269,6 +269,27 @@ class WebhookInfo(_Wire):
     disabled: bool = False
 
 
+class JobUsage(_Wire):
+    """One job in the billing period's usage (``GET /api/settings/billing/usage/jobs``)."""
+
+    job_id: str
+    hardware_flavor: str
+    total_minutes: float
+    total_cost_micro_usd: float = Field(alias="totalCostMicroUsd")
+    started_at: datetime
+    completed_at: datetime | None = None
+
+
+class JobsUsage(_Wire):
+    """The token user's Jobs usage in the current billing period."""
+
+    used_micro_usd: float = Field(alias="usedMicroUsd")
+    total_minutes: float
+    period_start: datetime
+    period_end: datetime
+    job_details: list[JobUsage] = Field(default_factory=list)
+
+
 class WhoAmIOrg(_Wire):
     name: str
     type: str = "org"

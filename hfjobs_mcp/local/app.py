@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import hardware, render
+from . import billing, hardware, render
 from .auth import AuthError, check_token, owner_type
 from .clock import http_date
 from .config import LocalConfig
@@ -313,6 +313,7 @@ ROUTES = [
     Route(f"{_SCHED}/run", trigger_scheduled, methods=["POST"]),
     Route(f"{_SCHED}/schedule", reschedule, methods=["POST"]),
     Route(f"{_SCHED}/labels", scheduled_labels, methods=["PUT"]),
+    Route("/api/settings/billing/usage/jobs", billing.jobs_usage, methods=["GET"]),
     Route("/api/settings/webhooks", list_webhooks, methods=["GET"]),
     Route("/api/settings/webhooks", create_webhook, methods=["POST"]),
     Route(_HOOK, get_webhook, methods=["GET"]),

@@ -44,7 +44,7 @@ NamespaceField = Annotated[
     Field(
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        description="Owner and payer (default: you).",
+        description="Owner and payer (default you).",
     ),
 ]
 
@@ -55,7 +55,8 @@ ConfirmField = Annotated[
 ]
 
 
-def _check_ref(value: str, what: str) -> str:
+def check_ref(value: str, what: str) -> str:
+    """A job or scheduled job reference, stripped: an id or 'namespace/id'."""
     value = value.strip()
     if not _JOB_REF.match(value):
         raise ValueError(f"{what} must be an id or 'namespace/id' (letters, digits, '.', '_', '-')")
@@ -65,11 +66,11 @@ def _check_ref(value: str, what: str) -> str:
 class VolumeArg(ToolArgs):
     """A Hugging Face repo or bucket mounted into the job's container."""
 
-    type: Literal["bucket", "model", "dataset", "space"] = Field(description="What to mount.")
-    source: str = Field(min_length=1, description="Repo or bucket id, e.g. 'org/ds'.")
-    mount_path: str = Field(pattern=r"^/", description="Absolute path, e.g. '/data'.")
+    type: Literal["bucket", "model", "dataset", "space"]
+    source: str = Field(min_length=1, description="Repo or bucket id.")
+    mount_path: str = Field(pattern=r"^/", description="e.g. '/data'.")
     revision: str | None = Field(default=None, description="Branch, tag or commit.")
-    read_only: bool | None = Field(default=None, description="Buckets only (repos are read-only).")
+    read_only: bool | None = Field(default=None, description="Buckets only.")
     path: str | None = Field(default=None, description="Sub-folder to mount.")
 
 
@@ -89,17 +90,17 @@ class CommonSpecArgs(ToolArgs):
     )
     secrets: list[str] = Field(
         default_factory=list,
-        description="NAMES of env vars the server forwards once the user confirms. Never values.",
+        description="NAMES of env vars to forward (the user confirms). Never values.",
     )
     flavor: str = Field(
         default=DEFAULT_FLAVOR,
-        description="Hardware, e.g. cpu-basic (default), t4-small (see list_hardware).",
+        description="Hardware (default cpu-basic; see list_hardware).",
     )
     timeout: str | int | None = Field(
         default=None,
-        description="Max run time: seconds, or '90s', '30m', '1.5h', '2d'. Default 30m.",
+        description="Max run time: seconds or '90s', '30m', '1.5h', '2d' (default 30m).",
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Labels (letters, digits, '.', '_', '-').")
+    labels: dict[str, str] = Field(default_factory=dict, description="Letters, digits, '.', '_', '-'.")
     volumes: list[VolumeArg] = Field(default_factory=list, description="Repos or buckets to mount.")
     expose: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
         default_factory=list, max_length=20, description="Ports to expose over HTTPS."
@@ -107,7 +108,7 @@ class CommonSpecArgs(ToolArgs):
     name: str | None = Field(default=None, description="Job name (its 'name' label).")
     namespace: NamespaceField
     attempts: int | None = Field(default=None, ge=1, description="Max attempts, the first included.")
-    dry_run: bool = Field(default=False, description="Return the exact request and price ceiling; send nothing.")
+    dry_run: bool = Field(default=False, description="Show the exact request and price; send nothing.")
     confirm: ConfirmField
 
     @field_validator("flavor")
@@ -129,8 +130,7 @@ class ImageArgs(ToolArgs):
     )
     command: list[Annotated[str, Field(min_length=1)]] = Field(
         min_length=1,
-        description="Command and arguments, e.g. ['python', '-c', 'print(1)'] (a string is split as a POSIX shell "
-        "would).",
+        description="e.g. ['python', '-c', 'print(1)'] (a string is split as sh would).",
     )
 
     @field_validator("command", mode="before")
@@ -151,12 +151,12 @@ class UvScriptArgs(ToolArgs):
 
     script: str = Field(
         min_length=1,
-        description="Inline Python source (PEP 723 ok), an http(s) URL, a local .py path (stdio only), or a "
-        "command from `dependencies` (e.g. 'fast-agent').",
+        description="Python source (PEP 723 ok), an http(s) URL, a local .py path (stdio only), or a command "
+        "from `dependencies`.",
     )
-    script_args: list[str] = Field(default_factory=list, description="Arguments passed to the script.")
+    script_args: list[str] = Field(default_factory=list, description="Script arguments.")
     dependencies: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=list, description="Packages (`uv run --with`)."
+        default_factory=list, description="Packages (uv --with)."
     )
     python: str | None = Field(
         default=None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$", description="Python version, e.g. '3.12'."
@@ -189,7 +189,7 @@ class JobRefArgs(ToolArgs):
     @field_validator("job_id")
     @classmethod
     def _ref(cls, value: str) -> str:
-        return _check_ref(value, "job_id")
+        return check_ref(value, "job_id")
 
 
 class ScheduledRefArgs(ToolArgs):
@@ -200,4 +200,4 @@ class ScheduledRefArgs(ToolArgs):
     @field_validator("scheduled_job_id")
     @classmethod
     def _ref(cls, value: str) -> str:
-        return _check_ref(value, "scheduled_job_id")
+        return check_ref(value, "scheduled_job_id")

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from hfjobs_mcp.policy.pricing import PRICES
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.spend import SpendReportArgs, SpendReportResult, spend_report
 from hfjobs_mcp.tools.views import FlavorView
 
 
@@ -49,13 +50,25 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="hardware",
         title="List hardware flavors and prices",
         description=(
-            "List the hardware flavors jobs can run on, with CPU, RAM, accelerator and price per hour.\n"
-            "Use it to pick `flavor` and to estimate cost. Free. Next: run_job or run_uv_job with that `flavor` "
-            "(dry_run shows the price ceiling)."
+            "List the hardware flavors with CPU, RAM, accelerator and price per hour.\n"
+            "Use it to pick `flavor` and estimate cost. Free. Next: run_job with that `flavor`."
         ),
         args=ListHardwareArgs,
         result=ListHardwareResult,
         hints=Hints(read_only=True, destructive=False, idempotent=True),
         handler=list_hardware,
+    ),
+    ToolDef(
+        name="spend_report",
+        toolset="hardware",
+        title="Report what a namespace spent",
+        description=(
+            "What a namespace's jobs cost in the last `hours`, by flavor and label, and what running jobs and "
+            "schedules may add.\nUse it to check spending. Free. Next: cancel_job."
+        ),
+        args=SpendReportArgs,
+        result=SpendReportResult,
+        hints=Hints(read_only=True, destructive=False, idempotent=True),
+        handler=spend_report,
     ),
 )

@@ -7,13 +7,11 @@ act on are raised as :class:`~hfjobs_mcp.errors.HfJobsError` and become ``isErro
 from __future__ import annotations
 
 import shlex
-import time
-from typing import Any, Literal
+from typing import Any
 
-import anyio
 from pydantic import Field
 
-from hfjobs_mcp.api import DEFAULT_FLAVOR, TERMINAL_STAGES, JobInfo, JobStage
+from hfjobs_mcp.api import DEFAULT_FLAVOR, JobInfo, JobStage
 from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.policy.pricing import price_run
 from hfjobs_mcp.policy.request import Request, VolumeFacts
@@ -26,11 +24,21 @@ from hfjobs_mcp.tools.args import (
     NamespaceField,
     UvScriptArgs,
 )
-from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult, View
+from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
+from hfjobs_mcp.tools.metrics import FetchMetricsArgs, FetchMetricsResult, fetch_metrics
+from hfjobs_mcp.tools.outcomes import JobResult, job_result
 from hfjobs_mcp.tools.specs import Cost, SpecPlan, masked_payload, plan_spec, review_request
 from hfjobs_mcp.tools.uv import uv_command_for
-from hfjobs_mcp.tools.views import JobView
+from hfjobs_mcp.tools.views import JobView, job_views
+from hfjobs_mcp.tools.waiting import (
+    WaitForJobArgs,
+    WaitForJobsArgs,
+    WaitJobsResult,
+    WaitResult,
+    wait_for_job,
+    wait_for_jobs,
+)
 
 READ = Hints(read_only=True, destructive=False, idempotent=True)
 SPEND = Hints(read_only=False, destructive=False, idempotent=False)
@@ -106,7 +114,7 @@ async def _plan_run(
 async def execute_run(plan: Plan[SpecPlan], ctx: ToolContext) -> RunResult:
     ready = plan.payload
     job = await ctx.client.run_job(ready.spec, namespace=ready.namespace)
-    view = JobView.of(job, endpoint=ctx.client.endpoint)
+    (view,) = await job_views(ctx.client, [job], endpoint=ctx.client.endpoint)
     return RunResult(
         dry_run=False,
         job=view,
@@ -167,150 +175,12 @@ async def list_jobs(args: ListJobsArgs, ctx: ToolContext) -> ListJobsResult:
     jobs = await ctx.client.list_jobs(
         namespace=args.namespace, stages=list(args.stages), labels=dict(args.labels), limit=args.limit + 1
     )
-    views = [JobView.of(j, endpoint=ctx.client.endpoint) for j in jobs]
+    views = await job_views(ctx.client, jobs, endpoint=ctx.client.endpoint)
     return ListJobsResult(jobs=views[: args.limit], truncated=len(views) > args.limit)
 
 
-class JobResult(ToolResult):
-    job: JobView
-    finished: bool = Field(description="True when the job reached a terminal stage.")
-    next_step: str
-
-    def render(self) -> str:
-        return f"{self.job.render()}\n{self.next_step}"
-
-    def written_ref(self) -> str | None:
-        return f"{self.job.namespace}/{self.job.id}"
-
-
-BILLING_URL = "https://huggingface.co/settings/billing"
-
-
-def _next_for(view: JobView) -> str:
-    ref = f"'{view.namespace}/{view.id}'"
-    if view.cancel_reason in ("NO_CREDITS", "NO_SUBSCRIPTION"):
-        lack = "credits" if view.cancel_reason == "NO_CREDITS" else "a subscription"
-        return (
-            f"The job was canceled: namespace {view.namespace!r} has no {lack}. Add it at {BILLING_URL} "
-            f"(or use a namespace that has it), then rerun_job {ref}."
-        )
-    if view.stage in {str(s) for s in TERMINAL_STAGES}:
-        return f"The job is over ({view.stage}). Read its output with fetch_logs (job_id {ref})."
-    return f"The job is {view.stage}. Use wait_for_job or fetch_logs with follow_seconds (job_id {ref})."
-
-
-def _job_result(job_view: JobView) -> JobResult:
-    return JobResult(
-        job=job_view, finished=job_view.stage in {str(s) for s in TERMINAL_STAGES}, next_step=_next_for(job_view)
-    )
-
-
 async def inspect_job(args: JobRefArgs, ctx: ToolContext) -> JobResult:
-    job = await ctx.client.inspect_job(args.job_id)
-    return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
-
-
-# --- fetch_metrics --------------------------------------------------------------------------------------
-
-
-class FetchMetricsArgs(JobRefArgs):
-    """Arguments of fetch_metrics."""
-
-    samples: int = Field(default=1, ge=1, le=10, description="One-second samples to take.")
-
-
-class MetricsSampleView(View):
-    cpu_usage_pct: float | None = None
-    cpu_millicores: float | None = None
-    memory_used_bytes: int | None = None
-    memory_total_bytes: int | None = None
-    rx_bps: float | None = None
-    tx_bps: float | None = None
-    gpus: dict[str, dict[str, float]] = Field(default_factory=dict)
-
-
-class FetchMetricsResult(ToolResult):
-    job_id: str
-    finished: bool = Field(description="True when the job is over: finished jobs have no metrics.")
-    samples: list[MetricsSampleView]
-
-    def render(self) -> str:
-        if not self.samples:
-            return f"No metrics for {self.job_id}: " + ("the job is over." if self.finished else "none arrived yet.")
-        lines = []
-        for s in self.samples:
-            mem = (
-                f"{(s.memory_used_bytes or 0) / 2**20:.0f} MiB / {(s.memory_total_bytes or 0) / 2**20:.0f} MiB"
-                if s.memory_total_bytes
-                else "n/a"
-            )
-            gpu = "".join(f"  gpu {k}: {v.get('utilization', 0)}%" for k, v in sorted(s.gpus.items()))
-            lines.append(f"cpu {s.cpu_usage_pct}%  mem {mem}  rx {s.rx_bps} B/s  tx {s.tx_bps} B/s{gpu}")
-        return "\n".join(lines)
-
-
-async def fetch_metrics(args: FetchMetricsArgs, ctx: ToolContext) -> FetchMetricsResult:
-    samples: list[MetricsSampleView] = []
-    with anyio.move_on_after(args.samples * 3 + 5):
-        async for sample in ctx.client.stream_metrics(args.job_id):
-            samples.append(MetricsSampleView.model_validate(sample.model_dump()))
-            if len(samples) >= args.samples:
-                break
-    job = await ctx.client.inspect_job(args.job_id)
-    return FetchMetricsResult(job_id=job.id, finished=job.status.stage in TERMINAL_STAGES, samples=samples)
-
-
-# --- wait_for_job ---------------------------------------------------------------------------------------
-
-
-class WaitForJobArgs(JobRefArgs):
-    """Arguments of wait_for_job."""
-
-    timeout_seconds: float = Field(default=60, gt=0, description="Give up after this long (max 900 s).")
-    until_stage: Literal["RUNNING", "COMPLETED", "ERROR", "CANCELED"] | None = Field(
-        default=None,
-        description="Also stop at this stage (e.g. RUNNING); the end always stops.",
-    )
-
-
-class WaitResult(ToolResult):
-    job: JobView
-    finished: bool
-    reached: bool = Field(description="True when the job reached `until_stage` or a terminal stage.")
-    waited_seconds: float
-    next_step: str
-
-    def render(self) -> str:
-        head = "Reached" if self.reached else f"Still waiting after {self.waited_seconds:.0f}s:"
-        return f"{head} {self.job.render()}\n{self.next_step}"
-
-
-async def wait_for_job(args: WaitForJobArgs, ctx: ToolContext) -> WaitResult:
-    limit = min(args.timeout_seconds, ctx.settings.max_wait_seconds)
-    targets = {str(s) for s in TERMINAL_STAGES} | ({args.until_stage} if args.until_stage else set())
-    started = time.monotonic()
-    interval = 1.0
-    last_stage = None
-    while True:
-        job = await ctx.client.inspect_job(args.job_id)
-        view = JobView.of(job, endpoint=ctx.client.endpoint)
-        elapsed = time.monotonic() - started
-        if view.stage != last_stage:
-            await ctx.progress(min(elapsed, limit), limit, f"{view.id}: {view.stage}")
-            last_stage = view.stage
-        if view.stage in targets or elapsed + interval > limit:
-            reached = view.stage in targets
-            next_step = _next_for(view) if reached else "Call wait_for_job again to keep waiting, or fetch_logs."
-            return WaitResult(
-                job=view,
-                finished=view.stage in {str(s) for s in TERMINAL_STAGES},
-                reached=reached,
-                waited_seconds=round(elapsed, 1),
-                next_step=next_step,
-            )
-        await anyio.sleep(interval)
-        interval = min(interval * 1.5, 5.0)
-        await ctx.progress(min(time.monotonic() - started, limit), limit, f"{view.id}: {view.stage}")
+    return await job_result(ctx, await ctx.client.inspect_job(args.job_id))
 
 
 # --- cancel_job / rerun_job -----------------------------------------------------------------------------
@@ -325,8 +195,7 @@ async def plan_cancel_job(args: JobRefArgs, ctx: PlanContext) -> Plan[str]:
 
 async def execute_cancel_job(plan: Plan[str], ctx: ToolContext) -> JobResult:
     await ctx.client.cancel_job(plan.payload)
-    job = await ctx.client.inspect_job(plan.payload)
-    return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
+    return await job_result(ctx, await ctx.client.inspect_job(plan.payload))
 
 
 class RerunJobArgs(JobRefArgs):
@@ -379,8 +248,25 @@ async def plan_rerun_job(args: RerunJobArgs, ctx: PlanContext) -> Plan[str]:
 
 
 async def execute_rerun_job(plan: Plan[str], ctx: ToolContext) -> JobResult:
-    job = await ctx.client.duplicate_job(plan.payload)
-    return _job_result(JobView.of(job, endpoint=ctx.client.endpoint))
+    return await job_result(ctx, await ctx.client.duplicate_job(plan.payload))
+
+
+class UpdateJobLabelsArgs(JobRefArgs):
+    """Arguments of update_job_labels."""
+
+    labels: LabelFilter = Field(description="The job's new labels (all of them).")
+
+
+async def plan_update_job_labels(args: UpdateJobLabelsArgs, ctx: PlanContext) -> Plan[tuple[str, dict[str, str]]]:
+    job = await ctx.reader.inspect_job(args.job_id)
+    ref = f"{job.owner.name}/{job.id}"
+    request = Request(tool="update_job_labels", action=f"replace the labels of job {ref}", namespace=job.owner.name)
+    return Plan(request, await review_request(ctx, request), (ref, dict(args.labels)))
+
+
+async def execute_update_job_labels(plan: Plan[tuple[str, dict[str, str]]], ctx: ToolContext) -> JobResult:
+    ref, labels = plan.payload
+    return await job_result(ctx, await ctx.client.update_job_labels(ref, labels))
 
 
 TOOLS: tuple[ToolDef[Any, Any], ...] = (
@@ -389,10 +275,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Run a Docker-image job",
         description=(
-            "Start a job that runs `command` in a Docker `image` (or a Space) on Hugging Face hardware.\n"
-            "Use it for anything that needs a container (training, batch inference); for one Python script prefer "
-            "run_uv_job. Costs the flavor's hourly price while it runs (timeout default 30 min); dry_run shows the "
-            "request and its price ceiling. Next: wait_for_job, fetch_logs."
+            "Run `command` in a Docker `image` (or a Space) on Hugging Face hardware.\n"
+            "Use it for work that needs a container; for one Python script prefer run_uv_job. Costs the flavor's "
+            "hourly price while it runs; dry_run shows the price ceiling. Next: wait_for_job, fetch_logs."
         ),
         args=RunJobArgs,
         result=RunResult,
@@ -406,10 +291,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Run a UV Python script job",
         description=(
-            "Run a Python script (see `script`) with `uv run` on Hugging Face hardware.\n"
-            "Use it for Python work that needs no custom image; PEP 723 metadata and `dependencies` install "
-            "packages. Costs the flavor's hourly price while it runs (timeout default 30 min); dry_run shows the "
-            "request and its price ceiling. Next: wait_for_job, fetch_logs."
+            "Run a Python script with `uv run` on Hugging Face hardware.\n"
+            "Use it for Python work without a custom image (PEP 723 or `dependencies` install packages). Costs the "
+            "flavor's hourly price while it runs; dry_run shows the price ceiling. Next: wait_for_job, fetch_logs."
         ),
         args=RunUvJobArgs,
         result=RunResult,
@@ -436,8 +320,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Inspect a job",
         description=(
-            "Show one job: stage and its message (e.g. the exit code), image, command, flavor, times, URLs.\n"
-            "Use it to check a job's state once. Free. Next: fetch_logs to see its output, wait_for_job to wait."
+            "Show one job: stage and message, image, command, flavor, times, cost, and why it failed.\n"
+            "Use it to check a job's state once. Free. Next: fetch_logs, wait_for_job."
         ),
         args=JobRefArgs,
         result=JobResult,
@@ -449,10 +333,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Fetch job logs",
         description=(
-            "Read a job's output: the last `tail` lines, optionally filtered by `grep`, optionally waiting "
-            "`follow_seconds` for new lines.\nUse it to see what a job printed or why it failed; pass `cursor` back "
-            "for the lines after. Free. The result says whether the job finished and whether lines were cut. "
-            "Next: wait_for_job if it is still running."
+            "Read a job's output: the last `tail` lines, filtered by `grep`, waiting `follow_seconds` for more.\n"
+            "Use it to see what a job printed; pass `cursor` back for the lines after. Free. Next: wait_for_job "
+            "if it still runs."
         ),
         args=FetchLogsArgs,
         result=FetchLogsResult,
@@ -465,8 +348,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         title="Fetch job metrics",
         description=(
             "Sample a running job's CPU, memory, network and GPU use (one sample per second).\n"
-            "Use it to check whether a job uses its hardware (e.g. to pick a cheaper flavor). Free. Finished jobs "
-            "have no metrics. Next: cancel_job if it is stuck, fetch_logs."
+            "Use it to check a job uses its hardware (or pick a cheaper flavor). Free. Next: cancel_job if stuck."
         ),
         args=FetchMetricsArgs,
         result=FetchMetricsResult,
@@ -478,9 +360,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Wait for a job",
         description=(
-            "Wait until a job finishes (or reaches `until_stage`), up to `timeout_seconds`, reporting progress.\n"
-            "Use it after run_job/run_uv_job instead of polling inspect_job. Free. If it returns before the end, "
-            "call it again. Next: fetch_logs."
+            "Wait until a job ends (or reaches `until_stage`), up to `timeout_seconds`, reporting progress.\n"
+            "Use it after run_job instead of polling. Free. Call it again if it returns early. Next: fetch_logs."
         ),
         args=WaitForJobArgs,
         result=WaitResult,
@@ -488,13 +369,26 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         handler=wait_for_job,
     ),
     ToolDef(
+        name="wait_for_jobs",
+        toolset="jobs",
+        title="Wait for several jobs",
+        description=(
+            "Wait until all (or any) of several jobs end, by ids or labels, reporting each as it ends.\n"
+            "Use it after starting a sweep. Free. Failed jobs come with why. Next: fetch_logs."
+        ),
+        args=WaitForJobsArgs,
+        result=WaitJobsResult,
+        hints=READ,
+        handler=wait_for_jobs,
+    ),
+    ToolDef(
         name="cancel_job",
         toolset="jobs",
         title="Cancel a job",
         description=(
-            "Cancel a scheduling or running job; it stops and ends CANCELED.\n"
-            "Use it to stop a job that is stuck, wrong or no longer needed. Free, and it stops the spending. Cannot "
-            "be undone. Next: fetch_logs to see how far it got, rerun_job to start a fresh copy."
+            "Cancel a scheduling or running job; it ends CANCELED.\n"
+            "Use it to stop a job that is stuck, wrong or not needed. Free, and it stops the spending. Cannot be "
+            "undone. Next: fetch_logs, rerun_job."
         ),
         args=JobRefArgs,
         result=JobResult,
@@ -507,8 +401,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Rerun a job",
         description=(
-            "Start a new job with the same spec as an existing one (same image, command, flavor, secrets).\n"
-            "Use it to retry a failed or canceled job unchanged. Costs like the original run. Next: wait_for_job."
+            "Start a copy of a job (same image, command, flavor, secrets).\n"
+            "Use it to retry a job unchanged. Costs like the original run. Next: wait_for_job."
         ),
         args=RerunJobArgs,
         result=JobResult,
@@ -516,5 +410,19 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         plan=plan_rerun_job,
         execute=execute_rerun_job,
         may_ask=True,
+    ),
+    ToolDef(
+        name="update_job_labels",
+        toolset="jobs",
+        title="Replace a job's labels",
+        description=(
+            "Replace all the labels of a job (pass every label to keep).\n"
+            "Use it to tag runs for list_jobs and wait_for_jobs. Free. Next: list_jobs."
+        ),
+        args=UpdateJobLabelsArgs,
+        result=JobResult,
+        hints=Hints(read_only=False, destructive=False, idempotent=True),
+        plan=plan_update_job_labels,
+        execute=execute_update_job_labels,
     ),
 )

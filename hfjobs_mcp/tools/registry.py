@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hfjobs_mcp.config import DEFAULT_TOOLSETS
 from hfjobs_mcp.tools import hardware, jobs, scheduled, webhooks
 from hfjobs_mcp.tools.base import TOOLSETS, ToolDef
 
@@ -16,11 +17,11 @@ ALL_TOOLS: tuple[ToolDef[Any, Any], ...] = (*jobs.TOOLS, *hardware.TOOLS, *sched
 
 
 def select_tools(*, toolsets: Sequence[str] | None = None, read_only: bool = False) -> list[ToolDef[Any, Any]]:
-    """The tools of ``toolsets`` (all when None), read-only ones only if asked, in registry order.
+    """The tools of ``toolsets`` (the default ones when None), read-only ones only if asked, in registry order.
 
     An unknown toolset name is an error rather than an empty server: a typo in ``--toolsets`` must be loud.
     """
-    wanted = set(TOOLSETS if toolsets is None else toolsets)
+    wanted = set(DEFAULT_TOOLSETS if toolsets is None else toolsets)
     unknown = sorted(wanted - set(TOOLSETS))
     if unknown:
         raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; choose from {', '.join(TOOLSETS)}")

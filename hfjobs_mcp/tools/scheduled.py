@@ -7,10 +7,10 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from hfjobs_mcp.api import DEFAULT_FLAVOR, ScheduledJobInfo
-from hfjobs_mcp.policy.cron import max_runs_per_day
+from hfjobs_mcp.policy.cron import check_schedule, max_runs_per_day
 from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.policy.pricing import RunPrice, price_run
 from hfjobs_mcp.policy.request import Request
@@ -28,7 +28,7 @@ from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, Too
 from hfjobs_mcp.tools.jobs import job_volumes
 from hfjobs_mcp.tools.specs import Cost, SpecPlan, masked_payload, plan_spec, review_request
 from hfjobs_mcp.tools.uv import uv_command_for
-from hfjobs_mcp.tools.views import JobView, ScheduledJobView
+from hfjobs_mcp.tools.views import JobView, ScheduledJobView, job_views
 
 READ = Hints(read_only=True, destructive=False, idempotent=True)
 
@@ -297,7 +297,7 @@ async def plan_trigger(args: TriggerScheduledJobArgs, ctx: PlanContext) -> Plan[
 
 async def execute_trigger(plan: Plan[str], ctx: ToolContext) -> TriggerResult:
     job = await ctx.client.trigger_scheduled_job(plan.payload)
-    view = JobView.of(job, endpoint=ctx.client.endpoint)
+    (view,) = await job_views(ctx.client, [job], endpoint=ctx.client.endpoint)
     return TriggerResult(
         job=view, next_step=f"Follow it with wait_for_job or fetch_logs ('{view.namespace}/{view.id}')."
     )
@@ -323,6 +323,60 @@ async def execute_delete(plan: Plan[str], ctx: ToolContext) -> DeleteResult:
     return DeleteResult(scheduled_job_id=plan.payload, deleted=True)
 
 
+class UpdateScheduledJobArgs(ScheduledRefArgs):
+    """Arguments of update_scheduled_job."""
+
+    schedule: str | None = Field(default=None, description="New cron in UTC or @hourly... (unchanged if omitted).")
+    labels: LabelFilter | None = Field(default=None, description="New labels, all of them (unchanged if omitted).")
+    confirm: ConfirmField
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str | None) -> str | None:
+        return None if value is None else check_schedule(value)
+
+
+@dataclass(frozen=True)
+class ScheduleUpdate:
+    ref: str
+    schedule: str | None
+    labels: dict[str, str] | None
+
+
+async def plan_update_scheduled_job(args: UpdateScheduledJobArgs, ctx: PlanContext) -> Plan[ScheduleUpdate]:
+    sj = await ctx.reader.inspect_scheduled_job(args.scheduled_job_id)
+    ref = f"{sj.owner.name}/{sj.id}"
+    update = ScheduleUpdate(ref, args.schedule, None if args.labels is None else dict(args.labels))
+    action = f"change scheduled job {ref}"
+    rate_up = (
+        args.schedule is not None and not sj.suspend and max_runs_per_day(args.schedule) > max_runs_per_day(sj.schedule)
+    )
+    if not rate_up:
+        # Fewer or as many runs a day (or a suspended schedule): nothing more is spent than was approved.
+        request = Request(tool="update_scheduled_job", action=action, namespace=sj.owner.name)
+        return Plan(request, await review_request(ctx, request), update)
+    request = Request(
+        tool="update_scheduled_job",
+        action=f"{action} from {sj.schedule!r} to {args.schedule!r} (more runs a day)",
+        namespace=sj.owner.name,
+        runs=_what_runs(sj),
+        price=await _schedule_price(ctx, sj),
+        schedule=args.schedule,
+        ports=tuple(sj.job_spec.expose.ports) if sj.job_spec.expose else (),
+        volumes=job_volumes(sj.job_spec.volumes),
+    )
+    return Plan(request, await review_request(ctx, request), update)
+
+
+async def execute_update_scheduled_job(plan: Plan[ScheduleUpdate], ctx: ToolContext) -> ScheduledJobResult:
+    update = plan.payload
+    if update.schedule is not None:
+        await ctx.client.reschedule_scheduled_job(update.ref, update.schedule)
+    if update.labels is not None:
+        await ctx.client.update_scheduled_job_labels(update.ref, update.labels)
+    return await _show(ctx, update.ref, "Changed: inspect_scheduled_job shows the next run.")
+
+
 def _def(
     name: str, title: str, description: str, args: type[Any], result: type[Any], hints: Hints, phases: Any
 ) -> ToolDef[Any, Any]:
@@ -330,7 +384,7 @@ def _def(
     if isinstance(phases, tuple):
         plan, execute = phases
         # Creating, resuming and triggering start runs with stored secrets; suspend and delete only stop them.
-        asks = plan in (plan_schedule_job, plan_schedule_uv_job, plan_resume, plan_trigger)
+        asks = plan in (plan_schedule_job, plan_schedule_uv_job, plan_resume, plan_trigger, plan_update_scheduled_job)
         return ToolDef(
             name=name,
             toolset="scheduled",
@@ -359,9 +413,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "schedule_job",
         "Schedule a Docker-image job",
-        "Create a scheduled job that runs `command` in `image` on a cron `schedule` (UTC).\n"
+        "Run `command` in `image` on a cron `schedule` (UTC).\n"
         "Use it for recurring work (nightly evals). Each run costs like run_job; the result gives per-run and "
-        "per-day ceilings; dry_run creates nothing. Next: list_scheduled_jobs, trigger_scheduled_job.",
+        "per-day ceilings. Next: trigger_scheduled_job.",
         ScheduleJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
@@ -370,9 +424,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "schedule_uv_job",
         "Schedule a UV Python script job",
-        "Create a scheduled job that runs a Python script (see `script`) with `uv run` on a cron `schedule` (UTC).\n"
+        "Run a Python script with `uv run` on a cron `schedule` (UTC).\n"
         "Use it for recurring Python work. Each run costs like run_uv_job; the result gives per-run and per-day "
-        "ceilings; dry_run creates nothing. Next: list_scheduled_jobs, trigger_scheduled_job.",
+        "ceilings. Next: trigger_scheduled_job.",
         ScheduleUvJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
@@ -381,8 +435,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "list_scheduled_jobs",
         "List scheduled jobs",
-        "List the scheduled jobs of a namespace with their schedule, next run and last run.\n"
-        "Use it to find a scheduled job id. Free. Next: inspect_scheduled_job, trigger_scheduled_job.",
+        "List the scheduled jobs of a namespace with their schedule, next and last run.\n"
+        "Use it to find a scheduled job id. Free. Next: inspect_scheduled_job.",
         ListScheduledJobsArgs,
         ListScheduledJobsResult,
         READ,
@@ -391,9 +445,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "inspect_scheduled_job",
         "Inspect a scheduled job",
-        "Show one scheduled job: schedule, suspended or not, next and last run, and the job it runs.\n"
-        "Use it to check when it runs next or what its last run was. Free. Next: inspect_job on the last run, "
-        "fetch_logs.",
+        "Show one scheduled job: schedule, suspended or not, next and last run, the job it runs.\n"
+        "Use it to check when it runs next. Free. Next: inspect_job on the last run.",
         ScheduledRefArgs,
         ScheduledJobResult,
         READ,
@@ -402,9 +455,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "suspend_scheduled_job",
         "Suspend a scheduled job",
-        "Stop a scheduled job from starting new runs (runs already started go on).\n"
+        "Stop a scheduled job from starting new runs.\n"
         "Use it to pause spending without losing the schedule. Free, and it stops future costs. "
-        "Next: resume_scheduled_job to undo it.",
+        "Next: resume_scheduled_job.",
         ScheduledRefArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),
@@ -413,9 +466,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "resume_scheduled_job",
         "Resume a scheduled job",
-        "Let a suspended scheduled job start runs again on its schedule.\n"
-        "Use it to undo suspend_scheduled_job. Each run then costs as the schedule says (asks like schedule_job). "
-        "Next: inspect_scheduled_job for the next run time.",
+        "Let a suspended scheduled job start runs again.\n"
+        "Use it to undo suspend_scheduled_job. Each run costs as the schedule says (asks like schedule_job). "
+        "Next: inspect_scheduled_job.",
         ResumeScheduledJobArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),
@@ -424,9 +477,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "trigger_scheduled_job",
         "Trigger a scheduled job now",
-        "Start one run of a scheduled job right now, outside its schedule.\n"
-        "Use it to test a schedule or catch up a missed run. Costs one run. Refused while a run is still going "
-        "unless the schedule allows concurrency. Next: wait_for_job, fetch_logs.",
+        "Start one run of a scheduled job now, outside its schedule.\n"
+        "Use it to test a schedule or catch up a missed run. Costs one run (refused while one runs, unless "
+        "concurrency). Next: wait_for_job.",
         TriggerScheduledJobArgs,
         TriggerResult,
         Hints(read_only=False, destructive=False, idempotent=False),
@@ -435,12 +488,23 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "delete_scheduled_job",
         "Delete a scheduled job",
-        "Delete a scheduled job: no more runs will start; runs already started are not affected.\n"
+        "Delete a scheduled job: no new runs; runs already started go on.\n"
         "Use it when a schedule is no longer wanted. Free, and it stops future costs. Cannot be undone "
-        "(suspend_scheduled_job pauses instead). Next: list_scheduled_jobs.",
+        "(suspend_scheduled_job pauses). Next: list_scheduled_jobs.",
         ScheduledRefArgs,
         DeleteResult,
         Hints(read_only=False, destructive=True, idempotent=True),
         (plan_delete, execute_delete),
+    ),
+    _def(
+        "update_scheduled_job",
+        "Change a scheduled job",
+        "Change a scheduled job's cron schedule and/or replace its labels.\n"
+        "Use it to run a schedule more or less often. Free; more runs a day cost more (asks like "
+        "schedule_job). Next: inspect_scheduled_job.",
+        UpdateScheduledJobArgs,
+        ScheduledJobResult,
+        Hints(read_only=False, destructive=False, idempotent=True),
+        (plan_update_scheduled_job, execute_update_scheduled_job),
     ),
 )

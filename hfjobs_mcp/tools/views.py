@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pydantic import Field
 
 from hfjobs_mcp.api import HardwareFlavor, JobInfo, ScheduledJobInfo
+from hfjobs_mcp.policy.pricing import HardwareSource
 from hfjobs_mcp.tools.base import View
+from hfjobs_mcp.tools.costs import JobCost, cost_of, prices
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -45,9 +47,11 @@ class JobView(View):
     cancel_reason: str | None = None
     initiator: str | None = Field(default=None, description="Who started it: user, scheduled-job, duplicated-job...")
     url: str = Field(description="Web page of the job.")
+    cost: JobCost | None = Field(default=None, description="Price, ceiling, and cost so far or in all (USD).")
 
     @classmethod
-    def of(cls, job: JobInfo, *, endpoint: str) -> JobView:
+    def of(cls, job: JobInfo, *, endpoint: str, price_per_hour: float | None = None, priced: bool = False) -> JobView:
+        """The view of ``job``; ``priced``: with its cost at ``price_per_hour`` (None: the price is unknown)."""
         status = job.status
         image = job.docker_image or (f"hf.co/spaces/{job.space_id}" if job.space_id else None)
         initiator = None
@@ -73,6 +77,7 @@ class JobView(View):
             cancel_reason=status.cancel_reason,
             initiator=initiator,
             url=f"{endpoint.rstrip('/')}/jobs/{job.owner.name}/{job.id}",
+            cost=cost_of(job, price_per_hour) if priced else None,
         )
 
     def line(self) -> str:
@@ -90,9 +95,21 @@ class JobView(View):
             lines.append(f"  secrets: {', '.join(self.secrets)}")
         if self.expose_urls:
             lines.append(f"  urls: {', '.join(self.expose_urls)}")
-        lines.append(f"  created {self.created_at}  started {self.started_at}  finished {self.finished_at}")
+        when = [f"created {self.created_at}"]
+        when.append(f"started {self.started_at}" if self.started_at else "not started yet")
+        if self.finished_at:
+            when.append(f"finished {self.finished_at}")
+        lines.append("  " + "  ".join(when))
+        if self.cost is not None:
+            lines.append(f"  {self.cost.line()}")
         lines.append(f"  {self.url}")
         return "\n".join(lines)
+
+
+async def job_views(source: HardwareSource, jobs: list[JobInfo], *, endpoint: str) -> list[JobView]:
+    """Views of ``jobs`` with their costs, priced from the (cached) hardware list."""
+    by_flavor = await prices(source)
+    return [JobView.of(j, endpoint=endpoint, price_per_hour=by_flavor.get(j.flavor or ""), priced=True) for j in jobs]
 
 
 class ScheduledJobView(View):

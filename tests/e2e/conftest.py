@@ -22,7 +22,7 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp_types import CallToolResult, ElicitResult, TextContent
 
 from hfjobs_mcp.api import JobsClient
-from hfjobs_mcp.config import Settings
+from hfjobs_mcp.config import TOOLSETS, Settings
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.runtime import base_context
 from hfjobs_mcp.server import build_server
@@ -126,7 +126,8 @@ async def open_session(
     apps: bool = False,
     **settings: Any,
 ) -> AsyncIterator[Session]:
-    conf = Settings(endpoint=backend.url, **settings)
+    # Every toolset: the tests exercise webhooks too (served only when asked for).
+    conf = Settings(endpoint=backend.url, **{"toolsets": TOOLSETS, **settings})
     async with JobsClient(token=backend.token, endpoint=backend.url) as api:
         ctx = base_context(conf, api, environ=environ or {})
         server = build_server(ctx, toolsets=conf.toolsets, read_only=conf.read_only)

@@ -26,7 +26,7 @@ from mcp_types import CallToolResult
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hfjobs_mcp.api import JobsClient, RetryPolicy
-from hfjobs_mcp.config import Settings
+from hfjobs_mcp.config import TOOLSETS, Settings
 from hfjobs_mcp.local import LocalBackend, LocalConfig
 from hfjobs_mcp.runtime import base_context
 from hfjobs_mcp.server import build_server
@@ -134,7 +134,7 @@ async def mcp_session(
 ) -> AsyncIterator[Session]:
     """An in-memory ``mcp.Client`` on ``build_server``, wired as the command line wires it (``base_context``), with
     an API client whose sleep and retry policy the test chooses."""
-    conf = Settings(endpoint=backend.url, **settings)
+    conf = Settings(endpoint=backend.url, **{"toolsets": TOOLSETS, **settings})
     async with JobsClient(
         token=backend.token, endpoint=backend.url, sleep=sleep or anyio.sleep, retry=retry or RetryPolicy()
     ) as api:

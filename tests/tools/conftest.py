@@ -14,7 +14,7 @@ import pytest
 from mcp_types import Tool
 
 from hfjobs_mcp.api import JobsClient
-from hfjobs_mcp.config import Settings
+from hfjobs_mcp.config import TOOLSETS, Settings
 from hfjobs_mcp.runtime import base_context
 from hfjobs_mcp.server import build_server
 from tests.visibility import model_visible
@@ -26,6 +26,7 @@ ListTools = Callable[..., Any]
 async def listed(*, app_only: bool = False, **kwargs: Any) -> AsyncIterator[list[Tool]]:
     """The tools the model sees (``app_only``: every listed tool, the approval card's app-only one included)."""
     settings = Settings()
+    kwargs.setdefault("toolsets", TOOLSETS)  # every tool unless a test picks toolsets
     async with JobsClient(token="hf_fake_listing_token_000", endpoint="http://127.0.0.1:9") as client:
         server = build_server(base_context(settings, client), **kwargs)
         async with mcp.Client(server) as session:

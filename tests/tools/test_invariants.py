@@ -6,6 +6,7 @@ top-level combinators (several clients reject them), an output schema, and a sna
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -25,9 +26,12 @@ EXPECTED = [
     "fetch_logs",
     "fetch_metrics",
     "wait_for_job",
+    "wait_for_jobs",
     "cancel_job",
     "rerun_job",
+    "update_job_labels",
     "list_hardware",
+    "spend_report",
     "schedule_job",
     "schedule_uv_job",
     "list_scheduled_jobs",
@@ -36,7 +40,12 @@ EXPECTED = [
     "resume_scheduled_job",
     "trigger_scheduled_job",
     "delete_scheduled_job",
+    "update_scheduled_job",
     "create_job_webhook",
+    "list_job_webhooks",
+    "disable_job_webhook",
+    "enable_job_webhook",
+    "delete_job_webhook",
 ]
 
 
@@ -76,7 +85,7 @@ async def test_every_tool_keeps_the_invariants(list_tools: Any) -> None:
 async def test_destructive_tools_are_exactly_cancel_and_delete(list_tools: Any) -> None:
     async with list_tools() as tools:
         destructive = {t.name for t in tools if t.annotations and t.annotations.destructive_hint}
-        assert destructive == {"cancel_job", "delete_scheduled_job"}
+        assert destructive == {"cancel_job", "delete_scheduled_job", "delete_job_webhook"}
 
 
 async def test_read_only_keeps_exactly_the_read_only_hinted_tools(list_tools: Any) -> None:
@@ -90,7 +99,18 @@ async def test_read_only_keeps_exactly_the_read_only_hinted_tools(list_tools: An
 
 async def test_toolsets_select_tools(list_tools: Any) -> None:
     async with list_tools(toolsets=["hardware", "webhooks"]) as tools:
-        assert [t.name for t in tools] == ["list_hardware", "create_job_webhook"]
+        assert [t.name for t in tools] == [
+            "list_hardware",
+            "spend_report",
+            "create_job_webhook",
+            "list_job_webhooks",
+            "disable_job_webhook",
+            "enable_job_webhook",
+            "delete_job_webhook",
+        ]
+    async with list_tools(toolsets=None) as tools:  # the default toolsets: webhooks are opt-in
+        assert "create_job_webhook" not in {t.name for t in tools}
+        assert "run_job" in {t.name for t in tools}
 
 
 def test_unknown_toolset_is_loud() -> None:
@@ -117,6 +137,8 @@ def test_every_writing_tool_plans_then_executes_and_reading_tools_only_handle() 
 
 
 SPENDING = {
+    "update_scheduled_job",
+    "enable_job_webhook",
     "run_job",
     "run_uv_job",
     "rerun_job",
@@ -137,3 +159,15 @@ async def test_tools_that_spend_or_forward_carry_the_approval_card(list_tools: A
     assert {t.name for t in ALL_TOOLS if t.may_ask} == SPENDING
     async with list_tools(app_only=True, read_only=True) as tools:  # nothing can ask: no card, no app-only tool
         assert ANSWER_TOOL not in {t.name for t in tools}
+
+
+@pytest.mark.parametrize(
+    ("toolsets", "budget"), [(None, 30_000), (["jobs", "hardware", "scheduled", "webhooks"], 40_000)]
+)
+async def test_tools_list_stays_lean(list_tools: Any, toolsets: list[str] | None, budget: int) -> None:
+    """tools/list is paid for in every agent's context: the default toolsets within 30 kB, all within 40 kB
+    (measured as a client receives it: every listed tool, the app-only one included, compact JSON)."""
+    async with list_tools(toolsets=toolsets, app_only=True) as tools:
+        listed = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
+    size = len(json.dumps({"tools": listed}, separators=(",", ":")))
+    assert size <= budget, f"tools/list is {size} bytes, over {budget}"
