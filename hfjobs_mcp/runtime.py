@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from hfjobs_mcp.api import JobsClient, find_endpoint, find_token
+from hfjobs_mcp.api import JobsClient, find_endpoint
+from hfjobs_mcp.api.auth import TokenSource
 from hfjobs_mcp.config import Settings
 from hfjobs_mcp.policy.approvals import Approvals
 from hfjobs_mcp.policy.redaction import Redactor
@@ -56,10 +57,11 @@ async def open_client(settings: Settings) -> AsyncIterator[JobsClient]:
                 logger.info("attached to the local Jobs backend already serving %s at %s", state_dir, url)
             client = JobsClient(token=token, endpoint=url, namespace=settings.namespace)
         else:
-            token_value = settings.token or find_token()
+            # The token found as huggingface_hub finds it; a browser login's token file is refreshed before it expires.
+            source = TokenSource(settings.token) if settings.token else TokenSource.found()
             endpoint = settings.endpoint or find_endpoint()
-            client = JobsClient(token=token_value, endpoint=endpoint, namespace=settings.namespace)
-            if token_value is None:
+            client = JobsClient(token=source, endpoint=endpoint, namespace=settings.namespace)
+            if source.token is None:
                 logger.warning("no Hugging Face token found: tools will say so until HF_TOKEN is set (or use --local)")
         await stack.enter_async_context(client)
         yield client
@@ -71,15 +73,15 @@ def base_context(settings: Settings, client: JobsClient, *, environ: Mapping[str
     The redactor knows, from the start, the server's own token and every value of the secrets file; values
     resolved from the environment join it when they are first resolved.
     """
-    token = client.token_secret()
     sources = SecretSources(
         environ=environ,
         secrets_file=settings.secrets_file,
-        hf_token=token,
+        hf_token=client.token_secret,  # the token in use now (a refreshed browser login included)
         # Served over HTTP, the server's own environment is nobody's to forward (design §5.8).
         use_environment=settings.transport == "stdio",
     )
     redactor = Redactor(sources.file_values())
+    client.on_new_token(lambda token: redactor.add([token.get_secret_value()]))
     _install_log_redaction(redactor)
     return ToolContext(
         client=client,

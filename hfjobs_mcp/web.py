@@ -63,7 +63,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hfjobs_mcp.api import JobsClient, find_endpoint, find_token
+from hfjobs_mcp.api import JobsClient, find_endpoint
+from hfjobs_mcp.api.auth import TokenSource
 from hfjobs_mcp.config import Settings
 from hfjobs_mcp.errors import ForbiddenError, HfJobsError, TokenNotFoundError, UnauthorizedError
 from hfjobs_mcp.policy.approvals import Approvals
@@ -626,7 +627,11 @@ def app_from_env() -> Starlette:
         )
     settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
     backend_token = os.environ.pop(BACKEND_TOKEN_ENV, None)
-    token = SecretStr(backend_token) if backend_token else settings.token or find_token()
+    token = (
+        TokenSource(SecretStr(backend_token) if backend_token else settings.token)
+        if backend_token or settings.token
+        else TokenSource.found()
+    )
     endpoint = settings.endpoint or find_endpoint()
     client = JobsClient(token=token, endpoint=endpoint, namespace=settings.namespace)
     return create_app(settings, client=client, own_client=True)

@@ -6,7 +6,7 @@ No MCP in here (a test holds the layering): the same client serves the MCP tools
 from __future__ import annotations
 
 from hfjobs_mcp.api.auth import find_endpoint, find_token
-from hfjobs_mcp.api.client import SUBMISSION_LABEL, JobsClient
+from hfjobs_mcp.api.client import SUBMISSION_LABEL, SUBMISSION_MARK_SHOWN, JobsClient
 from hfjobs_mcp.api.http import RetryPolicy
 from hfjobs_mcp.api.models import (
     TERMINAL_STAGES,
@@ -22,11 +22,13 @@ from hfjobs_mcp.api.models import (
     WebhookInfo,
     WhoAmI,
 )
-from hfjobs_mcp.api.spec import DEFAULT_FLAVOR, JobSpec, Volume, default_job_name, parse_timeout
+from hfjobs_mcp.api.spec import DEFAULT_FLAVOR, HUB_FLAVORS, JobSpec, Volume, default_job_name, parse_timeout
 
 __all__ = [
     "DEFAULT_FLAVOR",
+    "HUB_FLAVORS",
     "SUBMISSION_LABEL",
+    "SUBMISSION_MARK_SHOWN",
     "TERMINAL_STAGES",
     "Accelerator",
     "HardwareFlavor",

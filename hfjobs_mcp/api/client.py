@@ -25,7 +25,7 @@ import anyio
 import httpx2
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from hfjobs_mcp.api.auth import find_endpoint, find_token
+from hfjobs_mcp.api.auth import TokenSource, find_endpoint, find_token
 from hfjobs_mcp.api.http import Ambiguous, Http, RetryPolicy, error_for
 from hfjobs_mcp.api.models import (
     TERMINAL_STAGES,
@@ -49,9 +49,28 @@ from hfjobs_mcp.errors import (
     TransportError,
 )
 
-__all__ = ["SUBMISSION_LABEL", "JobsClient"]
+__all__ = ["SUBMISSION_LABEL", "SUBMISSION_MARK_SHOWN", "JobsClient", "same_site"]
 
 SUBMISSION_LABEL = "hfjobs-mcp-submission"
+SUBMISSION_MARK_SHOWN = "<32 hex digits, new for each submission>"
+"""What a dry run shows for the submission label's value: it is made when the request is really sent."""
+
+# Hosts that are one site: a next-page link to any of them stays on the endpoint the token was given for.
+HUB_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co"})
+
+
+def same_site(here: httpx2.URL, target: httpx2.URL) -> bool:
+    """True when ``target`` is on the endpoint's site: the same host or an alias of it (``www.`` and, for the Hub,
+    ``huggingface.co``/``hf.co``), the same port, and no downgrade from https. The bearer token goes with every page,
+    so a next-page link anywhere else is refused."""
+    if target.scheme not in (here.scheme, "https") or target.port != here.port:
+        return False
+    a, b = here.host.lower(), target.host.lower()
+    if a in HUB_HOSTS and b in HUB_HOSTS:
+        return True
+    return a.removeprefix("www.") == b.removeprefix("www.")
+
+
 _T = TypeVar("_T")
 _CLOCK_SKEW = 2.0  # seconds of slack when matching a rerun or trigger by its creation time
 _NO_FOLLOW_IDLE = 5.0  # huggingface_hub's read timeout for a one-shot log read
@@ -75,7 +94,7 @@ class JobsClient:
     def __init__(
         self,
         *,
-        token: str | SecretStr | None,
+        token: str | SecretStr | TokenSource | None,
         endpoint: str = "https://huggingface.co",
         transport: httpx2.AsyncBaseTransport | None = None,
         namespace: str | None = None,
@@ -86,9 +105,11 @@ class JobsClient:
     ) -> None:
         if isinstance(token, str):
             token = token.strip() or None
-        secret = SecretStr(token) if isinstance(token, str) else token
-        if secret is not None and not secret.get_secret_value():
-            secret = None
+        if isinstance(token, TokenSource):
+            source = token
+        else:
+            secret = SecretStr(token) if isinstance(token, str) else token
+            source = TokenSource(secret if secret is not None and secret.get_secret_value() else None)
         self.endpoint = endpoint.rstrip("/")
         endpoint_url = self.endpoint
 
@@ -100,7 +121,7 @@ class JobsClient:
                 follow_redirects=True,
             )
 
-        self._http = Http(factory=make_client, token=secret, policy=retry or RetryPolicy(), sleep=sleep)
+        self._http = Http(factory=make_client, source=source, policy=retry or RetryPolicy(), sleep=sleep)
         self._sleep = sleep
         self._namespace = namespace
         self._whoami_lock = anyio.Lock()
@@ -123,6 +144,10 @@ class JobsClient:
     def token_secret(self) -> SecretStr | None:
         """The token, still wrapped: for forwarding it as ``HF_TOKEN`` and for masking it in output."""
         return self._http.token
+
+    def on_new_token(self, listener: Callable[[SecretStr], None]) -> None:
+        """Call ``listener`` with every token that replaces this one (a refreshed browser login)."""
+        self._http.source.on_new_token(listener)
 
     def redact(self, text: str) -> str:
         """``text`` with the client's token masked."""
@@ -298,7 +323,7 @@ class JobsClient:
                 break
             here = response.request.url
             target = here.join(nxt)  # absolute links are kept verbatim; relative ones resolve against this page
-            if target.scheme != here.scheme or target.netloc != here.netloc:
+            if not same_site(here, target):
                 # The bearer token goes with every page: never to another host.
                 raise _unreadable("a next-page link on the same host", nxt)
             if str(target) in visited:
@@ -406,6 +431,7 @@ class JobsClient:
         policy = self._http.policy
         waited = 0.0
         attempt = 0
+        await self._http.fresh()
         while True:
             attempt += 1
             request = self._http_client.build_request(

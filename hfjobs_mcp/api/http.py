@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from hfjobs_mcp import __version__
+from hfjobs_mcp.api.auth import TokenSource
 from hfjobs_mcp.errors import (
     ApiError,
     BadRequestError,
@@ -192,11 +193,19 @@ class Http:
     """
 
     factory: Callable[[], httpx2.AsyncClient]
-    token: SecretStr | None
+    source: TokenSource
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     server_offset: float = 0.0  # server clock minus local clock, from Date headers
     _client: httpx2.AsyncClient | None = None
+
+    @property
+    def token(self) -> SecretStr | None:
+        return self.source.token
+
+    async def fresh(self) -> None:
+        """Refresh a browser-login token close to expiry before a request (a cheap check when not due)."""
+        await self.source.fresh()
 
     @property
     def client(self) -> httpx2.AsyncClient:
@@ -295,8 +304,13 @@ class Http:
             sleep=self.sleep,
             reraise=True,
         )
+        await self.fresh()
         try:
             response: httpx2.Response = await retrying(once)
+            if response.status_code == 401 and await self.source.reload():
+                # The token file holds another token (refreshed elsewhere, or a new `hf auth login`): a 401 means
+                # nothing was done, so the request is sent once more with it.
+                response = await retrying(once)
         except _Retry as failed:
             if failed.response is not None:
                 raise error_for(failed.response, redact=self.redact) from None

@@ -26,6 +26,14 @@ __all__ = [
 ]
 
 DEFAULT_FLAVOR = "cpu-basic"
+# The `flavor` enum of the Hub's OpenAPI document (snapshot 2026-08-17): flavors a request may name, some of them
+# absent from the public hardware list (sprx8, zero-a10g, inf2x6), so with no listed price.
+HUB_FLAVORS: tuple[str, ...] = (
+    "cpu-basic", "cpu-upgrade", "cpu-performance", "cpu-xl", "sprx8", "zero-a10g", "t4-small", "t4-medium",
+    "l4x1", "l4x4", "l40sx1", "l40sx4", "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4",
+    "a100-large", "a100x4", "a100x8", "h200", "h200x2", "h200x4", "h200x8", "rtx-pro-6000", "rtx-pro-6000x2",
+    "rtx-pro-6000x4", "rtx-pro-6000x8", "inf2x6",
+)  # fmt: skip
 SPACE_PREFIXES = ("https://huggingface.co/spaces/", "https://hf.co/spaces/", "huggingface.co/spaces/", "hf.co/spaces/")
 VolumeType = Literal["bucket", "model", "dataset", "space"]
 

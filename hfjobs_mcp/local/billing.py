@@ -1,9 +1,9 @@
 """``GET /api/settings/billing/usage/jobs``: the token user's Jobs usage in the current billing period.
 
-As the Hub's OpenAPI document describes it (``usage`` and ``hasAccess``): the period (here the calendar month, UTC), the total used in
-micro-dollars and minutes, and one entry per job of the user's own namespace that ran in the period, priced from
-the local hardware list (running time x the flavor's price). Org jobs are not in it, as on the Hub, where this
-route reports the user's own usage.
+As the Hub's OpenAPI document describes it (``usage`` and ``hasAccess``): the period (here the calendar month,
+UTC), the total used in micro-dollars and minutes, and one entry per job of the user's own namespace that ran in
+the period, priced from the local hardware list (running time x the flavor's price). Org jobs are not in it, as
+on the Hub, where this route reports the user's own usage.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ values may travel for one request is decided later, by the gate (:mod:`hfjobs_mc
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -71,7 +71,7 @@ class SecretSources:
         *,
         environ: Mapping[str, str] | None = None,
         secrets_file: Path | None = None,
-        hf_token: SecretStr | None = None,
+        hf_token: SecretStr | Callable[[], SecretStr | None] | None = None,
         use_environment: bool = True,
     ) -> None:
         self._environ = dict(os.environ if environ is None else environ) if use_environment else {}
@@ -80,7 +80,7 @@ class SecretSources:
             if not secrets_file.is_file():
                 raise PolicyError(f"secrets file not found: {secrets_file}", hint="pass an existing dotenv file")
             self._file = {k: v for k, v in dotenv_values(secrets_file).items() if v is not None}
-        self._hf_token = hf_token
+        self._hf_token = hf_token if callable(hf_token) or hf_token is None else (lambda: hf_token)
 
     def __repr__(self) -> str:
         return f"SecretSources(file={len(self._file)} names, environment={len(self._environ)} names)"
@@ -88,8 +88,9 @@ class SecretSources:
     def file_values(self) -> list[str]:
         """Every value of the secrets file and the server's token: redacted from output from the start."""
         values = list(self._file.values())
-        if self._hf_token is not None:
-            values.append(self._hf_token.get_secret_value())
+        token = self._hf_token() if self._hf_token is not None else None
+        if token is not None:
+            values.append(token.get_secret_value())
         return values
 
     def known_values(self, names: Iterable[str]) -> list[str]:
@@ -116,8 +117,9 @@ class SecretSources:
             value = self._file.get(name)
             if value is None:
                 value = self._environ.get(name)
-            if value is None and name == "HF_TOKEN" and self._hf_token is not None:
-                value = self._hf_token.get_secret_value()
+            token = self._hf_token() if self._hf_token is not None else None
+            if value is None and name == "HF_TOKEN" and token is not None:
+                value = token.get_secret_value()
             if value is None or value == "":
                 missing.append(name)
             elif len(value) < MIN_SECRET_LENGTH:

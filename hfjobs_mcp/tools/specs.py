@@ -8,12 +8,13 @@ asked anything, and every resolved value joins the redactor at once, so nothing 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
-from hfjobs_mcp.api import JobSpec, Volume
+from hfjobs_mcp.api import HUB_FLAVORS, SUBMISSION_LABEL, SUBMISSION_MARK_SHOWN, JobSpec, Volume
 from hfjobs_mcp.errors import InvalidRequestError
 from hfjobs_mcp.policy.pricing import PRICES, RunPrice, price_run
 from hfjobs_mcp.policy.request import FileFacts, Request, ScriptFacts, VolumeFacts
@@ -73,8 +74,13 @@ def build_spec(
 
 
 def masked_payload(spec: JobSpec) -> dict[str, Any]:
-    """The wire body with every secret value replaced by the mask."""
+    """The wire body as it will be sent, with every secret value replaced by the mask.
+
+    The submission label (it lets a retry find the job instead of starting another) is shown too; its value is made
+    when the request is really sent.
+    """
     body = spec.to_wire()
+    body["labels"] = {**body.get("labels", {}), SUBMISSION_LABEL: SUBMISSION_MARK_SHOWN}
     if body.get("secrets"):
         body["secrets"] = dict.fromkeys(body["secrets"], MASK)
     return body
@@ -120,12 +126,19 @@ class Cost(View):
 
 
 async def check_flavor(ctx: PlanContext, flavor: str) -> None:
-    """Refuse a flavor the hardware list does not have, naming the valid ones."""
+    """Refuse a flavor neither the hardware list nor the Hub's request schema has, naming the closest valid one.
+
+    A flavor the Hub accepts but does not list (``sprx8``, ``zero-a10g``, ``inf2x6``) goes through with an unknown
+    price, which the price gate treats as above any threshold.
+    """
     flavors = await PRICES.flavors(ctx.reader)
-    if flavors and all(f.name != flavor for f in flavors):
-        names = ", ".join(f.name for f in flavors)
+    names = list(dict.fromkeys([*(f.name for f in flavors), *HUB_FLAVORS]))
+    if flavor not in names:
+        close = difflib.get_close_matches(flavor.lower(), names, n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]!r}? " if close else ""
         raise InvalidRequestError(
-            f"unknown hardware flavor {flavor!r}", hint=f"use one of: {names} (see list_hardware for prices)"
+            f"unknown hardware flavor {flavor!r}",
+            hint=f"{guess}use one of: {', '.join(f.name for f in flavors)} (see list_hardware for prices)",
         )
 
 

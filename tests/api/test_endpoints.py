@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hfjobs_mcp.api import SUBMISSION_LABEL, JobSpec, Volume
+from hfjobs_mcp.api import SUBMISSION_LABEL, JobsClient, JobSpec, Volume
 from hfjobs_mcp.errors import ApiError, InvalidRequestError
 from tests.api.fakes import TOKEN, USER, http_date, job_json, make_client, scheduled_json
 
@@ -636,3 +636,36 @@ def test_fuzz_references_stay_inside_their_path(ref: str, namespace: str | None)
     assert len(parts) == 5
     assert "?" not in raw
     assert all(p not in ("", ".", "..") for p in parts[3:])
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "link", "followed"),
+    [
+        ("https://huggingface.co", "https://hf.co/api/jobs/alice?page=2", True),  # an alias of the Hub
+        ("https://huggingface.co", "https://www.huggingface.co/api/jobs/alice?page=2", True),
+        ("https://hub.test", "https://www.hub.test/api/jobs/alice?page=2", True),
+        ("http://hub.test", "https://hub.test/api/jobs/alice?page=2", True),  # an upgrade to https
+        ("https://hub.test", "http://hub.test/api/jobs/alice?page=2", False),  # a downgrade: the token in clear
+        ("https://hub.test", "https://hub.test:8443/api/jobs/alice?page=2", False),  # another port
+        ("https://huggingface.co", "https://huggingface.co.evil.test/api/jobs/alice", False),
+        ("https://hub.test", "https://evil.test/api/jobs/alice?page=2", False),
+    ],
+)
+async def test_next_links_stay_on_the_endpoints_site(endpoint: str, link: str, followed: bool) -> None:
+    served: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        served.append(str(request.url))
+        headers = {"link": f'<{link}>; rel="next"'} if len(served) == 1 else {}
+        return httpx2.Response(200, json=[job_json(str(len(served)))], headers=headers)
+
+    async with JobsClient(
+        token="hf_fake_token_paging_00000", endpoint=endpoint, namespace=USER, transport=httpx2.MockTransport(handler)
+    ) as client:
+        if followed:
+            assert [j.id for j in await client.list_jobs()] == ["1", "2"]
+            assert served[1] == link
+        else:
+            with pytest.raises(ApiError, match="next-page link"):
+                await client.list_jobs()
+            assert len(served) == 1

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hfjobs_mcp.api import JobInfo
-from hfjobs_mcp.tools.jobs import _next_for
+from hfjobs_mcp.tools.outcomes import next_for
 from hfjobs_mcp.tools.views import JobView
 from tests.e2e.conftest import MODES, Asked, forbid, text
 
@@ -164,6 +164,6 @@ def test_a_job_canceled_for_credits_says_where_to_add_them() -> None:
             "flavor": "a10g-small",
         }
     )
-    step = _next_for(JobView.of(job, endpoint="http://x"))
+    step = next_for(JobView.of(job, endpoint="http://x"))
     assert "huggingface.co/settings/billing" in step
     assert "no credits" in step

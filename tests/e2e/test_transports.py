@@ -20,6 +20,7 @@ import mcp
 import pytest
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+from hfjobs_mcp.tools.registry import select_tools
 from tests.e2e.conftest import MODES, text
 from tests.visibility import model_visible
 
@@ -36,7 +37,7 @@ def _env(tmp: Path) -> dict[str, str]:
 
 async def _exercise(client: mcp.Client) -> None:
     tools = await client.list_tools()
-    assert len(model_visible(tools.tools)) == 19
+    assert len(model_visible(tools.tools)) == len(select_tools())  # the default toolsets
     started = await client.call_tool(
         "run_job", {"image": "python:3.12", "command": ["python", "-c", "print('over the wire')"]}
     )

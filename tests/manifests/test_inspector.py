@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from hfjobs_mcp.tools.registry import ALL_TOOLS
+from hfjobs_mcp.tools.registry import select_tools
 from tests.manifests.conftest import clean_env, npm_tool
 from tests.visibility import model_visible
 
@@ -31,7 +31,7 @@ def _inspect(tmp: Path, server: Path, *args: str) -> tuple[subprocess.CompletedP
 def test_tools_list_is_strict_clean(tmp_path: Path, hfjobs_bin: Path) -> None:
     done, answer = _inspect(tmp_path, hfjobs_bin, "--method", "tools/list", "--strict")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert [t["name"] for t in model_visible(answer["result"]["tools"])] == [t.name for t in ALL_TOOLS]
+    assert [t["name"] for t in model_visible(answer["result"]["tools"])] == [t.name for t in select_tools()]
     errors = [
         (tool["toolName"], finding["path"], finding["issue"])
         for tool in answer.get("schemaFindings", [])

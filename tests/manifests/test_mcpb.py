@@ -26,7 +26,7 @@ import pytest
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from hfjobs_mcp import __version__
-from hfjobs_mcp.tools.registry import ALL_TOOLS
+from hfjobs_mcp.tools.registry import select_tools
 from tests.manifests.conftest import FAKE_TOKEN, MANIFESTS, ROOT, npm_tool, parse_hfjobs_args
 from tests.visibility import model_visible
 
@@ -74,7 +74,7 @@ def test_manifest_version_runtime_and_pins(manifest: dict[str, Any]) -> None:
 
 def test_tools_listed_are_the_registrys(manifest: dict[str, Any]) -> None:
     assert manifest["tools"] == [
-        {"name": t.name, "description": t.description.split("\n", 1)[0].strip()} for t in ALL_TOOLS
+        {"name": t.name, "description": t.description.split("\n", 1)[0].strip()} for t in select_tools()
     ]
     assert manifest["tools_generated"] is False
 

@@ -125,6 +125,8 @@ def _domain(name: str, pool: dict[str, Any]) -> st.SearchStrategy[Any] | None:
     command = st.builds(lambda a, rest: [a, *rest], first, st.lists(st.text(min_size=1, max_size=10), max_size=3))
     strategies: dict[str, st.SearchStrategy[Any]] = {
         "job_id": _refs(pool["jobs"]),
+        "job_ids": st.lists(_refs(pool["jobs"]), max_size=3),
+        "webhook_id": st.one_of(ID_SHAPE, ODD_TEXT),
         "scheduled_job_id": _refs(pool["scheduled"]),
         "command": st.one_of(command, command, command, st.sampled_from([[], [""], ["true", ""]])),
         "script": st.one_of(
@@ -251,7 +253,7 @@ def arguments(tool_name: str, pool: dict[str, Any]) -> st.SearchStrategy[dict[st
         keys = required + draw(st.lists(st.sampled_from(optional), max_size=4, unique=True)) if optional else required
         args = {k: draw(_valid(props[k], defs, k, pool), label=k) for k in keys}
         twist = draw(st.sampled_from(["none"] * 4 + ["junk", "junk", "extra", "drop"]))
-        if twist == "junk":
+        if twist == "junk" and props:
             args[draw(st.sampled_from(sorted(props)))] = draw(JUNK)
         elif twist == "extra":
             args[draw(st.sampled_from(["extra", "jobId", "Image", "dryRun"]))] = draw(JUNK)
