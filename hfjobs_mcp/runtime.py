@@ -114,15 +114,9 @@ def _install_log_redaction(redactor: Redactor) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    """Run the MCP server until its transport closes (stdin ends, or the HTTP server is stopped)."""
-    from hfjobs_mcp.server import build_server
+    """Run the MCP server over stdio until stdin ends (``--transport http`` is :func:`hfjobs_mcp.web.run_http`)."""
+    from hfjobs_mcp.server import build_server  # the MCP SDK, imported when serving (start-up time)
 
-    if settings.transport == "http":
-        # Auth, callers, health, graceful shutdown: the HTTP deployment lives in hfjobs_mcp.web.
-        from hfjobs_mcp.web import serve_http
-
-        await serve_http(settings)
-        return
     async with open_client(settings) as client:
         server = build_server(base_context(settings, client), toolsets=settings.toolsets, read_only=settings.read_only)
         await server.run_stdio_async()

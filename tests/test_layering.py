@@ -1,7 +1,9 @@
 """The import rules of design §2, read from the source with ``ast`` so no module has to be imported.
 
 - ``hfjobs_mcp.api`` imports neither ``mcp``, ``hfjobs_mcp.tools`` nor ``hfjobs_mcp.server``.
-- ``hfjobs_mcp.tools`` never imports ``mcp`` (nor the server).
+- ``hfjobs_mcp.policy`` imports neither ``mcp``, the tools nor the server; ``hfjobs_mcp.tools`` never imports ``mcp``
+  (nor the server).
+- No import cycle anywhere in the package, counting ``TYPE_CHECKING`` and function-level imports.
 - ``hfjobs_mcp.local`` imports nothing from the rest of ``hfjobs_mcp``.
 - Only ``hfjobs_mcp.server`` (and the demo, an MCP client) import ``mcp``.
 """
@@ -62,10 +64,18 @@ def test_package_files_are_found() -> None:
     # Guard against the rules passing vacuously because the paths moved.
     assert _files("api"), "hfjobs_mcp/api has no modules"
     assert _files("local"), "hfjobs_mcp/local has no modules"
+    assert _files("policy"), "hfjobs_mcp/policy has no modules"
 
 
 @pytest.mark.parametrize("path", _files("api"), ids=lambda p: p.name)
 def test_api_knows_nothing_of_mcp_tools_or_server(path: Path) -> None:
+    forbidden = (*SDK_NAMES, "hfjobs_mcp.tools", "hfjobs_mcp.policy", "hfjobs_mcp.server", "hfjobs_mcp.local")
+    bad = _hits(_imports(path), forbidden)
+    assert not bad, f"{path} imports {bad}"
+
+
+@pytest.mark.parametrize("path", _files("policy"), ids=lambda p: p.name)
+def test_policy_knows_nothing_of_mcp_tools_or_server(path: Path) -> None:
     bad = _hits(_imports(path), (*SDK_NAMES, "hfjobs_mcp.tools", "hfjobs_mcp.server", "hfjobs_mcp.local"))
     assert not bad, f"{path} imports {bad}"
 
@@ -115,3 +125,68 @@ def test_rules_catch_a_violation(tmp_path: Path) -> None:
         "mcp.types",
     ]
     assert "hfjobs_mcp.api.models" in found
+
+
+def import_graph(root: Path = PKG) -> dict[str, set[str]]:
+    """module -> the package's modules it imports, at any level (module, function, ``TYPE_CHECKING``).
+
+    An import of one's own parent package is left out: Python has initialised the parent before the module runs,
+    so it can never close a cycle.
+    """
+    mods = {_module_name(p, root.parent): p for p in root.rglob("*.py")}
+    return {
+        m: {i for i in _imports(p, root.parent) if i in mods and i != m and not m.startswith(i + ".")}
+        for m, p in mods.items()
+    }
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_counting_type_checking_and_function_level_imports() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_check_can_fail(tmp_path: Path) -> None:
+    """A package whose cycle hides behind TYPE_CHECKING and a function-level import is caught."""
+    pkg = tmp_path / "demo_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "a.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from demo_pkg.b import B\n", encoding="utf-8"
+    )
+    (pkg / "b.py").write_text("def f():\n    from demo_pkg import c\n", encoding="utf-8")
+    (pkg / "c.py").write_text("from . import a\n", encoding="utf-8")
+    assert cycles(import_graph(pkg)) == [["demo_pkg.a", "demo_pkg.b", "demo_pkg.c"]]
