@@ -188,6 +188,7 @@ def _local(args: argparse.Namespace) -> int:
         user=args.user,
         orgs=args.org,
         faults=args.faults,
+        sandbox=args.sandbox,
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from .config import LocalConfig
 from .core import StateDirBusyError
 from .faults import FaultSpecError, parse_spec
+from .sandbox import SANDBOX_MODES
 from .server import LocalBackend
 
 DEFAULT_PORT = 8765
@@ -65,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help=f"inject faults, e.g. '429:times=2,drop-after-create' (default: ${FAULTS_ENV}; see the README)",
     )
+    parser.add_argument(
+        "--sandbox",
+        choices=SANDBOX_MODES,
+        default="auto",
+        help="run each job in a bubblewrap sandbox: auto (when one can be made; default), require, off",
+    )
 
 
 def run_local(
@@ -76,6 +83,7 @@ def run_local(
     user: str = DEFAULT_USER,
     orgs: Sequence[str] = (),
     faults: str | None = None,
+    sandbox: str = "auto",
 ) -> int:
     """Serve until SIGINT or SIGTERM; the exit status (0, or 1/2 when it cannot start)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -98,6 +106,7 @@ def run_local(
         host=host,
         port=port,
         faults=faults,
+        sandbox=sandbox,
     )
     return asyncio.run(_serve(cfg, show_token=generated))
 

@@ -22,7 +22,7 @@ import pytest
 from hfjobs_mcp.local import LocalConfig, StateDirBusyError, serve_in_thread
 
 from .conftest import check_against_openapi
-from .util import TOKEN, alive, first_events, log_text, py, run, wait_gone, wait_stage
+from .util import TOKEN, alive, first_events, host_pid, job_pid, log_text, py, run, wait_gone, wait_stage
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -45,11 +45,11 @@ def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> Non
         running = run(
             api,
             py(
-                "import subprocess, time; p = subprocess.Popen(['sleep', '300']);"
-                " print(p.pid, flush=True); time.sleep(300)"
+                "import subprocess, time; p = subprocess.Popen(['sleep', '300.201']);"
+                " print('up', flush=True); time.sleep(300)"
             ),
         )
-        pid = int(first_events(api, running["id"], 2)[1]["data"])
+        pid = host_pid("sleep", "300.201")
         sched = api.post("/api/scheduled-jobs/alice", json={"jobSpec": py("print(1)"), "schedule": "@daily"}).json()
         before = api.get(f"/api/jobs/alice/{done['id']}").json()
     assert wait_gone(pid)  # stopping the backend stopped the job's processes
@@ -128,30 +128,22 @@ def test_the_local_command_survives_kill_9(tmp_path: Path) -> None:
         running = run(api, py("import time; print('up', flush=True); time.sleep(300)"))
         first_events(api, running["id"], 2)
         seen = api.get(f"/api/jobs/alice/{running['id']}").json()
-        job_pid = _job_pid(running["id"])
+        pid = job_pid(running["id"])
+        sandboxed = "in a sandbox" in first_events(api, running["id"], 1)[0]["data"]
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert seen["status"]["stage"] == "RUNNING"
-    assert alive(job_pid)  # the crash itself leaves the job's process behind...
+    if sandboxed:
+        assert wait_gone(pid)  # a sandboxed job dies with the backend (bubblewrap's --die-with-parent)...
+    else:
+        assert alive(pid)  # unsandboxed, the crash leaves the job's process behind...
     with _local_command(state, "--token", TOKEN) as (_, url, _), _client(url) as api:
         assert log_text(api, done["id"]) == ["before the crash"]
         assert api.get(f"/api/jobs/alice/{done['id']}").json()["status"]["stage"] == "COMPLETED"
         after = api.get(f"/api/jobs/alice/{running['id']}").json()
         assert after["status"] == {"stage": "ERROR", "message": RESTARTED}
         assert "up" in log_text(api, running["id"])
-        assert wait_gone(job_pid)  # ...and the restart kills it
-
-
-def _job_pid(job_id: str) -> int:
-    import psutil
-
-    for proc in psutil.process_iter():
-        try:
-            if proc.environ().get("JOB_ID") == job_id:
-                return int(proc.pid)
-        except psutil.Error:
-            continue
-    raise AssertionError(f"no process for job {job_id}")
+        assert wait_gone(pid)  # ...and the restart marks it ERROR (killing what is left)
 
 
 def test_the_local_command_prints_its_url_and_a_generated_token(tmp_path: Path) -> None:

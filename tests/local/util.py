@@ -93,6 +93,28 @@ def alive(pid: int) -> bool:
         return False
 
 
+def host_pid(*cmdline: str, timeout: float = 10) -> int:
+    """The host pid of the process running exactly ``cmdline`` (a sandboxed job only knows its namespace pids)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for proc in psutil.process_iter(["cmdline"]):
+            if proc.info["cmdline"] == list(cmdline) and alive(proc.pid):
+                return int(proc.pid)
+        time.sleep(0.05)
+    raise AssertionError(f"no process runs {cmdline}")
+
+
+def job_pid(job_id: str) -> int:
+    """A host pid of one of the job's processes (found by the ``JOB_ID`` in its environment)."""
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("JOB_ID") == job_id:
+                return int(proc.pid)
+        except psutil.Error:
+            continue
+    raise AssertionError(f"no process for job {job_id}")
+
+
 def wait_gone(pid: int, timeout: float = 10) -> bool:
     end = time.time() + timeout
     while time.time() < end:
