@@ -48,6 +48,9 @@ class LocalConfig:
     """Wall clock the scheduler reads (epoch seconds); tests swap in a fake one to make cron fire."""
     max_line_bytes: int = 64 * 1024
     """Longer log lines are split into pieces of this size."""
+    hf_cache_dir: Path | None = None
+    """The Hugging Face cache model, dataset and space volumes are served from (None: ``HF_HUB_CACHE``,
+    ``$HF_HOME/hub`` or ``~/.cache/huggingface/hub``, read when a job starts)."""
     sandbox: str = "auto"
     """``auto``: run each job in a bubblewrap sandbox when one can be made (else say why, and run it plainly);
     ``require``: fail jobs that cannot be sandboxed; ``off``: never sandbox."""

@@ -33,12 +33,14 @@ from typing import Any, cast
 import psutil
 
 from . import procs
+from .buckets.store import BucketStore
 from .config import LocalConfig
 from .jobenv import build_env, job_dirs, uv_cache_dir
 from .logs import LogWriter, banner
 from .records import CANCELED, COMPLETED, ERROR, RUNNING, JobRecord
 from .sandbox import Sandbox, SandboxMode
 from .store import Store
+from .volumes import Mounts, VolumeError, hf_cache_dir, mount_volumes
 
 log = logging.getLogger("hfjobs_mcp.local.runner")
 
@@ -106,10 +108,17 @@ class Runner:
     """Starts, supervises, cancels and stops job processes; writes their stages to the store."""
 
     def __init__(
-        self, cfg: LocalConfig, store: Store, *, notify: Callable[[str], None], notify_log: Callable[[str], None]
+        self,
+        cfg: LocalConfig,
+        store: Store,
+        buckets: BucketStore,
+        *,
+        notify: Callable[[str], None],
+        notify_log: Callable[[str], None],
     ) -> None:
         self._cfg = cfg
         self._store = store
+        self._buckets = buckets
         self.sandbox = Sandbox(state_dir=cfg.state_dir, mode=cast(SandboxMode, cfg.sandbox))
         if self.sandbox.enabled:
             log.info("jobs run in a sandbox: %s", self.sandbox.status.detail)
@@ -229,8 +238,21 @@ class Runner:
             writer.write_line(message)
             self._finish(job_id, ERROR, message)
             return
+        mounts = Mounts()
+        if spec.volumes:
+            try:
+                mounts = self._mount_volumes(rec)
+            except VolumeError as exc:
+                writer.write_line(banner(spec.image, time.time(), attempt=1, attempts=spec.attempts, sandbox=note))
+                message = f"Job failed to start: {exc}"
+                writer.write_line(message)
+                self._finish(job_id, ERROR, message)
+                return
+            for line in mounts.lines:
+                log.info("job %s: volume %s", job_id, line)
         sandbox.hand_over(host_dirs)
         sandbox.hand_over([uv_cache], recursive=_owner(uv_cache) != sandbox.job_uid)
+        sandbox.hand_over(mounts.writable, recursive=True)
         loop = asyncio.get_running_loop()
         for attempt in range(1, spec.attempts + 1):
             writer.write_line(banner(spec.image, time.time(), attempt=attempt, attempts=spec.attempts, sandbox=note))
@@ -246,7 +268,9 @@ class Runner:
                 if sandbox.enabled and shutil.which(argv[0], path=env["PATH"]) is None and "/" not in argv[0]:
                     # Inside the sandbox bubblewrap would say so in the log; say it as an unsandboxed run does.
                     raise FileNotFoundError(argv[0])
-                launch = sandbox.launch(argv, job_id=job_id, host_dirs=host_dirs, uv_cache=uv_cache)
+                launch = sandbox.launch(
+                    argv, job_id=job_id, host_dirs=host_dirs, uv_cache=uv_cache, binds=mounts.binds, links=mounts.links
+                )
                 transport, _ = await loop.subprocess_exec(
                     lambda p=proto: p,  # type: ignore[misc]
                     *launch.argv,
@@ -305,6 +329,20 @@ class Runner:
                 continue
             self._finish(job_id, ERROR, f"Job failed with exit code: {code}")
             return
+
+    def _mount_volumes(self, rec: JobRecord) -> Mounts:
+        if not self.sandbox.enabled:
+            raise VolumeError(
+                f"volumes need the job sandbox, and this backend runs jobs without one ({self.sandbox.status.detail})"
+            )
+        allowed = {rec.created_by, *self._cfg.orgs_of(rec.created_by)}
+        return mount_volumes(
+            rec.spec.volumes,
+            may_use=allowed.__contains__,
+            buckets=self._buckets,
+            hf_cache=self._cfg.hf_cache_dir or hf_cache_dir(),
+            now=time.time(),
+        )
 
     async def _supervise(self, handle: _Handle, proto: _JobProtocol, deadline: float) -> str:
         """Wait for the exit, a stop request or the deadline; meanwhile note every descendant."""
