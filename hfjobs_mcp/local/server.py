@@ -130,6 +130,7 @@ class LocalBackend:
             if loop.time() > deadline:
                 raise RuntimeError("the local backend's HTTP server did not start")
             await asyncio.sleep(0.01)
+        self.core.buckets.transfer.base_url = self.url  # the backend reaches its own Xet storage over HTTP
         log.info("local Jobs backend serving %s (state in %s)", self.url, self.config.state_dir)
         self._write_discovery()
 
