@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -14,6 +15,22 @@ import pytest
 
 if TYPE_CHECKING:
     from hfjobs_mcp.local import LocalBackend
+
+
+# Detached local backends started by `hfjobs-mcp --local` in tests stop soon after their last client leaves.
+os.environ.setdefault("HFJOBS_LOCAL_IDLE_SECONDS", "3")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop detached local backends the tests started and left running (a job still going keeps one up)."""
+    import psutil
+
+    base = str(session.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if "hfjobs_mcp.local.daemon" in cmd and any(arg.startswith(base) for arg in cmd):
+            with contextlib.suppress(psutil.Error):
+                proc.terminate()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

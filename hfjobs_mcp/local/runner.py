@@ -156,6 +156,10 @@ class Runner:
     def is_running(self, job_id: str) -> bool:
         return job_id in self._handles
 
+    def active_count(self) -> int:
+        """Jobs whose processes are running or being wound down."""
+        return len(self._handles)
+
     async def shutdown(self) -> None:
         """Stop every job's process group and wait for the runners (stages stay as stored; see ``core``)."""
         self._closing = True
