@@ -119,7 +119,7 @@ def attach(state_dir: Path, *, user: str = "local-user", timeout: float = 60.0) 
             deadline = time.monotonic() + timeout
             while True:
                 found = read_discovery(state_dir)
-                if found is not None:
+                if found is not None and _listening(found[0]):
                     url, token, pid = found
                     return Attached(url=url, token=token, pid=pid, started=False, _lease=lease)
                 if not _store_busy(state_dir):
@@ -133,6 +133,16 @@ def attach(state_dir: Path, *, user: str = "local-user", timeout: float = 60.0) 
     except BaseException:
         lease.close()
         raise
+
+
+def _listening(url: str) -> bool:
+    """Something accepts connections at ``url`` (a stale discovery file may name a reused pid)."""
+    host, _, port = url.removeprefix("http://").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def _spawn(state_dir: Path, *, user: str) -> tuple[str, str, int]:

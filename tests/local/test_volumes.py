@@ -94,6 +94,7 @@ def test_a_read_only_bucket_volume_and_a_subfolder(vapi: httpx2.Client, vbackend
     ("volume", "says"),
     [
         (bucket("alice/inputs", path="missing/dir"), "folder 'missing/dir' does not exist in the bucket"),
+        (bucket("alice/inputs", path="../../../etc"), "'..' components are not allowed"),
         (bucket("stranger/b"), "you don't have access to namespace 'stranger'"),
         (bucket("alice/Bad--Name"), "Invalid bucket name 'Bad--Name'"),
         (
