@@ -66,7 +66,11 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     p.add_argument("--endpoint", help="Jobs API base URL (default: HF_ENDPOINT, else https://huggingface.co)")
-    p.add_argument("--local", action="store_true", help="embed the local Jobs backend: no token, no network, no cost")
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="use the local Jobs backend (started in the background if none runs): no token, no network, no cost",
+    )
     p.add_argument("--state-dir", type=Path, help="local backend state (default ~/.cache/hfjobs-mcp/local)")
     p.add_argument("--namespace", help="default user or org for jobs (default: the token's user)")
     p.add_argument("--read-only", action="store_true", help="only tools that change nothing")
@@ -178,8 +182,10 @@ def _add_local_command(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def _local(args: argparse.Namespace) -> int:
-    from hfjobs_mcp.local.cli import run_local
+    from hfjobs_mcp.local.cli import run_local, stop_local
 
+    if args.stop:
+        return stop_local(args.state_dir)
     return run_local(
         host=args.host,
         port=args.port,
@@ -188,6 +194,7 @@ def _local(args: argparse.Namespace) -> int:
         user=args.user,
         orgs=args.org,
         faults=args.faults,
+        sandbox=args.sandbox,
     )
 
 

@@ -33,7 +33,7 @@ class Settings(BaseModel):
 
     ``endpoint`` None means "as huggingface_hub finds it" (``HF_ENDPOINT``, else https://huggingface.co).
     ``token`` None means "as huggingface_hub finds it" (``HF_TOKEN``, ..., the token file); with ``local`` the
-    embedded backend's own token is used instead.
+    local backend's own token is used instead.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

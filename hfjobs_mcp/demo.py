@@ -61,7 +61,7 @@ async def run_demo(state_dir: Path | None = None) -> int:
     """Run the walkthrough; returns the process exit code."""
     with tempfile.TemporaryDirectory(prefix="hfjobs-mcp-demo-") as tmp:
         settings = Settings(local=True, state_dir=state_dir or Path(tmp) / "state")
-        async with open_client(settings) as api:
+        async with open_client(settings, embedded=True) as api:
             server = build_server(base_context(settings, api))
             async with mcp.Client(server) as client:
                 tools = await client.list_tools()

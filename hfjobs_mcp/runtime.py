@@ -1,4 +1,4 @@
-"""Wiring for a running server: the API client (remote, or the embedded local backend) and the transport.
+"""Wiring for a running server: the API client (remote, or the local backend) and the transport.
 
 Kept out of ``cli.py`` so that the command line only parses arguments, and out of ``server.py`` so that the
 server only adapts tools to MCP. Tests and the demo use :func:`open_client` to get exactly what the command
@@ -13,6 +13,8 @@ import secrets as _random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+
+import anyio
 
 from hfjobs_mcp.api import JobsClient, find_endpoint
 from hfjobs_mcp.api.auth import TokenSource
@@ -34,27 +36,31 @@ def default_state_dir() -> Path:
 
 
 @asynccontextmanager
-async def open_client(settings: Settings) -> AsyncIterator[JobsClient]:
-    """The API client the settings ask for; with ``local`` an embedded backend is started and stopped with it."""
+async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIterator[JobsClient]:
+    """The API client the settings ask for.
+
+    With ``local``, the local backend serving the state folder is used, started as a detached process if none
+    runs, so its jobs outlive this server (``hfjobs_mcp.local.detached``); this process holds a client lease
+    until it leaves. ``embedded`` instead serves a backend from a thread of this process, stopped on leaving
+    (the demo, with its throwaway state folder).
+    """
     async with AsyncExitStack() as stack:
         if settings.local:
-            from hfjobs_mcp.local import LocalConfig, StateDirBusyError, find_running, serve_in_thread
-
-            token = _random.token_urlsafe(24)
             state_dir = settings.state_dir or default_state_dir()
-            config = LocalConfig(state_dir=state_dir, token=token, user=LOCAL_USER, orgs=(), host="127.0.0.1", port=0)
-            try:
-                backend = stack.enter_context(serve_in_thread(config))
-                url = backend.url
-                logger.info("local Jobs backend at %s (state in %s): jobs run on this machine, free", url, state_dir)
-            except StateDirBusyError:
-                # Another process (a second MCP client's server, or `hfjobs-mcp local`) serves this state folder:
-                # share its backend rather than fail to start.
-                running = find_running(state_dir)
-                if running is None:
-                    raise
-                url, token = running
-                logger.info("attached to the local Jobs backend already serving %s at %s", state_dir, url)
+            if embedded:
+                from hfjobs_mcp.local import LocalConfig, serve_in_thread
+
+                token = _random.token_urlsafe(24)
+                config = LocalConfig(state_dir=state_dir, token=token, user=LOCAL_USER, host="127.0.0.1", port=0)
+                url = stack.enter_context(serve_in_thread(config)).url
+            else:
+                from hfjobs_mcp.local.detached import attach
+
+                attached = await anyio.to_thread.run_sync(lambda: attach(state_dir, user=LOCAL_USER))
+                stack.callback(attached.release)
+                url, token = attached.url, attached.token
+                how = "started" if attached.started else "attached to"
+                logger.info("%s the local Jobs backend at %s (pid %d, state in %s)", how, url, attached.pid, state_dir)
             client = JobsClient(token=token, endpoint=url, namespace=settings.namespace)
         else:
             # The token found as huggingface_hub finds it; a browser login's token file is refreshed before it expires.

@@ -135,7 +135,7 @@ def check_deployment(settings: Settings, environ: Mapping[str, str] | None = Non
         return SecretStr(value)
     if settings.local:
         raise DeploymentError(
-            "--auth hf checks each caller's Hugging Face token with the Hub, and the embedded local backend knows "
+            "--auth hf checks each caller's Hugging Face token with the Hub, and the local backend knows "
             "no caller's token: use --auth token or none with --local, or point --endpoint at a Hub"
         )
     if settings.secrets_file is not None:
@@ -564,8 +564,8 @@ def create_app(
 class _Server(uvicorn.Server):
     """uvicorn, with SIGTERM/SIGINT starting the graceful shutdown and the process then exiting normally.
 
-    uvicorn re-raises the signal after its shutdown, which would kill the process before the embedded local
-    backend stopped its jobs; here the signal only asks for the shutdown.
+    uvicorn re-raises the signal after its shutdown, which would kill the process before its clean-up ran (the
+    local backend's lease released); here the signal only asks for the shutdown.
     """
 
     @contextlib.contextmanager
@@ -648,21 +648,14 @@ def run_workers(settings: Settings) -> int:
     with contextlib.ExitStack() as stack:
         worker_settings = settings
         if settings.local:
-            from hfjobs_mcp.local import LocalConfig, StateDirBusyError, find_running, serve_in_thread
+            from hfjobs_mcp.local.detached import attach
             from hfjobs_mcp.runtime import LOCAL_USER, default_state_dir
 
-            token = _random.token_urlsafe(24)
             state_dir = settings.state_dir or default_state_dir()
-            cfg = LocalConfig(state_dir=state_dir, token=token, user=LOCAL_USER, host="127.0.0.1", port=0)
-            try:
-                url = stack.enter_context(serve_in_thread(cfg)).url
-                logger.info("local Jobs backend at %s (state in %s), shared by the workers", url, state_dir)
-            except StateDirBusyError:  # another process serves this state folder: share it, as --local does
-                running = find_running(state_dir)
-                if running is None:
-                    raise
-                url, token = running
-                logger.info("workers attach to the local Jobs backend already serving %s at %s", state_dir, url)
+            attached = attach(state_dir, user=LOCAL_USER)  # its jobs outlive this server, as with --local alone
+            stack.callback(attached.release)
+            url, token = attached.url, attached.token
+            logger.info("the workers use the local Jobs backend at %s (pid %d)", url, attached.pid)
             worker_settings = settings.model_copy(update={"local": False, "endpoint": url})
             os.environ[BACKEND_TOKEN_ENV] = token
         os.environ[SETTINGS_ENV] = json.dumps(worker_settings.model_dump(mode="json", exclude={"token"}))

@@ -12,17 +12,43 @@ the client and the backend. Embedding API::
 
 Modules: ``config`` (settings), ``app`` (routes), ``validation`` (request schemas), ``render``
 (response shapes), ``core`` (operations), ``store`` (SQLite), ``runner``/``procs``/``jobenv``
-(processes), ``logs``/``sse`` (log files and streams), ``metrics``, ``scheduler`` (cron),
-``faults`` (fault injection), ``auth``, ``hardware`` (flavors), ``server`` (uvicorn), ``cli``.
+(processes), ``sandbox`` (bubblewrap), ``volumes`` (what a job mounts), ``buckets/`` (the bucket API
+and the Xet storage), ``logs``/``sse`` (log files and streams), ``metrics``, ``scheduler`` (cron),
+``faults`` (fault injection), ``auth``, ``hardware`` (flavors), ``server`` (uvicorn), ``discovery``
+(``backend.json``), ``detached``/``daemon`` (the backend that outlives ``--local``), ``cli``.
 """
 
 from __future__ import annotations
 
-from .app import create_app
-from .config import LocalConfig
-from .core import StateDirBusyError
-from .faults import FaultInjector, FaultSpecError
-from .server import LocalBackend, find_running, serve_in_thread
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .config import LocalConfig
+    from .core import StateDirBusyError
+    from .faults import FaultInjector, FaultSpecError
+    from .server import LocalBackend, find_running, serve_in_thread
+
+# Imported on first use: ``hfjobs-mcp --local`` only attaches to a backend process (``detached``) and must
+# not pay for uvicorn, Starlette and the backend's modules at start-up.
+_WHERE = {
+    "create_app": "app",
+    "LocalConfig": "config",
+    "StateDirBusyError": "core",
+    "FaultInjector": "faults",
+    "FaultSpecError": "faults",
+    "LocalBackend": "server",
+    "find_running": "server",
+    "serve_in_thread": "server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FaultInjector",

@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import billing, hardware, render
 from .auth import AuthError, check_token, owner_type
+from .buckets import cas_routes
+from .buckets import routes as bucket_routes
 from .clock import http_date
 from .config import LocalConfig
 from .core import ConflictError, LocalCore, NotFoundError
@@ -391,7 +393,7 @@ def build_app(core: LocalCore) -> Starlette:
         HTTPException: _on_http,
     }
     app = Starlette(
-        routes=ROUTES,
+        routes=[*ROUTES, *bucket_routes.ROUTES, *cas_routes.ROUTES],
         middleware=[Middleware(_Housekeeping, core=core), Middleware(FaultMiddleware, faults=core.faults)],
         exception_handlers=handlers,
         lifespan=lifespan,

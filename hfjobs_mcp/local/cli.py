@@ -20,7 +20,9 @@ from pathlib import Path
 
 from .config import LocalConfig
 from .core import StateDirBusyError
+from .detached import SANDBOX_ENV, stop
 from .faults import FaultSpecError, parse_spec
+from .sandbox import SANDBOX_MODES
 from .server import LocalBackend
 
 DEFAULT_PORT = 8765
@@ -65,6 +67,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help=f"inject faults, e.g. '429:times=2,drop-after-create' (default: ${FAULTS_ENV}; see the README)",
     )
+    parser.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the backend serving the state folder (the one --local starts, or another `hfjobs-mcp local`)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=SANDBOX_MODES,
+        default=os.environ.get(SANDBOX_ENV) or "auto",
+        help=f"run each job in a bubblewrap sandbox: auto (when one can be made; default, or ${SANDBOX_ENV}), "
+        "require, off",
+    )
+
+
+def stop_local(state_dir: Path | None = None) -> int:
+    """``hfjobs-mcp local --stop``: stop the backend serving the state folder; 0 if none runs (nothing to do)."""
+    folder = state_dir or default_state_dir()
+    try:
+        pid = stop(folder)
+    except RuntimeError as exc:
+        print(f"hfjobs-mcp local: {exc}", file=sys.stderr)
+        return 1
+    if pid is None:
+        print(f"hfjobs-mcp local: no backend serves {folder}", file=sys.stderr)
+    else:
+        print(f"hfjobs-mcp local: stopped the backend (pid {pid}) serving {folder}", file=sys.stderr)
+    return 0
 
 
 def run_local(
@@ -76,6 +105,7 @@ def run_local(
     user: str = DEFAULT_USER,
     orgs: Sequence[str] = (),
     faults: str | None = None,
+    sandbox: str = "auto",
 ) -> int:
     """Serve until SIGINT or SIGTERM; the exit status (0, or 1/2 when it cannot start)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -98,6 +128,7 @@ def run_local(
         host=host,
         port=port,
         faults=faults,
+        sandbox=sandbox,
     )
     return asyncio.run(_serve(cfg, show_token=generated))
 

@@ -48,6 +48,12 @@ class LocalConfig:
     """Wall clock the scheduler reads (epoch seconds); tests swap in a fake one to make cron fire."""
     max_line_bytes: int = 64 * 1024
     """Longer log lines are split into pieces of this size."""
+    hf_cache_dir: Path | None = None
+    """The Hugging Face cache model, dataset and space volumes are served from (None: ``HF_HUB_CACHE``,
+    ``$HF_HOME/hub`` or ``~/.cache/huggingface/hub``, read when a job starts)."""
+    sandbox: str = "auto"
+    """``auto``: run each job in a bubblewrap sandbox when one can be made (else say why, and run it plainly);
+    ``require``: fail jobs that cannot be sandboxed; ``off``: never sandbox."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(self.state_dir))
@@ -55,6 +61,8 @@ class LocalConfig:
             raise ValueError("LocalConfig.token must not be empty")
         if self.page_size < 1:
             raise ValueError("LocalConfig.page_size must be at least 1")
+        if self.sandbox not in ("auto", "off", "require"):
+            raise ValueError("LocalConfig.sandbox must be 'auto', 'off' or 'require'")
         if any(not t for t in self.extra_users):
             raise ValueError("LocalConfig.extra_users: tokens must not be empty")
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import procs, render, scheduler
+from .buckets.service import Buckets
+from .buckets.store import BucketStore
 from .config import LocalConfig
 from .faults import FaultInjector
 from .ids import new_id
@@ -86,7 +88,8 @@ class LocalCore:
         self.faults = FaultInjector(cfg.faults)
         self.started_at = time.time()
         self.closing = asyncio.Event()
-        self.runner = Runner(cfg, self.store, notify=self.notify, notify_log=self.notify_log)
+        self.buckets = Buckets(cfg.state_dir, BucketStore(cfg.state_dir))
+        self.runner = Runner(cfg, self.store, self.buckets.store, notify=self.notify, notify_log=self.notify_log)
         self._signals: dict[str, Signal] = {}
         self._stage_signals: dict[str, Signal] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -153,6 +156,8 @@ class LocalCore:
             return
         self._closed = True
         self.store.close()
+        self.buckets.close()
+        self.buckets.store.close()
         self._lock_file.close()
 
     async def aclose(self) -> None:

@@ -2,9 +2,10 @@
 
 Base: ``PATH`` with this Python environment's ``bin`` first (so ``python`` and ``uv`` resolve to the
 product's own), ``HOME`` and ``TMPDIR`` private to the job, ``LANG``, ``PYTHONUNBUFFERED=1``,
-``UV_PYTHON_DOWNLOADS=never`` and a ``UV_CACHE_DIR`` shared by all jobs. Then the job's
+``UV_PYTHON_DOWNLOADS=never`` and a ``UV_CACHE_DIR`` shared by the jobs of one namespace. Then the job's
 ``environment``, then its ``secrets``, then what the platform sets in every job: ``JOB_ID``,
-``ACCELERATOR`` (empty on CPU), ``CPU_CORES`` and ``MEMORY`` from the flavor.
+``ACCELERATOR`` (empty on CPU), ``CPU_CORES`` and ``MEMORY`` from the flavor. The folder paths are the
+ones the job sees (:class:`~.sandbox.JobView`): sandbox paths when it runs in the sandbox.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from . import hardware
 from .records import JobSpec
+from .sandbox import JobView
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -56,16 +58,21 @@ def product_bin_dir() -> str:
     return os.path.dirname(sys.executable)
 
 
-def build_env(job_id: str, spec: JobSpec, dirs: JobDirs, *, uv_cache_dir: Path) -> dict[str, str]:
+def uv_cache_dir(state_dir: Path, namespace: str) -> Path:
+    """``uv-cache/<namespace>``: what jobs of one namespace share (downloaded packages), and nothing else."""
+    return state_dir / "uv-cache" / namespace
+
+
+def build_env(job_id: str, spec: JobSpec, view: JobView) -> dict[str, str]:
     flavor = hardware.lookup(spec.flavor)
     env = {
         "PATH": f"{product_bin_dir()}:{SYSTEM_PATH}",
-        "HOME": str(dirs.home),
-        "TMPDIR": str(dirs.tmp),
+        "HOME": view.home,
+        "TMPDIR": view.tmp,
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "UV_PYTHON_DOWNLOADS": "never",
-        "UV_CACHE_DIR": str(uv_cache_dir),
+        "UV_CACHE_DIR": view.uv_cache,
     }
     env.update(spec.environment)
     env.update(spec.secrets)

@@ -21,11 +21,18 @@ from .clock import to_wire
 _BLOCK = 64 * 1024
 
 
-def banner(image: str | None, started_at: float, *, attempt: int = 1, attempts: int = 1) -> str:
-    """The first line of every run (clients drop lines starting with ``===== Job started``)."""
+def banner(
+    image: str | None, started_at: float, *, attempt: int = 1, attempts: int = 1, sandbox: str | None = None
+) -> str:
+    """The first line of every run (clients drop lines starting with ``===== Job started``).
+
+    ``sandbox`` says how the job is isolated ("in a sandbox", or "WITHOUT a sandbox (why)"); it is part of
+    this one line because clients drop only the first line of a log.
+    """
     retry = f", attempt {attempt} of {attempts}" if attempts > 1 else ""
     recorded = f"image {image} is recorded, not pulled" if image else "no image given"
-    where = f"running locally: {recorded}{retry}"
+    how = f" {sandbox}" if sandbox else ""
+    where = f"running locally{how}: {recorded}{retry}"
     return f"===== Job started at {to_wire(started_at)} ({where}) ====="
 
 

@@ -18,6 +18,27 @@ def signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
+def terminate_job_processes(pgid: int, *, sandboxed: bool) -> None:
+    """SIGTERM a job: its whole group, but not bubblewrap's own processes when sandboxed.
+
+    bubblewrap's monitor (the group leader) dies of SIGTERM and takes the sandbox's init and with it
+    every job process down at once (``--die-with-parent``): the job would get no grace period. So the
+    job's processes get SIGTERM and bubblewrap only the SIGKILL that follows the grace period.
+    """
+    if not sandboxed:
+        signal_group(pgid, signal.SIGTERM)
+        return
+    try:
+        leader = psutil.Process(pgid)
+        spared = {pgid, *(c.pid for c in leader.children() if c.name() == "bwrap")}
+    except psutil.Error:
+        spared = {pgid}
+    for proc in group_members(pgid):
+        if proc.pid not in spared:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(signal.SIGTERM)
+
+
 def _alive(proc: psutil.Process) -> bool:
     try:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE

@@ -5,7 +5,8 @@ ERROR ("Job failed with exit code: N") otherwise, ERROR when the command cannot 
 on timeout, or CANCELED (set by the caller of :meth:`Runner.cancel`).
 
 - The command runs without a shell (``command + arguments`` as argv) in a new session, so its group
-  id is its pid; stdout and stderr share one pipe, so their lines stay in order.
+  id is its pid; stdout and stderr share one pipe, so their lines stay in order. It runs inside the
+  job's sandbox (``sandbox``) when one can be made; the banner says whether it does.
 - Timeout (``timeoutSeconds``, default 30 min) and cancel: SIGTERM to the group, ``kill_grace_seconds``
   for it to go, then SIGKILL to the group and to any descendant seen while it ran (even one that
   left the group). When the main process exits on its own, whatever it left behind is killed too:
@@ -20,21 +21,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import psutil
 
 from . import procs
+from .buckets.store import BucketStore
 from .config import LocalConfig
-from .jobenv import build_env, job_dirs
+from .jobenv import build_env, job_dirs, uv_cache_dir
 from .logs import LogWriter, banner
 from .records import CANCELED, COMPLETED, ERROR, RUNNING, JobRecord
+from .sandbox import Sandbox, SandboxMode
 from .store import Store
+from .volumes import Mounts, VolumeError, hf_cache_dir, mount_volumes
 
 log = logging.getLogger("hfjobs_mcp.local.runner")
 
@@ -91,14 +97,37 @@ def _start_failure(command: list[str], exc: OSError | ValueError) -> str:
     return f"Job failed to start: {command[0]!r}: {exc.strerror or exc}"
 
 
+def _owner(path: os.PathLike[str]) -> int | None:
+    try:
+        return os.stat(path).st_uid
+    except OSError:
+        return None
+
+
 class Runner:
     """Starts, supervises, cancels and stops job processes; writes their stages to the store."""
 
     def __init__(
-        self, cfg: LocalConfig, store: Store, *, notify: Callable[[str], None], notify_log: Callable[[str], None]
+        self,
+        cfg: LocalConfig,
+        store: Store,
+        buckets: BucketStore,
+        *,
+        notify: Callable[[str], None],
+        notify_log: Callable[[str], None],
     ) -> None:
         self._cfg = cfg
         self._store = store
+        self._buckets = buckets
+        self.sandbox = Sandbox(state_dir=cfg.state_dir, mode=cast(SandboxMode, cfg.sandbox))
+        if self.sandbox.enabled:
+            log.info("jobs run in a sandbox: %s", self.sandbox.status.detail)
+        else:
+            log.warning(
+                "jobs run WITHOUT a sandbox: %s. A job can then read what this user can read (the state folder "
+                "included) and see its processes; volumes cannot be mounted",
+                self.sandbox.status.detail,
+            )
         self._notify = notify  # the job's record changed
         self._notify_log = notify_log  # the job's log grew
         self._handles: dict[str, _Handle] = {}
@@ -126,6 +155,10 @@ class Runner:
 
     def is_running(self, job_id: str) -> bool:
         return job_id in self._handles
+
+    def active_count(self) -> int:
+        """Jobs whose processes are running or being wound down."""
+        return len(self._handles)
 
     async def shutdown(self) -> None:
         """Stop every job's process group and wait for the runners (stages stay as stored; see ``core``)."""
@@ -195,32 +228,72 @@ class Runner:
         if (current := self._update(job_id, to_running)) is None or current.terminal:
             return
         dirs = job_dirs(self._cfg.state_dir, job_id)
-        env = build_env(job_id, spec, dirs, uv_cache_dir=self._cfg.state_dir / "uv-cache")
+        host_dirs = (dirs.work, dirs.home, dirs.tmp)
+        uv_cache = uv_cache_dir(self._cfg.state_dir, rec.namespace)
+        uv_cache.mkdir(parents=True, exist_ok=True)
+        sandbox = self.sandbox
+        env = build_env(job_id, spec, sandbox.view(job_id, host_dirs, uv_cache))
         argv = [*spec.command, *spec.arguments]
+        note = sandbox.status.banner_note()
+        if not sandbox.enabled and self._cfg.sandbox == "require":
+            writer.write_line(banner(spec.image, time.time(), attempt=1, attempts=spec.attempts, sandbox=note))
+            why = sandbox.status.detail
+            message = f"Job failed to start: the backend requires a sandbox and none can be made: {why}"
+            writer.write_line(message)
+            self._finish(job_id, ERROR, message)
+            return
+        mounts = Mounts()
+        if spec.volumes:
+            try:
+                mounts = self._mount_volumes(rec)
+            except VolumeError as exc:
+                writer.write_line(banner(spec.image, time.time(), attempt=1, attempts=spec.attempts, sandbox=note))
+                message = f"Job failed to start: {exc}"
+                writer.write_line(message)
+                self._finish(job_id, ERROR, message)
+                return
+            for line in mounts.lines:
+                log.info("job %s: volume %s", job_id, line)
+        sandbox.hand_over(host_dirs)
+        sandbox.hand_over([uv_cache], recursive=_owner(uv_cache) != sandbox.job_uid)
+        sandbox.hand_over(mounts.writable, recursive=True)
         loop = asyncio.get_running_loop()
         for attempt in range(1, spec.attempts + 1):
-            writer.write_line(banner(spec.image, time.time(), attempt=attempt, attempts=spec.attempts))
+            writer.write_line(banner(spec.image, time.time(), attempt=attempt, attempts=spec.attempts, sandbox=note))
             if handle.stop.done():
                 return
             proto = _JobProtocol(writer, loop)
+            launch = None
             try:
                 if not argv:
                     raise FileNotFoundError("no command")
+                if any("\0" in a for a in argv):
+                    raise ValueError("embedded null byte")
+                if sandbox.enabled and shutil.which(argv[0], path=env["PATH"]) is None and "/" not in argv[0]:
+                    # Inside the sandbox bubblewrap would say so in the log; say it as an unsandboxed run does.
+                    raise FileNotFoundError(argv[0])
+                launch = sandbox.launch(
+                    argv, job_id=job_id, host_dirs=host_dirs, uv_cache=uv_cache, binds=mounts.binds, links=mounts.links
+                )
                 transport, _ = await loop.subprocess_exec(
                     lambda p=proto: p,  # type: ignore[misc]
-                    *argv,
+                    *launch.argv,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
-                    cwd=str(dirs.work),
+                    cwd=launch.cwd,
                     env=env,
                     start_new_session=True,
+                    pass_fds=launch.pass_fds,
                 )
             except (OSError, ValueError) as exc:
                 message = _start_failure(argv, exc)
                 writer.write_line(message)
                 self._finish(job_id, ERROR, message)
                 return
+            finally:
+                if launch is not None:
+                    launch.close()
             pid = transport.get_pid()
             handle.pid = pid
             handle.seen.clear()
@@ -261,6 +334,20 @@ class Runner:
             self._finish(job_id, ERROR, f"Job failed with exit code: {code}")
             return
 
+    def _mount_volumes(self, rec: JobRecord) -> Mounts:
+        if not self.sandbox.enabled:
+            raise VolumeError(
+                f"volumes need the job sandbox, and this backend runs jobs without one ({self.sandbox.status.detail})"
+            )
+        allowed = {rec.created_by, *self._cfg.orgs_of(rec.created_by)}
+        return mount_volumes(
+            rec.spec.volumes,
+            may_use=allowed.__contains__,
+            buckets=self._buckets,
+            hf_cache=self._cfg.hf_cache_dir or hf_cache_dir(),
+            now=time.time(),
+        )
+
     async def _supervise(self, handle: _Handle, proto: _JobProtocol, deadline: float) -> str:
         """Wait for the exit, a stop request or the deadline; meanwhile note every descendant."""
         assert handle.pid is not None
@@ -289,7 +376,7 @@ class Runner:
         """SIGTERM the group, give it the grace period (1 s on shutdown), then SIGKILL what is left."""
         for proc in procs.descendants(pgid):
             handle.seen.setdefault(proc.pid, proc)
-        procs.signal_group(pgid, signal.SIGTERM)
+        procs.terminate_job_processes(pgid, sandboxed=self.sandbox.enabled)
         grace = min(1.0, self._cfg.kill_grace_seconds) if quick else self._cfg.kill_grace_seconds
         end = time.time() + grace
         while time.time() < end and procs.group_members(pgid):  # noqa: ASYNC110 (polling the OS, no event to wait on)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -26,6 +25,7 @@ from starlette.applications import Starlette
 from .app import build_app
 from .config import LocalConfig
 from .core import LocalCore
+from .discovery import read_discovery, remove_discovery, write_discovery
 from .faults import FaultInjector, QuietAbortFilter
 
 log = logging.getLogger("hfjobs_mcp.local")
@@ -61,25 +61,18 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-DISCOVERY_FILE = "backend.json"
-
-
 def find_running(state_dir: Path) -> tuple[str, str] | None:
     """``(url, token)`` of the backend serving ``state_dir`` from another process, if one is running."""
-    try:
-        info = json.loads((Path(state_dir) / DISCOVERY_FILE).read_text(encoding="utf-8"))
-        url, token, pid = str(info["url"]), str(info["token"]), int(info["pid"])
-        os.kill(pid, 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return url, token
+    found = read_discovery(state_dir)
+    return (found[0], found[1]) if found is not None else None
 
 
 class LocalBackend:
     """A running local backend: ``url`` (use as ``HF_ENDPOINT``), ``token``, ``faults``, ``core``."""
 
-    def __init__(self, cfg: LocalConfig, *, access_log: bool = False) -> None:
+    def __init__(self, cfg: LocalConfig, *, access_log: bool = False, sock: socket.socket | None = None) -> None:
         self.config = cfg
+        self._sock = sock  # an already bound (and maybe listening) socket to serve on, instead of binding one
         self.core = LocalCore(cfg)
         self.app: Starlette = build_app(self.core)
         self.token = cfg.token
@@ -101,7 +94,7 @@ class LocalBackend:
 
     async def start(self) -> None:
         """Serve on the current event loop until :meth:`aclose`."""
-        sock = _bind(self.config.host, self.config.port)
+        sock = self._sock if self._sock is not None else _bind(self.config.host, self.config.port)
         self.port = int(sock.getsockname()[1])
         self.url = _url(self.config.host, self.port)
         uvicorn_log = logging.getLogger("uvicorn.error")
@@ -130,11 +123,9 @@ class LocalBackend:
             if loop.time() > deadline:
                 raise RuntimeError("the local backend's HTTP server did not start")
             await asyncio.sleep(0.01)
+        self.core.buckets.transfer.base_url = self.url  # the backend reaches its own Xet storage over HTTP
         log.info("local Jobs backend serving %s (state in %s)", self.url, self.config.state_dir)
         self._write_discovery()
-
-    def _discovery_file(self) -> Path:
-        return Path(self.config.state_dir) / DISCOVERY_FILE
 
     def _write_discovery(self) -> None:
         """Tell other processes on this machine where this backend is (owner-only file: it holds the token).
@@ -142,18 +133,10 @@ class LocalBackend:
         A second ``hfjobs-mcp --local`` on the same state folder (say, Claude Desktop and Claude Code both
         configured with it) cannot open the locked store, so it attaches to this backend instead.
         """
-        path = self._discovery_file()
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"url": self.url, "token": self.token, "pid": os.getpid()}, f)
-        os.replace(tmp, path)
+        write_discovery(Path(self.config.state_dir), self.url, self.token, os.getpid())
 
     def _remove_discovery(self) -> None:
-        path = self._discovery_file()
-        with contextlib.suppress(OSError, ValueError):
-            if json.loads(path.read_text(encoding="utf-8")).get("url") == self.url:
-                path.unlink()
+        remove_discovery(Path(self.config.state_dir), self.url)
 
     async def aclose(self) -> None:
         """Stop every job's process group, then the HTTP server; close the store. Idempotent."""
@@ -167,6 +150,12 @@ class LocalBackend:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         self.core.close()
+
+    def open_connections(self) -> int:
+        """HTTP connections open right now (clients keep idle ones a few seconds)."""
+        if self._server is None:
+            return 0
+        return len(self._server.server_state.connections)
 
     async def __aenter__(self) -> LocalBackend:
         await self.start()

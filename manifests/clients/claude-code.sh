@@ -5,7 +5,7 @@
 # Real Hugging Face Jobs, billed to your account.
 claude mcp add hf-jobs --scope user --env HF_TOKEN="$HF_TOKEN" -- uvx hfjobs-mcp
 
-# Rehearsal on the embedded local backend: same tools, jobs run on this machine, free, no token.
+# Rehearsal on the local backend: same tools, jobs run on this machine, free, no token.
 claude mcp add hf-jobs-local --scope user -- uvx hfjobs-mcp --local
 
 # A team deployment of `hfjobs-mcp --transport http`, your token as the bearer token.

@@ -95,6 +95,20 @@ def http_error(call: Callable[[], Any]) -> dict[str, Any]:
     return {"type": None, "status": None, "message": None}
 
 
+def job_processes(job_id: str) -> list[int]:
+    """Host pids of the processes running a local job (their environment holds its JOB_ID)."""
+    import psutil  # only here, as in wait_pid_gone: the other scenarios run without it
+
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("JOB_ID") == job_id:
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
 def wait_pid_gone(pid: int, seconds: float = 10) -> bool:
     import psutil
 
@@ -178,6 +192,8 @@ def cancel(label: str) -> dict[str, Any]:
                 pid = int(line.split()[1])
         time.sleep(0.2) if pid is None else None
     metrics_running = list(api.fetch_job_metrics(job_id=job.id))  # no-follow: the first sample only
+    # The pid the job printed is one of its sandbox's PID namespace; the host sees its processes by JOB_ID.
+    host_pids = job_processes(job.id)
     t0 = time.monotonic()
     api.cancel_job(job_id=job.id)
     final = api.wait_for_job(job.id, timeout=30)
@@ -188,7 +204,7 @@ def cancel(label: str) -> dict[str, Any]:
         "pid": pid,
         "cancel_to_terminal_secs": time.monotonic() - t0,
         "final": job_dict(final),
-        "process_gone": pid is not None and wait_pid_gone(pid),
+        "process_gone": bool(host_pids) and all(wait_pid_gone(p) for p in host_pids),
         "listed_canceled": [j.id for j in api.list_jobs(status="CANCELED", labels={"acc": label})],
     }
 

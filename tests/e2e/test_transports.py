@@ -2,11 +2,13 @@
 HTTP on 127.0.0.1, each on both protocol eras; and ``hfjobs-mcp demo`` as a user would run it.
 
 These spawn the installed console script (or ``python -m hfjobs_mcp``), so they also prove that stdout carries
-only the protocol and that the embedded backend starts and stops with the server.
+only the protocol and that ``--local`` starts (or attaches to) its detached backend; ``test_detached_backend``
+covers that backend's own life.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -22,6 +24,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from hfjobs_mcp.tools.registry import select_tools
 from tests.e2e.conftest import MODES, text
+from tests.local.util import wait_gone
 from tests.visibility import model_visible
 
 pytestmark = pytest.mark.anyio
@@ -122,7 +125,7 @@ def test_demo_runs_on_a_fresh_home(tmp_path: Path) -> None:
 
 
 async def test_stdio_server_exits_when_the_client_goes(tmp_path: Path) -> None:
-    """Closing stdin stops the server and the embedded backend (no process left behind)."""
+    """Closing stdin stops the server (the detached backend it started stops on its own once idle)."""
     proc = await anyio.open_process([str(BIN), "--local", "--state-dir", str(tmp_path / "state")], env=_env(tmp_path))
     assert proc.stdin is not None
     await proc.stdin.aclose()
@@ -196,4 +199,7 @@ async def test_two_local_servers_share_one_backend(tmp_path: Path) -> None:
         seen = await one.call_tool("wait_for_job", {"job_id": job["id"], "timeout_seconds": 60})
         assert not seen.is_error, text(seen)
         assert (seen.structured_content or {})["job"]["stage"] == "COMPLETED"
+    # One backend process served both; it stops by itself once both clients are gone and nothing runs.
+    pid = json.loads((tmp_path / "state" / "backend.json").read_text())["pid"]
+    assert wait_gone(pid, timeout=30)
     assert not (tmp_path / "state" / "backend.json").exists(), "the discovery file outlived its backend"

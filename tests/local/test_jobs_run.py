@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from .util import PY, alive, first_events, log_events, log_text, py, run, spec, wait_gone, wait_stage
+from .util import PY, alive, host_pid, log_events, log_text, py, run, spec, wait_gone, wait_stage
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -152,21 +152,19 @@ def test_attempts_exhausted_is_error(api: httpx2.Client) -> None:
     assert done["status"]["failureCount"] == 2
 
 
-GRANDCHILD = (
-    "import subprocess, sys, time\np = subprocess.Popen(['sleep', '300'])\nprint(p.pid, flush=True)\ntime.sleep(300)\n"
-)
+def _sleeper(marker: str) -> tuple[str, str]:
+    """A ``sleep`` command line no other process has: the test finds its host pid (the job sees another)."""
+    return ("sleep", f"300.{marker}")
 
 
-def _grandchild_pid(api: httpx2.Client, job_id: str) -> int:
-    """The pid the job prints as its first line (after the banner)."""
-    banner, line = first_events(api, job_id, 2)
-    assert banner["data"].startswith("===== Job started")
-    return int(line["data"])
+def _grandchild(marker: str) -> str:
+    cmd = list(_sleeper(marker))
+    return f"import subprocess, time\np = subprocess.Popen({cmd!r})\nprint('started', flush=True)\ntime.sleep(300)\n"
 
 
 def test_cancel_kills_the_whole_group_including_grandchildren(api: httpx2.Client) -> None:
-    job = run(api, py(GRANDCHILD))
-    pid = _grandchild_pid(api, job["id"])
+    job = run(api, py(_grandchild("101")))
+    pid = host_pid(*_sleeper("101"))
     assert alive(pid)
     canceled = api.post(f"/api/jobs/alice/{job['id']}/cancel")
     assert canceled.status_code == 200
@@ -180,23 +178,22 @@ def test_cancel_kills_the_whole_group_including_grandchildren(api: httpx2.Client
 
 
 def test_processes_left_behind_by_a_finished_job_are_killed(api: httpx2.Client) -> None:
-    code = "import subprocess; p = subprocess.Popen(['sleep', '300']); print(p.pid)"
+    code = "import subprocess, time; p = subprocess.Popen(['sleep', '300.102']); time.sleep(0.5)"
     job = run(api, py(code))
+    pid = host_pid("sleep", "300.102")
     assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED"
-    (line,) = log_text(api, job["id"])
-    assert wait_gone(int(line))
+    assert wait_gone(pid)
 
 
 def test_a_process_that_left_the_group_is_killed_too(api: httpx2.Client) -> None:
     # start_new_session puts the grandchild outside the job's group; the runner saw it while the job ran.
     code = (
-        "import subprocess, time; p = subprocess.Popen(['sleep', '300'], start_new_session=True);"
-        " print(p.pid, flush=True); time.sleep(1.5)"
+        "import subprocess, time; p = subprocess.Popen(['sleep', '300.103'], start_new_session=True); time.sleep(1.5)"
     )
     job = run(api, py(code))
+    pid = host_pid("sleep", "300.103")
     assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED"
-    (line,) = log_text(api, job["id"])
-    assert wait_gone(int(line))
+    assert wait_gone(pid)
 
 
 TRAPS_SIGTERM = (
@@ -204,8 +201,8 @@ TRAPS_SIGTERM = (
     "def on_term(*_):\n"
     "    print('got SIGTERM, ignoring it', flush=True)\n"
     "signal.signal(signal.SIGTERM, on_term)\n"
-    "p = subprocess.Popen(['sleep', '300'])\n"
-    "print(p.pid, flush=True)\n"
+    "p = subprocess.Popen(['sleep', '300.104'])\n"
+    "print('started', flush=True)\n"
     "while True:\n"
     "    time.sleep(0.1)\n"
 )
@@ -214,12 +211,13 @@ TRAPS_SIGTERM = (
 def test_a_timeout_terminates_then_kills_the_group(api: httpx2.Client) -> None:
     job = run(api, py(TRAPS_SIGTERM, timeoutSeconds=1))
     assert job["timeout"] == 1
+    pid = host_pid("sleep", "300.104")
     done = wait_stage(api, job["id"], timeout=20)
     assert done["status"]["stage"] == "ERROR"
     assert "timed out after 1 second" in done["status"]["message"]
     lines = log_text(api, job["id"])
     assert "got SIGTERM, ignoring it" in lines  # SIGTERM first...
-    assert wait_gone(int(lines[0]))  # ...then SIGKILL for everyone
+    assert wait_gone(pid)  # ...then SIGKILL for everyone
     assert done["durations"]["runningSecs"] >= 2  # 1 s timeout + 1 s grace
 
 

@@ -27,7 +27,7 @@ def test_the_stream_has_a_date_header_the_banner_first_and_closes_after_the_last
         raw = list(r.iter_lines())  # ends: the server closes a finished job's stream
     events = [json.loads(line[6:]) for line in raw if line.startswith("data: {")]
     assert events[0]["data"].startswith("===== Job started at ")
-    assert "running locally: image python:3.12 is recorded, not pulled" in events[0]["data"]
+    assert "running locally in a sandbox: image python:3.12 is recorded, not pulled" in events[0]["data"]
     assert [e["data"] for e in events[1:]] == ["a", "b"]
     for e in events:
         assert set(e) == {"data", "timestamp"}

@@ -6,14 +6,10 @@ Both a clean stop of an embedded backend and a ``kill -9`` of the ``hfjobs-mcp l
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -22,7 +18,7 @@ import pytest
 from hfjobs_mcp.local import LocalConfig, StateDirBusyError, serve_in_thread
 
 from .conftest import check_against_openapi
-from .util import TOKEN, alive, first_events, log_text, py, run, wait_gone, wait_stage
+from .util import TOKEN, alive, first_events, host_pid, job_pid, local_command, log_text, py, run, wait_gone, wait_stage
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -45,11 +41,11 @@ def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> Non
         running = run(
             api,
             py(
-                "import subprocess, time; p = subprocess.Popen(['sleep', '300']);"
-                " print(p.pid, flush=True); time.sleep(300)"
+                "import subprocess, time; p = subprocess.Popen(['sleep', '300.201']);"
+                " print('up', flush=True); time.sleep(300)"
             ),
         )
-        pid = int(first_events(api, running["id"], 2)[1]["data"])
+        pid = host_pid("sleep", "300.201")
         sched = api.post("/api/scheduled-jobs/alice", json={"jobSpec": py("print(1)"), "schedule": "@daily"}).json()
         before = api.get(f"/api/jobs/alice/{done['id']}").json()
     assert wait_gone(pid)  # stopping the backend stopped the job's processes
@@ -74,89 +70,36 @@ def test_two_backends_cannot_share_a_state_folder(fast_config: LocalConfig) -> N
         pass
 
 
-@contextmanager
-def _local_command(
-    state: Path, *extra: str, env: dict[str, str] | None = None
-) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
-    """``python -m hfjobs_mcp local`` on a free port; yields (process, base URL, stderr lines read so far)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "hfjobs_mcp",
-        "local",
-        "--port",
-        "0",
-        "--state-dir",
-        str(state),
-        "--user",
-        "alice",
-        *extra,
-    ]
-    proc = subprocess.Popen(
-        cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, **(env or {})}
-    )
-    lines: list[str] = []
-    try:
-        assert proc.stderr is not None
-        url = None
-        end = time.time() + 30
-        while url is None and time.time() < end:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line)
-            if m := re.search(r"hfjobs-mcp local backend: (http://127\.0\.0\.1:\d+)", line):
-                url = m.group(1)
-        assert url, "".join(lines)
-        yield proc, url, lines
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def test_the_local_command_survives_kill_9(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    with _local_command(state, "--token", TOKEN) as (proc, url, _), _client(url) as api:
+    with local_command(state, "--token", TOKEN) as (proc, url, _), _client(url) as api:
         assert api.get("/api/whoami-v2").json()["name"] == "alice"
         done = run(api, py("print('before the crash')"))
         wait_stage(api, done["id"])
         running = run(api, py("import time; print('up', flush=True); time.sleep(300)"))
         first_events(api, running["id"], 2)
         seen = api.get(f"/api/jobs/alice/{running['id']}").json()
-        job_pid = _job_pid(running["id"])
+        pid = job_pid(running["id"])
+        sandboxed = "in a sandbox" in first_events(api, running["id"], 1)[0]["data"]
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert seen["status"]["stage"] == "RUNNING"
-    assert alive(job_pid)  # the crash itself leaves the job's process behind...
-    with _local_command(state, "--token", TOKEN) as (_, url, _), _client(url) as api:
+    if sandboxed:
+        assert wait_gone(pid)  # a sandboxed job dies with the backend (bubblewrap's --die-with-parent)...
+    else:
+        assert alive(pid)  # unsandboxed, the crash leaves the job's process behind...
+    with local_command(state, "--token", TOKEN) as (_, url, _), _client(url) as api:
         assert log_text(api, done["id"]) == ["before the crash"]
         assert api.get(f"/api/jobs/alice/{done['id']}").json()["status"]["stage"] == "COMPLETED"
         after = api.get(f"/api/jobs/alice/{running['id']}").json()
         assert after["status"] == {"stage": "ERROR", "message": RESTARTED}
         assert "up" in log_text(api, running["id"])
-        assert wait_gone(job_pid)  # ...and the restart kills it
-
-
-def _job_pid(job_id: str) -> int:
-    import psutil
-
-    for proc in psutil.process_iter():
-        try:
-            if proc.environ().get("JOB_ID") == job_id:
-                return int(proc.pid)
-        except psutil.Error:
-            continue
-    raise AssertionError(f"no process for job {job_id}")
+        assert wait_gone(pid)  # ...and the restart marks it ERROR (killing what is left)
 
 
 def test_the_local_command_prints_its_url_and_a_generated_token(tmp_path: Path) -> None:
     env = {"HFJOBS_LOCAL_TOKEN": "", "HFJOBS_LOCAL_FAULTS": "503:path=/api/whoami-v2"}
-    with _local_command(tmp_path / "state", env=env) as (proc, url, lines):
+    with local_command(tmp_path / "state", env=env) as (proc, url, lines):
         while not any("generated token" in line for line in lines):
             assert proc.stderr is not None
             lines.append(proc.stderr.readline())

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -93,6 +100,28 @@ def alive(pid: int) -> bool:
         return False
 
 
+def host_pid(*cmdline: str, timeout: float = 10) -> int:
+    """The host pid of the process running exactly ``cmdline`` (a sandboxed job only knows its namespace pids)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for proc in psutil.process_iter(["cmdline"]):
+            if proc.info["cmdline"] == list(cmdline) and alive(proc.pid):
+                return int(proc.pid)
+        time.sleep(0.05)
+    raise AssertionError(f"no process runs {cmdline}")
+
+
+def job_pid(job_id: str) -> int:
+    """A host pid of one of the job's processes (found by the ``JOB_ID`` in its environment)."""
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("JOB_ID") == job_id:
+                return int(proc.pid)
+        except psutil.Error:
+            continue
+    raise AssertionError(f"no process for job {job_id}")
+
+
 def wait_gone(pid: int, timeout: float = 10) -> bool:
     end = time.time() + timeout
     while time.time() < end:
@@ -100,3 +129,48 @@ def wait_gone(pid: int, timeout: float = 10) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@contextmanager
+def local_command(
+    state: Path, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """``python -m hfjobs_mcp local`` on a free port; yields (process, base URL, stderr lines read so far)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "hfjobs_mcp",
+        "local",
+        "--port",
+        "0",
+        "--state-dir",
+        str(state),
+        "--user",
+        "alice",
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, **(env or {})}
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        url = None
+        end = time.time() + 30
+        while url is None and time.time() < end:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            if m := re.search(r"hfjobs-mcp local backend: (http://127\.0\.0\.1:\d+)", line):
+                url = m.group(1)
+        assert url, "".join(lines)
+        yield proc, url, lines
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
