@@ -63,7 +63,7 @@ async def test_a_malformed_cron_says_what_a_schedule_looks_like(session_factory:
     async with session_factory() as s:
         problems = _problems(await s.call("schedule_job", {"schedule": "every day", "image": "x", "command": ["true"]}))
         assert problems[0]["field"] == "schedule"
-        assert "5-field cron" in problems[0]["expected"]
+        assert "cron expression of 5 fields" in problems[0]["expected"]
         assert problems[0]["given"] == "'every day'"
 
 

@@ -259,6 +259,10 @@ def arguments(tool_name: str, pool: dict[str, Any]) -> st.SearchStrategy[dict[st
             args[draw(st.sampled_from(["extra", "jobId", "Image", "dryRun"]))] = draw(JUNK)
         elif twist == "drop" and required:
             args.pop(draw(st.sampled_from(required)), None)
+        if tool_name == "wait_for_jobs" and twist == "none":
+            # Exactly one of job_ids and labels is valid: pick job_ids, so the fuzzer gets past validation too.
+            args.pop("labels", None)
+            args.setdefault("job_ids", draw(_valid(props["job_ids"], defs, "job_ids", pool)))
         if tool_name in ("run_uv_job", "schedule_uv_job") and isinstance(args.get("env", {}), dict):
             args["env"] = {**args.get("env", {}), "UV_OFFLINE": "1"}  # never reach a package index
         return args
