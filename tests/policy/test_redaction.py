@@ -28,11 +28,13 @@ texts = st.text(max_size=60)
 
 
 @given(value=values, before=texts, after=texts)
+@settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_a_value_never_survives_in_clear(value: str, before: str, after: str) -> None:
     assert value not in Redactor([value]).redact(before + value + after)
 
 
 @given(value=values, prefix=st.binary(max_size=7), suffix=st.binary(max_size=7), url=st.booleans())
+@settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_a_value_never_survives_base64_encoded_inside_a_longer_text(
     value: str, prefix: bytes, suffix: bytes, url: bool
 ) -> None:
@@ -46,6 +48,7 @@ def test_a_value_never_survives_base64_encoded_inside_a_longer_text(
 
 
 @given(value=values, upper=st.booleans())
+@settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_hex_and_url_forms_are_masked(value: str, upper: bool) -> None:
     hexed = value.encode().hex()
     r = Redactor([value])
@@ -54,6 +57,7 @@ def test_hex_and_url_forms_are_masked(value: str, upper: bool) -> None:
 
 
 @given(first=values, second=values, overlap=st.integers(min_value=1, max_value=7))
+@settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_overlapping_values_are_masked_whole(first: str, second: str, overlap: int) -> None:
     # `second` starts inside `first`: a leftmost-match engine masked `first` and showed the rest of `second`.
     second = first[-overlap:] + second
@@ -65,6 +69,7 @@ def test_overlapping_values_are_masked_whole(first: str, second: str, overlap: i
 
 
 @given(text=st.text(alphabet=string.ascii_letters + " .,:/", max_size=200), value=values)
+@settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_text_without_a_value_is_unchanged(text: str, value: str) -> None:
     assume(all(f not in text for f in forms(value)))
     assert Redactor([value]).redact(text) == text
@@ -77,6 +82,7 @@ def test_text_without_a_value_is_unchanged(text: str, value: str) -> None:
     start=st.integers(min_value=0, max_value=10),
     stop=st.integers(min_value=0, max_value=10),
 )
+@settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_a_value_across_lines_shows_nothing_in_any_window(
     lines: list[str], before: list[str], after: list[str], start: int, stop: int
 ) -> None:
@@ -108,7 +114,7 @@ def test_a_value_across_lines_shows_nothing_in_any_window(
     noise=st.lists(st.text(alphabet=string.ascii_lowercase, max_size=12), min_size=0, max_size=150),
     at=st.integers(min_value=0, max_value=150),
 )
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 def test_the_line_masker_agrees_with_masking_the_whole_text(lines: list[str], noise: list[str], at: int) -> None:
     value = "\n".join(lines)
     r = Redactor([value])
@@ -126,6 +132,7 @@ def test_masking_cannot_reassemble_a_value() -> None:
 
 
 @given(value=st.text(alphabet=TOKENISH, min_size=MIN_SECRET_LENGTH, max_size=40), other=st.text(max_size=20))
+@settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_keys_and_values_of_mappings_are_masked(value: str, other: str) -> None:
     assume(value not in other)
     tree = {value: [value, {f"k{value}": other}], "plain": {"n": 1, "none": None}, other: value}
@@ -161,7 +168,7 @@ def test_transient_values_are_capped_and_shared_ones_kept() -> None:
 
 
 @given(token=st.text(alphabet=string.ascii_letters + string.digits, min_size=34, max_size=34), pad=texts)
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)
 def test_another_worker_finds_a_forwarded_value_from_keyed_hashes_only(token: str, pad: str, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     value = "hf_" + token
     path = tmp_path_factory.mktemp("fwd") / "forwarded.sqlite"
