@@ -53,8 +53,10 @@ PLAIN_VALUES = [
 
 @pytest.mark.parametrize(
     ("key", "secret"),
-    [("WANDB_API_KEY", True), ("HF_TOKEN", True), ("DB_PASSWORD", True), ("AWS_SECRET_ACCESS_KEY", True)]
-    + [("TOKENIZER_NAME", False), ("MAX_TOKENS", False), ("KEYBOARD", False), ("PWD", False), ("MODEL_ID", False)],
+    [
+        *[("WANDB_API_KEY", True), ("HF_TOKEN", True), ("DB_PASSWORD", True), ("AWS_SECRET_ACCESS_KEY", True)],
+        *[("TOKENIZER_NAME", False), ("MAX_TOKENS", False), ("KEYBOARD", False), ("PWD", False), ("MODEL_ID", False)],
+    ],
 )
 def test_env_names_that_say_credential(key: str, secret: bool) -> None:
     from hfjobs_mcp.tools.specs import named_like_a_secret
