@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -140,9 +141,12 @@ def standalone_backend() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="hfjobs-bench-standalone-") as tmp:
         log = Path(tmp) / "backend.log"
         command = [sys.executable, "-m", "hfjobs_mcp", "local", "--port", "0", "--state-dir", f"{tmp}/state"]
-        command += ["--token", TOKEN, "--user", USER]
+        command += ["--user", USER]
+        env = {**os.environ, "HFJOBS_LOCAL_TOKEN": TOKEN}  # not in argv: a command line is visible to every user
         with log.open("wb") as err:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env
+            )
         try:
             deadline = time.monotonic() + 60
             while not (found := re.search(r"hfjobs-mcp local backend: (http://127\.0\.0\.1:\d+)", log.read_text())):

@@ -23,14 +23,28 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
 import mcp
+from mcp.client.streamable_http import streamable_http_client
 
 BIN = Path(sys.executable).parent / "hfjobs-mcp"
+AUTH = "bench-bearer-token-0123456789abcdef"  # --transport http --local needs --auth token
+
+
+@asynccontextmanager
+async def client(url: str, mode: str) -> AsyncIterator[mcp.Client]:
+    """An MCP client over streamable HTTP sending the bench's bearer token."""
+    headers = {"authorization": f"Bearer {AUTH}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0)) as http:
+        transport = streamable_http_client(url, http_client=http)
+        async with mcp.Client(transport, mode=mode) as session:  # type: ignore[arg-type]
+            yield session
 
 
 def free_port() -> int:
@@ -41,8 +55,9 @@ def free_port() -> int:
 
 def start_server(tmp: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING", "HFJOBS_MCP_"))}
-    env.update({"HFJOBS_MCP_HOME": str(tmp / "home"), "HF_HOME": str(tmp / "hf")})
-    command = [str(BIN), "--transport", "http", "--port", str(port), "--local", "--state-dir", str(tmp / "state")]
+    env.update({"HFJOBS_MCP_HOME": str(tmp / "home"), "HF_HOME": str(tmp / "hf"), "HFJOBS_MCP_AUTH_TOKEN": AUTH})
+    command = [str(BIN), "--transport", "http", "--port", str(port), "--local", "--auth", "token"]
+    command += ["--state-dir", str(tmp / "state")]
     command += ["--workers", str(workers), "--log-level", "WARNING"]
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=log)
@@ -68,7 +83,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_load(url: str, *, clients: int, seconds: float, max_calls: int, mode: str) -> dict[str, Any]:
-    async with mcp.Client(url, mode=mode) as setup:  # type: ignore[arg-type]
+    async with client(url, mode) as setup:
         started = await setup.call_tool("run_job", {"image": "python:3.12", "command": ["true"]})
         if started.is_error or started.structured_content is None:
             raise SystemExit(f"could not start the job to inspect: {started.content}")
@@ -82,7 +97,7 @@ async def run_load(url: str, *, clients: int, seconds: float, max_calls: int, mo
     start_box: dict[str, float] = {}
 
     async def one_client(index: int) -> None:
-        async with mcp.Client(url, mode=mode) as client:  # type: ignore[arg-type]
+        async with client(url, mode) as session:
             await ready.wait()
             n = index
             while time.monotonic() - start_box["t"] < seconds and budget["calls"] > 0:
@@ -91,7 +106,7 @@ async def run_load(url: str, *, clients: int, seconds: float, max_calls: int, mo
                 n += 1
                 t0 = time.perf_counter()
                 try:
-                    result = await client.call_tool(name, args)
+                    result = await session.call_tool(name, args)
                 except Exception as exc:  # counted, never raised: the bench reports errors
                     errors.append(f"{name}: {type(exc).__name__}: {exc}")
                     continue

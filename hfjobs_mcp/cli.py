@@ -234,7 +234,17 @@ def _serve(args: argparse.Namespace) -> int:
         from hfjobs_mcp.web import run_http
 
         return run_http(settings)
-    anyio.run(serve, settings)
+    from hfjobs_mcp.errors import PolicyError
+    from hfjobs_mcp.private_paths import UnsafePathError
+
+    try:
+        anyio.run(serve, settings)
+    except UnsafePathError as exc:  # a state folder or secrets file another user could use
+        print(f"hfjobs-mcp: {exc}", file=sys.stderr)
+        return 2
+    except PolicyError as exc:  # e.g. the secrets file is missing
+        print(f"hfjobs-mcp: {exc.message}", file=sys.stderr)
+        return 2
     return 0
 
 

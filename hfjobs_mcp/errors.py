@@ -115,18 +115,27 @@ class PolicyError(HfJobsError):
 
 
 class MissingSecretsError(PolicyError):
-    """Secret names that have no value where the server looks (its environment, secrets file, own token)."""
+    """Secret names that have no value where the server looks (its environment, secrets file, own token).
+
+    The message names the entries by their place in ``secrets``, never by what they say: an entry with no value
+    may be a password typed where a name belongs (``Hunter2Hunter2`` is a valid variable name).
+    """
 
     kind = "missing_secrets"
 
-    def __init__(self, names: Iterable[str]) -> None:
+    def __init__(self, names: Iterable[str], positions: Iterable[int] = ()) -> None:
         self.names = sorted(set(names))
-        listed = ", ".join(self.names)
+        self.positions = sorted(set(positions))
+        where = (
+            ", ".join(f"secrets[{i}]" for i in self.positions)
+            if self.positions
+            else f"{len(self.names)} of the secret names"
+        )
         super().__init__(
-            f"secret(s) not set on the server: {listed}; nothing was sent",
+            f"no value on the server for {where}; nothing was sent",
             hint=(
-                f"ask the user to set {listed} in the MCP server's environment or its --secrets-file "
-                "and restart it, or run without these secrets"
+                "check the spelling of those names; ask the user to set them in the MCP server's environment or "
+                "its --secrets-file and restart it, or run without these secrets"
             ),
         )
 

@@ -20,8 +20,9 @@ from hfjobs_mcp.api import JobsClient, find_endpoint
 from hfjobs_mcp.api.auth import TokenSource
 from hfjobs_mcp.config import Settings
 from hfjobs_mcp.policy.approvals import Approvals
-from hfjobs_mcp.policy.redaction import Redactor
+from hfjobs_mcp.policy.redaction import Redactor, mask_logs
 from hfjobs_mcp.policy.sources import SecretSources
+from hfjobs_mcp.private_paths import UnsafePathError
 from hfjobs_mcp.tools.base import ToolContext
 
 logger = logging.getLogger("hfjobs_mcp")
@@ -46,17 +47,25 @@ async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIte
     """
     async with AsyncExitStack() as stack:
         if settings.local:
+            from hfjobs_mcp.local.private import UnsafeStateDirError
+
             state_dir = settings.state_dir or default_state_dir()
             if embedded:
                 from hfjobs_mcp.local import LocalConfig, serve_in_thread
 
                 token = _random.token_urlsafe(24)
                 config = LocalConfig(state_dir=state_dir, token=token, user=LOCAL_USER, host="127.0.0.1", port=0)
-                url = stack.enter_context(serve_in_thread(config)).url
+                try:
+                    url = stack.enter_context(serve_in_thread(config)).url
+                except UnsafeStateDirError as exc:  # another user's folder, or one others may write to
+                    raise UnsafePathError(str(exc)) from None
             else:
                 from hfjobs_mcp.local.detached import attach
 
-                attached = await anyio.to_thread.run_sync(lambda: attach(state_dir, user=LOCAL_USER))
+                try:
+                    attached = await anyio.to_thread.run_sync(lambda: attach(state_dir, user=LOCAL_USER))
+                except UnsafeStateDirError as exc:  # another user's folder, or one others may write to
+                    raise UnsafePathError(str(exc)) from None
                 stack.callback(attached.release)
                 url, token = attached.url, attached.token
                 how = "started" if attached.started else "attached to"
@@ -88,7 +97,7 @@ def base_context(settings: Settings, client: JobsClient, *, environ: Mapping[str
     )
     redactor = Redactor(sources.file_values())
     client.on_new_token(lambda token: redactor.add([token.get_secret_value()]))
-    _install_log_redaction(redactor)
+    mask_logs(redactor)
     return ToolContext(
         client=client,
         settings=settings,
@@ -98,25 +107,6 @@ def base_context(settings: Settings, client: JobsClient, *, environ: Mapping[str
         approvals=Approvals(),
         principal="stdio" if settings.transport == "stdio" else "anyone",
     )
-
-
-class _RedactingFilter(logging.Filter):
-    """Masks known secret values in every log record before a handler formats it to stderr."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        super().__init__()
-        self.redactor = redactor
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if len(self.redactor):
-            record.msg = self.redactor.redact(record.getMessage())
-            record.args = None
-        return True
-
-
-def _install_log_redaction(redactor: Redactor) -> None:
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_RedactingFilter(redactor))
 
 
 async def serve(settings: Settings) -> None:

@@ -24,13 +24,14 @@ from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.server.request_state import RequestStateSecurity
 from mcp_types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationError
 
 from hfjobs_mcp import __version__
 from hfjobs_mcp.errors import ApprovalPending, ConfirmationRequired, HfJobsError, InvalidArgumentsError
 from hfjobs_mcp.policy.audit import audit
 from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
 from hfjobs_mcp.policy.plan import Plan
+from hfjobs_mcp.policy.redaction import mask_tree
 from hfjobs_mcp.tools.arguments import parse_arguments
 from hfjobs_mcp.tools.base import ProgressSink, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
@@ -49,34 +50,33 @@ Secrets are passed by environment-variable NAME only, never by value."""
 ContextFactory = Callable[[], ToolContext]
 
 
-def _redact_tree(value: Any, redact: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact_tree(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact_tree(v, redact) for k, v in value.items()}
-    return value
+MAX_MESSAGE_CHARS = 2000  # an error message is cut here, after masking (an API may echo a whole request)
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters: only ever after masking, so a cut cannot leave part of a value."""
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more characters cut]"
 
 
 def error_result(exc: HfJobsError, redact: Callable[[str], str] = lambda s: s) -> CallToolResult:
-    """An ``isError`` result the model can act on: the message, what to do next, and the same as structure."""
-    message = redact(exc.message)
-    hint = redact(exc.hint) if exc.hint else None
+    """An ``isError`` result the model can act on: the message, what to do next, and the same as structure.
+
+    Masked first, then cut: an API error that echoes a secret shows none of it, wherever the cut falls.
+    """
+    message = _cut(redact(exc.message))
+    hint = _cut(redact(exc.hint)) if exc.hint else None
     text = f"{message}\n\nWhat to do: {hint}" if hint else message
     error: dict[str, Any] = {"type": type(exc).__name__, "message": message}
     if hint:
         error["hint"] = hint
     meta: dict[str, Any] | None = None
     if isinstance(exc, InvalidArgumentsError):
-        error["problems"] = [
-            {k: redact(v) if isinstance(v, str) else v for k, v in vars(p).items()} for p in exc.problems
-        ]
+        error["problems"] = [mask_tree(dict(vars(p)), redact) for p in exc.problems]
     if isinstance(exc, ConfirmationRequired):  # --confirm-via code only: the agent relays the code
-        error["plan"] = _redact_tree(exc.plan, redact)
+        error["plan"] = mask_tree(exc.plan, redact)
         error["confirm"] = exc.code
     if isinstance(exc, ApprovalPending):
-        error["plan"] = _redact_tree(exc.plan, redact)
+        error["plan"] = mask_tree(exc.plan, redact)
         # The approval id goes only where the host hands it to the approval card, never where the model reads.
         meta = {APPROVAL_META: {"id": exc.approval_id, "tool": exc.tool, "plan": error["plan"]}}
     return CallToolResult(
@@ -85,11 +85,17 @@ def error_result(exc: HfJobsError, redact: Callable[[str], str] = lambda s: s) -
 
 
 def success_result(result: ToolResult, redact: Callable[[str], str] = lambda s: s) -> CallToolResult:
-    """Structured content from the result model, plus its short text rendering; known secrets masked in both."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=redact(result.render()))],
-        structured_content=_redact_tree(result.model_dump(mode="json"), redact),
-    )
+    """Structured content from the result model, plus its short text rendering; known secrets masked in both.
+
+    The data is masked before it is rendered (keys of mappings included): the text is the rendering of the masked
+    result, masked once more as a whole (a value the rendering brought together).
+    """
+    data = mask_tree(result.model_dump(mode="json"), redact)
+    try:
+        shown = type(result).model_validate(data)
+    except ValidationError:  # a masked field no longer fits its type: render the original, masked as a whole
+        shown = result
+    return CallToolResult(content=[TextContent(type="text", text=redact(shown.render()))], structured_content=data)
 
 
 def _sdk_arg_model(tool: ToolDef[Any, Any]) -> type[ArgModelBase]:
@@ -307,8 +313,10 @@ def sdk_tool(
         ctx: Context[Any, Any], arguments: dict[str, Any], planned: _Planned | None = None, consent: Any = None
     ) -> CallToolResult:
         context = planned.context if planned is not None else make_context(ctx)
-        # The call's own context redacts (over HTTP in `hf` auth mode it also knows this caller's token); `redact`
-        # masks what is known before any call, e.g. the server's own token.
+        # The call's own context redacts (over HTTP in `hf` auth mode: the deployment's redactor, which knows every
+        # caller's token and what the other workers forwarded); `redact` masks what is known before any call, e.g.
+        # the server's own token.
+        context.redactor.refresh()
         redact_call = _both(redact, context.redact)
         outcome: ToolResult | HfJobsError
         if planned is not None:
@@ -320,7 +328,7 @@ def sdk_tool(
             except HfJobsError as exc:
                 outcome = exc
         if isinstance(outcome, HfJobsError):
-            logger.info("tool %s: %s: %s", tool.name, type(outcome).__name__, redact_call(outcome.message))
+            logger.info("tool %s: %s: %s", tool.name, type(outcome).__name__, _cut(redact_call(outcome.message)))
             return error_result(outcome, redact_call)
         return success_result(outcome, redact_call)
 

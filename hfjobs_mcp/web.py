@@ -14,8 +14,11 @@ a small ASGI gateway checks, in this order:
      :data:`VERIFIED_TTL` seconds, keyed by a SHA-256 of the token, never the token) and used for that caller's
      calls only, through a client of its own (a bounded pool). Each caller sees what its token can see. The
      server's environment and secrets file are never forwarded (design §5.8): the only secret a caller can
-     forward is its own token, as ``HF_TOKEN``, once confirmed; it is redacted from that caller's results;
-   - ``none``: no check, refused unless bound to loopback, with a warning.
+     forward is its own token, as ``HF_TOKEN``, once confirmed. Every caller's token and every forwarded value
+     is masked for every caller (one redactor per worker, keyed hashes shared across workers); the whoami-v2
+     calls unknown tokens cause are bounded per client address and in total (429 with ``Retry-After``);
+   - ``none``: no check, refused unless bound to loopback, with a warning; never with ``--local`` (the embedded
+     backend runs jobs as the server's user: ``--local`` needs ``token``).
 
 The request body is capped (``--max-body-bytes``, 413) by the SDK transport. Calls get the caller's
 :class:`~hfjobs_mcp.tools.base.ToolContext` through a context variable set by the gateway and read by
@@ -39,6 +42,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import math
 import os
 import secrets as _random
 import signal
@@ -66,11 +70,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hfjobs_mcp.api import JobsClient, find_endpoint
 from hfjobs_mcp.api.auth import TokenSource
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.errors import ForbiddenError, HfJobsError, TokenNotFoundError, UnauthorizedError
+from hfjobs_mcp.errors import ForbiddenError, HfJobsError, PolicyError, TokenNotFoundError, UnauthorizedError
 from hfjobs_mcp.policy.approvals import Approvals
+from hfjobs_mcp.policy.forwarded import ForwardedDigests
 from hfjobs_mcp.policy.redaction import Redactor
 from hfjobs_mcp.policy.sources import SecretSources
-from hfjobs_mcp.shared_state import STATE_KEY_ENV, check_state_key
+from hfjobs_mcp.private_paths import UnsafePathError
+from hfjobs_mcp.shared_state import STATE_KEY_ENV, check_state_key, derive_key
 from hfjobs_mcp.tools.base import ToolContext
 
 logger = logging.getLogger("hfjobs_mcp.web")
@@ -81,6 +87,8 @@ BACKEND_TOKEN_ENV = "HFJOBS_MCP_WORKER_BACKEND_TOKEN"  # noqa: S105 (the backend
 MIN_AUTH_TOKEN_LENGTH = 16
 VERIFIED_TTL = 60.0  # seconds a whoami-v2 answer is trusted: a revoked token stops working within a minute
 REFUSED_TTL = 10.0  # seconds a refused token is refused without asking the Hub again
+WHOAMI_PER_CLIENT = (10, 60.0)  # whoami-v2 calls one client address may cause: 10, then one per 6 s
+WHOAMI_TOTAL = (60, 60.0)  # ... and all clients together: 60, then one a second
 MAX_CALLERS = 256  # per-caller clients kept (least recently used evicted)
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
@@ -118,6 +126,12 @@ def http_state_dir() -> Path:
 def check_deployment(settings: Settings, environ: Mapping[str, str] | None = None) -> SecretStr | None:
     """Refuse unsafe or contradictory HTTP settings; returns the static bearer token of ``--auth token``."""
     env = os.environ if environ is None else environ
+    if settings.local and settings.auth == "none":
+        raise DeploymentError(
+            "--transport http --local runs jobs as this machine's user, and with --auth none any local user (or a "
+            "web page, through a browser) could run commands as you with two requests: use --auth token with "
+            f"{AUTH_TOKEN_ENV} set to a secret of at least {MIN_AUTH_TOKEN_LENGTH} characters"
+        )
     if settings.auth == "none":
         if not is_loopback(settings.host):
             raise DeploymentError(
@@ -180,6 +194,7 @@ class Refusal:
     status: int
     description: str
     error: str | None = "invalid_token"
+    retry_after: float | None = None
 
 
 _current: ContextVar[Caller | None] = ContextVar("hfjobs_mcp_caller", default=None)
@@ -198,7 +213,8 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 class _Authenticator:
-    async def caller(self, authorization: str | None) -> Caller | Refusal:
+    async def caller(self, authorization: str | None, client: str = "") -> Caller | Refusal:
+        """The caller of a request with this ``Authorization`` header, from the ``client`` address."""
         raise NotImplementedError
 
     async def release(self, caller: Caller) -> None:
@@ -212,7 +228,7 @@ class _Anyone(_Authenticator):
     def __init__(self, server: Caller) -> None:
         self.server = server
 
-    async def caller(self, authorization: str | None) -> Caller | Refusal:
+    async def caller(self, authorization: str | None, client: str = "") -> Caller | Refusal:
         return self.server
 
 
@@ -221,7 +237,7 @@ class _StaticToken(_Authenticator):
         self.server = server
         self._token = token.get_secret_value().encode()
 
-    async def caller(self, authorization: str | None) -> Caller | Refusal:
+    async def caller(self, authorization: str | None, client: str = "") -> Caller | Refusal:
         given = _bearer(authorization)
         if given is None:
             return Refusal(401, f"a bearer token is required (the value of {AUTH_TOKEN_ENV})", error=None)
@@ -230,8 +246,42 @@ class _StaticToken(_Authenticator):
         return self.server
 
 
+class _Buckets:
+    """Token buckets by key: ``burst`` calls at once, then one every ``period / burst`` seconds.
+
+    Bounds the whoami-v2 calls that unknown tokens cause, per client address and in total (design §6): an
+    attacker cycling random tokens costs the Hub at most this much.
+    """
+
+    def __init__(self, burst: int, period: float, clock: Callable[[], float], max_keys: int = 4096) -> None:
+        self.burst, self.rate, self.clock, self.max_keys = float(burst), burst / period, clock, max_keys
+        self._level: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+
+    def take(self, key: str) -> float:
+        """0 if a call is allowed now (and counted), else the seconds until one will be."""
+        now = self.clock()
+        tokens, at = self._level.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+        self._level[key] = (tokens - 1 if wait == 0 else tokens, now)
+        while len(self._level) > self.max_keys:
+            self._level.popitem(last=False)
+        return wait
+
+    def give_back(self, key: str) -> None:
+        tokens, at = self._level.get(key, (self.burst, self.clock()))
+        self._level[key] = (min(self.burst, tokens + 1), at)
+
+
 class _HfCallers(_Authenticator):
-    """``--auth hf``: each caller's Hugging Face token, verified with whoami-v2 and given a client of its own."""
+    """``--auth hf``: each caller's Hugging Face token, verified with whoami-v2 and given a client of its own.
+
+    Every caller's context shares one redactor (``redactor``, the deployment's): a value any caller forwarded, and
+    every verified caller's token, is masked for every caller, and across workers through the redactor's shared
+    store of keyed hashes (:mod:`hfjobs_mcp.policy.forwarded`). A refused token is refused again without asking
+    the Hub for :data:`REFUSED_TTL` seconds, and the whoami-v2 calls are bounded per client address and in total
+    (429 with ``Retry-After`` beyond).
+    """
 
     def __init__(
         self,
@@ -239,9 +289,12 @@ class _HfCallers(_Authenticator):
         settings: Settings,
         endpoint: str,
         approvals: Approvals,
+        redactor: Redactor | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_callers: int = MAX_CALLERS,
         transport: httpx2.AsyncBaseTransport | None = None,
+        per_client: tuple[int, float] = WHOAMI_PER_CLIENT,
+        total: tuple[int, float] = WHOAMI_TOTAL,
     ) -> None:
         self.settings = settings
         self.transport = transport
@@ -249,15 +302,23 @@ class _HfCallers(_Authenticator):
         self.approvals = approvals
         self.clock = clock
         self.max_callers = max_callers
+        self.redactor = redactor if redactor is not None else Redactor(transient_cap=4 * max_callers)
         self._callers: OrderedDict[str, Caller] = OrderedDict()
         self._refused: dict[str, float] = {}
         self._locks: dict[str, anyio.Lock] = {}
-        self.log_redactor = Redactor()  # every live caller's token, masked in every log record
+        self._per_client = _Buckets(*per_client, clock)
+        self._total = _Buckets(*total, clock)
+        self.whoami_calls = 0
 
     def __len__(self) -> int:
         return len(self._callers)
 
-    async def caller(self, authorization: str | None) -> Caller | Refusal:
+    def _refused_now(self, digest: str, now: float) -> Refusal | None:
+        if self._refused.get(digest, 0.0) > now:
+            return Refusal(401, "the Hugging Face token was refused (invalid, expired or revoked)")
+        return None
+
+    async def caller(self, authorization: str | None, client: str = "") -> Caller | Refusal:
         token = _bearer(authorization)
         if token is None:
             return Refusal(401, "send your Hugging Face token as `Authorization: Bearer hf_...`", error=None)
@@ -267,12 +328,13 @@ class _HfCallers(_Authenticator):
         if known is not None and known.verified_until > now:
             self._callers.move_to_end(digest)
             return self._hold(known)
-        if self._refused.get(digest, 0.0) > now:
-            return Refusal(401, "the Hugging Face token was refused (invalid, expired or revoked)")
+        refused = self._refused_now(digest, now)
+        if refused is not None:
+            return refused
         lock = self._locks.setdefault(digest, anyio.Lock())
         try:
             async with lock:
-                return await self._verify(token, digest)
+                return await self._verify(token, digest, client)
         finally:
             if not lock.locked() and lock.statistics().tasks_waiting == 0:
                 self._locks.pop(digest, None)
@@ -281,36 +343,63 @@ class _HfCallers(_Authenticator):
         caller.busy += 1
         return caller
 
-    async def _verify(self, token: str, digest: str) -> Caller | Refusal:
+    def _limited(self, client: str) -> Refusal | None:
+        """A 429 when this client, or all clients together, caused too many whoami-v2 calls lately."""
+        wait = self._per_client.take(client)
+        if wait == 0:
+            wait = self._total.take("*")
+            if wait:
+                self._per_client.give_back(client)
+        if wait == 0:
+            return None
+        logger.warning("whoami-v2 calls limited (client %s): answering 429", client or "?")
+        return Refusal(
+            429,
+            "too many unverified tokens tried lately; try again later",
+            error=None,
+            retry_after=max(1.0, wait),
+        )
+
+    async def _verify(self, token: str, digest: str, client: str) -> Caller | Refusal:
         now = self.clock()
         known = self._callers.get(digest)
         if known is not None and known.verified_until > now:  # verified while this request waited for the lock
             return self._hold(known)
-        client = known.client if known is not None and known.client is not None else self._client(token)
+        refused = self._refused_now(digest, now)  # refused while this request waited for the lock
+        if refused is not None:
+            return refused
+        limited = self._limited(client)
+        if limited is not None:
+            return limited
+        client_ = known.client if known is not None and known.client is not None else self._client(token)
+        self.whoami_calls += 1
         try:
-            who = await client.whoami()
+            who = await client_.whoami()
         except (UnauthorizedError, ForbiddenError, TokenNotFoundError):
-            self._refused[digest] = now + REFUSED_TTL
+            now = self.clock()
             self._refused = {d: t for d, t in self._refused.items() if t > now}
+            self._refused[digest] = now + REFUSED_TTL
             if known is not None:
                 await self._drop(digest)
             else:
-                await client.aclose()
+                await client_.aclose()
             logger.info("caller %s refused by whoami-v2", digest[:8])
             return Refusal(401, "the Hugging Face token was refused (invalid, expired or revoked)")
         except HfJobsError as exc:  # the Hub is down, rate limiting, ...: it could not say
             if known is None:
-                await client.aclose()
+                await client_.aclose()
             logger.warning("could not verify caller %s with whoami-v2: %s", digest[:8], type(exc).__name__)
             return Refusal(503, "the Hugging Face token could not be verified right now; try again", error=None)
+        now = self.clock()
         if known is not None:
             known.verified_until = now + VERIFIED_TTL
             self._callers.move_to_end(digest)
             return self._hold(known)
-        caller = self._new_caller(token, digest, client)
+        caller = self._new_caller(token, digest, client_)
         caller.verified_until = now + VERIFIED_TTL
         self._callers[digest] = caller
-        self.log_redactor.add([token])
+        # Masked for every caller from now on (a job in an org two callers share may print it).
+        self.redactor.add([token], transient=True)
         logger.info("caller %s verified (user %s); %d callers", digest[:8], who.name, len(self._callers))
         self._hold(caller)  # before evicting, so that the newcomer is not the one evicted
         await self._evict()
@@ -331,7 +420,7 @@ class _HfCallers(_Authenticator):
             settings=self.settings,
             local_files=False,
             sources=sources,
-            redactor=Redactor(sources.file_values()),
+            redactor=self.redactor,
             approvals=self.approvals,
             principal=principal,
         )
@@ -347,8 +436,6 @@ class _HfCallers(_Authenticator):
         if caller is None:
             return
         caller.retired = True
-        live = (c.context.client.token_secret() for c in self._callers.values())
-        self.log_redactor = Redactor(t.get_secret_value() for t in live if t is not None)
         if caller.busy == 0 and caller.client is not None:
             await caller.client.aclose()
 
@@ -362,21 +449,6 @@ class _HfCallers(_Authenticator):
         for caller in callers:
             if caller.client is not None:
                 await caller.client.aclose()
-
-
-class _CallerTokensFilter(logging.Filter):
-    """Masks every live caller's token in log records (nothing logs one on purpose; this is the safety net)."""
-
-    def __init__(self, callers: _HfCallers) -> None:
-        super().__init__()
-        self.callers = callers
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        redactor = self.callers.log_redactor
-        if len(redactor):
-            record.msg = redactor.redact(record.getMessage())
-            record.args = None
-        return True
 
 
 # --- the ASGI app -------------------------------------------------------------------------------------------------
@@ -410,7 +482,8 @@ class _Gateway:
         if refused is not None:
             await refused(scope, receive, send_with_worker)
             return
-        caller = await self.auth.caller(request.headers.get("authorization"))
+        peer = scope.get("client")
+        caller = await self.auth.caller(request.headers.get("authorization"), str(peer[0]) if peer else "")
         if isinstance(caller, Refusal):
             await _refusal_response(caller)(scope, receive, send_with_worker)
             return
@@ -429,6 +502,10 @@ def _refusal_response(refusal: Refusal) -> Response:
             challenge += f', error="{refusal.error}", error_description="{refusal.description}"'
         body = {"error": refusal.error or "unauthorized", "error_description": refusal.description}
         return JSONResponse(body, status_code=401, headers={"www-authenticate": challenge})
+    if refusal.status == 429:
+        after = str(math.ceil(refusal.retry_after or 1))
+        body = {"error": "too_many_requests", "error_description": refusal.description}
+        return JSONResponse(body, status_code=429, headers={"retry-after": after})
     body = {"error": "temporarily_unavailable", "error_description": refusal.description}
     return JSONResponse(body, status_code=refusal.status, headers={"retry-after": "5"})
 
@@ -481,7 +558,9 @@ def create_app(
     static_token = check_deployment(settings, environ)
     key = state_key(environ)
     _keep_streams_open_on_shutdown()
-    approvals = Approvals(approvals_file or http_state_dir() / "approvals.sqlite")
+    approvals_path = approvals_file or http_state_dir() / "approvals.sqlite"
+    state_folder = approvals_path.parent
+    approvals = Approvals(approvals_path)
     server_principal = {"token": "token", "none": None, "hf": None}[settings.auth]
     # Over HTTP the caller's paths are not the server's: never read a file of the server's disk for a caller.
     server_context = replace(
@@ -489,13 +568,15 @@ def create_app(
     )
     server_caller = Caller(principal=server_principal, context=server_context)
     auth: _Authenticator
-    log_filter: logging.Filter | None = None
+    forwarded: ForwardedDigests | None = None
     if settings.auth == "hf":
-        callers = _HfCallers(settings=settings, endpoint=client.endpoint, approvals=approvals)
-        log_filter = _CallerTokensFilter(callers)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(log_filter)
-        auth = callers
+        # One redactor for the deployment (its log records included, through base_context): what any caller
+        # forwarded is masked for every caller, and the other workers learn it as keyed hashes.
+        forwarded = ForwardedDigests(derive_key(key, "forwarded-values"), state_folder / "forwarded.sqlite")
+        redactor = server_context.redactor
+        redactor.shared = forwarded
+        redactor.transient_cap = 4 * MAX_CALLERS
+        auth = _HfCallers(settings=settings, endpoint=client.endpoint, approvals=approvals, redactor=redactor)
     elif settings.auth == "token":
         assert static_token is not None
         auth = _StaticToken(server_caller, static_token)
@@ -542,9 +623,8 @@ def create_app(
             approvals.close()
             if own_client:
                 await client.aclose()
-            if log_filter is not None:
-                for handler in logging.getLogger().handlers:
-                    handler.removeFilter(log_filter)
+            if forwarded is not None:
+                forwarded.close()
 
     app.router.lifespan_context = lifespan
     if static_token is None and settings.auth == "hf":
@@ -649,10 +729,14 @@ def run_workers(settings: Settings) -> int:
         worker_settings = settings
         if settings.local:
             from hfjobs_mcp.local.detached import attach
+            from hfjobs_mcp.local.private import UnsafeStateDirError
             from hfjobs_mcp.runtime import LOCAL_USER, default_state_dir
 
             state_dir = settings.state_dir or default_state_dir()
-            attached = attach(state_dir, user=LOCAL_USER)  # its jobs outlive this server, as with --local alone
+            try:
+                attached = attach(state_dir, user=LOCAL_USER)  # its jobs outlive this server, as with --local alone
+            except UnsafeStateDirError as exc:  # another user's folder, or one others may write to
+                raise UnsafePathError(str(exc)) from None
             stack.callback(attached.release)
             url, token = attached.url, attached.token
             logger.info("the workers use the local Jobs backend at %s (pid %d)", url, attached.pid)
@@ -679,8 +763,11 @@ def run_http(settings: Settings) -> int:
         if settings.workers > 1:
             return run_workers(settings)
         anyio.run(serve_http, settings)
-    except DeploymentError as exc:
+    except (DeploymentError, UnsafePathError) as exc:
         print(f"hfjobs-mcp: {exc}", file=sys.stderr)
+        return 2
+    except PolicyError as exc:  # e.g. the secrets file
+        print(f"hfjobs-mcp: {exc.message}", file=sys.stderr)
         return 2
     return 0
 

@@ -111,7 +111,9 @@ def _server_message(response: httpx2.Response) -> str | None:
     except ValueError:
         text = response.text.strip()
         if text and not text.lstrip().lower().startswith(("<!doctype", "<html")):
-            return text[:500]
+            # Whole: it is cut only once every known value is masked (the server's error result), since a cut
+            # made first could leave all but the last characters of an echoed secret outside any mask.
+            return text
         return None
     if isinstance(body, dict):
         error = body.get("error")

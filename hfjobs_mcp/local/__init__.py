@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .config import LocalConfig
     from .core import StateDirBusyError
     from .faults import FaultInjector, FaultSpecError
+    from .private import UnsafeStateDirError
     from .server import LocalBackend, find_running, serve_in_thread
 
 # Imported on first use: ``hfjobs-mcp --local`` only attaches to a backend process (``detached``) and must
@@ -39,6 +40,7 @@ _WHERE = {
     "FaultInjector": "faults",
     "FaultSpecError": "faults",
     "LocalBackend": "server",
+    "UnsafeStateDirError": "private",
     "find_running": "server",
     "serve_in_thread": "server",
 }
@@ -56,6 +58,7 @@ __all__ = [
     "LocalBackend",
     "LocalConfig",
     "StateDirBusyError",
+    "UnsafeStateDirError",
     "create_app",
     "find_running",
     "serve_in_thread",

@@ -22,6 +22,7 @@ from .config import LocalConfig
 from .core import StateDirBusyError
 from .detached import SANDBOX_ENV, stop
 from .faults import FaultSpecError, parse_spec
+from .private import UnsafeStateDirError
 from .sandbox import SANDBOX_MODES
 from .server import LocalBackend
 
@@ -53,7 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--token",
         default=None,
         metavar="TOKEN",
-        help=f"the bearer token clients must send (default: ${TOKEN_ENV}, else generated)",
+        help=(
+            f"the bearer token clients must send (default: ${TOKEN_ENV}, else generated); prefer ${TOKEN_ENV}: "
+            "a command line is visible to every user of the machine"
+        ),
     )
     parser.add_argument(
         "--user", default=DEFAULT_USER, metavar="NAME", help=f"the token's user name (default: {DEFAULT_USER})"
@@ -139,6 +143,9 @@ async def _serve(cfg: LocalConfig, *, show_token: bool) -> int:
     except StateDirBusyError as exc:
         print(f"hfjobs-mcp local: {exc}", file=sys.stderr)
         return 1
+    except UnsafeStateDirError as exc:
+        print(f"hfjobs-mcp local: refusing the state folder: {exc}", file=sys.stderr)
+        return 2
     try:
         await backend.start()
     except OSError as exc:
@@ -148,7 +155,7 @@ async def _serve(cfg: LocalConfig, *, show_token: bool) -> int:
     print(f"hfjobs-mcp local backend: {backend.url}", file=sys.stderr)
     print(f"  use it as HF_ENDPOINT:  export HF_ENDPOINT={backend.url}", file=sys.stderr)
     if show_token:
-        print(f"  generated token (shown once; --token or ${TOKEN_ENV} to choose one): {cfg.token}", file=sys.stderr)
+        print(f"  generated token (shown once; set ${TOKEN_ENV} to choose one): {cfg.token}", file=sys.stderr)
     print(f"  user {cfg.user}; state in {cfg.state_dir}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

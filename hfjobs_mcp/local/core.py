@@ -28,6 +28,7 @@ from .config import LocalConfig
 from .faults import FaultInjector
 from .ids import new_id
 from .logs import Signal
+from .private import private_dir, private_file, tighten
 from .records import (
     CANCELED,
     ERROR,
@@ -64,6 +65,7 @@ class StateDirBusyError(RuntimeError):
 
 
 def _lock_state_dir(state_dir: Path) -> IO[str]:
+    private_file(state_dir / "backend.lock")
     lock = open(state_dir / "backend.lock", "a+")  # noqa: SIM115 (held for the backend's life)
     try:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -78,8 +80,9 @@ class LocalCore:
 
     def __init__(self, cfg: LocalConfig) -> None:
         self.cfg = cfg
-        cfg.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(cfg.state_dir)  # refuses a folder another user owns or may write to
         self._lock_file = _lock_state_dir(cfg.state_dir)
+        tighten(cfg.state_dir)
         try:
             self.store = Store(cfg.state_dir / "state.db")
         except BaseException:

@@ -37,6 +37,7 @@ from typing import IO
 import psutil
 
 from .discovery import read_discovery, write_discovery
+from .private import private_dir, private_file
 
 log = logging.getLogger("hfjobs_mcp.local")
 
@@ -90,6 +91,7 @@ class Attached:
 
 
 def _locked(path: Path, mode: int) -> IO[str]:
+    private_file(path)  # 0600 whatever the umask
     f = open(path, "a+")  # noqa: SIM115 (returned: the lock lives as long as the file stays open)
     try:
         fcntl.flock(f.fileno(), mode)
@@ -112,7 +114,7 @@ def _store_busy(state_dir: Path) -> bool:
 def attach(state_dir: Path, *, user: str = "local-user", timeout: float = 60.0) -> Attached:
     """The backend serving ``state_dir``, started detached if none is; holds a client lease until released."""
     state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(state_dir)  # refuses a folder another user owns or may write to (UnsafeStateDirError)
     lease = _locked(state_dir / CLIENTS_LOCK, fcntl.LOCK_SH)  # waits while a backend is stopping
     try:
         with contextlib.closing(_locked(state_dir / SPAWN_LOCK, fcntl.LOCK_EX)):

@@ -13,11 +13,22 @@ from pathlib import Path
 
 import psutil
 
+from .private import check_private
+
 DISCOVERY_FILE = "backend.json"
 
 
 def read_discovery(state_dir: Path) -> tuple[str, str, int] | None:
-    """``(url, token, pid)`` from the discovery file, if the process it names is alive (a zombie is not)."""
+    """``(url, token, pid)`` from the discovery file, if the process it names is alive (a zombie is not).
+
+    The folder and the file must be the user's own (:func:`check_private` raises otherwise): a discovery file
+    another user could write would send this process's requests, secret values included, to that user.
+    """
+    try:
+        check_private(Path(state_dir))
+        check_private(Path(state_dir) / DISCOVERY_FILE)
+    except FileNotFoundError:
+        return None
     try:
         info = json.loads((Path(state_dir) / DISCOVERY_FILE).read_text(encoding="utf-8"))
         url, token, pid = str(info["url"]), str(info["token"]), int(info["pid"])

@@ -45,6 +45,9 @@ class JobDirs:
         return self.root / "logs.jsonl"
 
     def create(self) -> None:
+        self.root.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.root.mkdir(exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)
         for path in (self.work, self.home, self.tmp):
             path.mkdir(parents=True, exist_ok=True)
 

@@ -68,8 +68,11 @@ class LogWriter:
     """Turns a job's raw output into timestamped, length-capped lines appended to its log file."""
 
     def __init__(self, path: Path, *, max_line_bytes: int, on_write: Callable[[], None] = lambda: None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(path, "ab")  # noqa: SIM115 (lives as long as the job's output)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Owner-only whatever the umask or what existed before: a log holds whatever the job printed.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        self._file = os.fdopen(fd, "ab")
         self._pending = b""
         self._max = max_line_bytes
         self._on_write = on_write

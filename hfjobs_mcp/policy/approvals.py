@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from hfjobs_mcp.private_paths import private_dir, private_file
+
 APPROVAL_TTL_SECONDS = 600.0
 MAX_OPEN_PER_CALLER = 100
 
@@ -63,7 +65,9 @@ class Approvals:
         self, path: Path | None = None, *, ttl: float = APPROVAL_TTL_SECONDS, clock: Callable[[], float] = time.time
     ) -> None:
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Whoever can write this file can approve requests: the user's own folder and file, or a refusal.
+            private_dir(path.parent, "the approvals folder")
+            private_file(path, "the approvals store")
         self.ttl = ttl
         self.clock = clock
         self._lock = threading.Lock()
@@ -72,7 +76,6 @@ class Approvals:
         )
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
-            path.chmod(0o600)
         self._db.executescript(_SCHEMA)
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from hfjobs_mcp.errors import MissingSecretsError, PolicyError
 from hfjobs_mcp.policy.shapes import MIN_SECRET_LENGTH, name_problem
+from hfjobs_mcp.private_paths import UnsafePathError, check_private
 
 SecretsPolicy = Literal["confirm", "strict", "allowlist", "deny"]
 
@@ -38,22 +39,24 @@ def check_names(entries: Sequence[str]) -> list[str]:
 def check_policy(names: Sequence[str], *, policy: SecretsPolicy, allowed: Sequence[str], stored: bool = False) -> None:
     """Refuse names this server never forwards: any under ``deny``, those off the list under ``allowlist``.
 
-    ``stored``: the names are a job's stored secrets that a rerun, trigger or resume would forward again.
+    ``stored``: the names are a job's stored secrets that a rerun, trigger or resume would forward again (names
+    the Hub keeps, so they are named); names the agent gave are referred to by position, never repeated.
     """
     if not names:
         return
     what = "this request re-forwards the stored secrets " if stored else "this request forwards secrets "
     if policy == "deny":
+        listed = f"({', '.join(names)}) " if stored else f"({len(names)}) "
         raise PolicyError(
-            f"{what}({', '.join(names)}) and this server never forwards secrets (--secrets-policy deny); "
-            "nothing was sent",
+            f"{what}{listed}and this server never forwards secrets (--secrets-policy deny); nothing was sent",
             hint="remove `secrets`, or ask the server's operator to change the policy",
         )
     if policy == "allowlist":
-        refused = [n for n in names if n not in allowed]
+        refused = [i for i, n in enumerate(names) if n not in allowed]
         if refused:
+            listed = ", ".join(names[i] for i in refused) if stored else ", ".join(f"secrets[{i}]" for i in refused)
             raise PolicyError(
-                f"{what}not on this server's allow list: {', '.join(refused)}; nothing was sent",
+                f"{what}not on this server's allow list: {listed}; nothing was sent",
                 hint=f"allowed names: {', '.join(allowed) or 'none'}",
             )
 
@@ -79,6 +82,10 @@ class SecretSources:
         if secrets_file is not None:
             if not secrets_file.is_file():
                 raise PolicyError(f"secrets file not found: {secrets_file}", hint="pass an existing dotenv file")
+            try:
+                check_private(secrets_file, "the secrets file")
+            except UnsafePathError as exc:
+                raise PolicyError(str(exc), hint="make the secrets file yours and writable by you only") from None
             self._file = {k: v for k, v in dotenv_values(secrets_file).items() if v is not None}
         self._hf_token = hf_token if callable(hf_token) or hf_token is None else (lambda: hf_token)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -26,8 +25,9 @@ import anyio
 from pydantic import Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, LogLine
-from hfjobs_mcp.api.sse import matcher
+from hfjobs_mcp.api.sse import PatternError, matcher
 from hfjobs_mcp.errors import InvalidRequestError
+from hfjobs_mcp.policy.redaction import LineMasker
 from hfjobs_mcp.tools.args import JobRefArgs
 from hfjobs_mcp.tools.base import ToolContext, ToolResult, View
 from hfjobs_mcp.tools.views import iso
@@ -111,10 +111,11 @@ def _matcher(args: FetchLogsArgs) -> Callable[[str], bool] | None:
         return None
     try:
         return matcher(args.grep, regex=args.regex)
-    except re.error as exc:
+    except PatternError as exc:
         raise InvalidRequestError(
-            f"grep is not a valid regular expression: {exc}", hint="fix it or set regex false"
-        ) from exc
+            f"grep is not a valid regular expression: {exc}",
+            hint="fix it (RE2 syntax: no backreferences or lookarounds), or set regex false",
+        ) from None
 
 
 class _Positioner:
@@ -172,18 +173,30 @@ async def _timeboxed(stream: AsyncIterator[LogLine], seconds: float | None) -> A
         return
 
 
-def _view(line: LogLine, redact: Callable[[str], str]) -> LogLineView:
-    return LogLineView(timestamp=iso(line.timestamp) or "", text=redact(line.text))
+def _view(pos_line: tuple[Position, LogLine], text: str) -> LogLineView:
+    return LogLineView(timestamp=iso(pos_line[1].timestamp) or "", text=text)
 
 
 async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
+    """The lines asked for, masked before anything else looks at them.
+
+    Every line is masked before it is filtered, cut or rendered: ``grep`` sees only masked text (matching it on
+    the clear text let a caller recover a masked value one character class at a time), and lines are masked as
+    the one text they form, so a value printed across several lines is masked too. The job's own secrets are
+    resolved first, so their values are known before the first line is read.
+    """
     match = _matcher(args)
     cursor = Position.decode(args.cursor, args.job_id) if args.cursor else None
     follow = min(args.follow_seconds, ctx.settings.max_follow_seconds)
     progress = _Progress(ctx, follow)
-    redact = ctx.redact
+    redactor = ctx.redactor
+    job = await ctx.client.inspect_job(args.job_id)
+    # Values this server would forward for the job's secrets (resolved afresh by every call, so kept transient).
+    redactor.add(ctx.sources.known_values(job.secrets), transient=True)
+    redactor.refresh()
 
     lines: deque[tuple[Position, LogLine]]
+    texts: list[str]
     truncated = more = False
 
     if cursor is None and match is None:
@@ -204,38 +217,89 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
             # Every line shares the last timestamp, so ordinals inside the window may not be absolute: count
             # them on a full replay.
             lines = deque(await _absolute_positions(ctx, args, [ln for _, ln in lines]))
+        texts = redactor.redact_lines([ln.text for _, ln in lines])
     else:
-        positioner = _Positioner()
-        lines = deque(maxlen=args.tail + (1 if cursor is None else 0))
-        stream = ctx.client.stream_logs(args.job_id, follow=follow > 0)
-        async for line in _timeboxed(stream, follow if follow > 0 else None):
-            pos = positioner.place(line)
-            if cursor is not None and not _after(pos, cursor):
-                continue
-            if match is not None and not match(line.text):
-                continue
-            if cursor is not None and len(lines) >= args.tail:
-                more = True
-                break
-            lines.append((pos, line))
-            await progress.tick(len(lines))
-        if cursor is None and len(lines) > args.tail:
-            truncated = True
-            lines.popleft()
+        kept, texts, more, truncated = await _scan(args, ctx, match, cursor, follow, progress)
+        lines = deque(kept)
 
-    job = await ctx.client.inspect_job(args.job_id)
-    ctx.redactor.add(ctx.sources.known_values(job.secrets))
+    if follow > 0:
+        job = await ctx.client.inspect_job(args.job_id)  # the stage after following
     last = lines[-1][0] if lines else (cursor or START)
     return FetchLogsResult(
         job_id=f"{job.owner.name}/{job.id}",
         stage=str(job.status.stage),
         finished=job.status.stage in TERMINAL_STAGES,
-        lines=[_view(ln, redact) for _, ln in lines],
+        lines=[_view(ln, text) for ln, text in zip(lines, texts, strict=True)],
         truncated=truncated,
         more=more,
         cursor=last.encode(job.id),
-        message=redact(job.status.message) if job.status.message else None,
+        message=redactor.redact(job.status.message) if job.status.message else None,
     )
+
+
+async def _scan(
+    args: FetchLogsArgs,
+    ctx: ToolContext,
+    match: Callable[[str], bool] | None,
+    cursor: Position | None,
+    follow: float,
+    progress: _Progress,
+) -> tuple[list[tuple[Position, LogLine]], list[str], bool, bool]:
+    """A full replay: the lines after ``cursor`` that match, masked; whether more follow, whether earlier were cut.
+
+    Lines are masked before the filter sees them. When a known value spans several lines, the whole stream goes
+    through a :class:`LineMasker` (each line masked with its neighbours); otherwise each line is masked alone,
+    and only when a filter needs it (the lines kept are masked at the end).
+    """
+    redactor = ctx.redactor
+    joint = redactor.max_lines > 1
+    masker = LineMasker(redactor) if joint else None
+    positioner = _Positioner()
+    kept: deque[tuple[tuple[Position, LogLine], str]] = deque(maxlen=args.tail + (1 if cursor is None else 0))
+    more = False
+
+    def consider(item: tuple[Position, LogLine], text: str | None) -> bool:
+        """Keep the line if it is wanted; False when the page is full (stop reading)."""
+        nonlocal more
+        pos, line = item
+        if cursor is not None and not _after(pos, cursor):
+            return True
+        if match is not None:
+            if text is None:
+                text = redactor.redact(line.text)
+            if not match(text):
+                return True
+        if cursor is not None and len(kept) >= args.tail:
+            more = True
+            return False
+        kept.append((item, line.text if text is None else text))
+        return True
+
+    going = True
+    stream = ctx.client.stream_logs(args.job_id, follow=follow > 0)
+    async for line in _timeboxed(stream, follow if follow > 0 else None):
+        item = (positioner.place(line), line)
+        if masker is not None:
+            ready = masker.push(item, line.text)
+            going = all(consider(i, t) for i, t in ready)
+        else:
+            going = consider(item, None)
+        if not going:
+            break
+        await progress.tick(len(kept))
+    if masker is not None and going:
+        for i, t in masker.flush():
+            if not consider(i, t):
+                break
+    truncated = False
+    if cursor is None and len(kept) > args.tail:
+        truncated = True
+        kept.popleft()
+    items = [i for i, _ in kept]
+    texts = [t for _, t in kept]
+    if not joint and match is None:  # not masked yet: mask the page as one text
+        texts = redactor.redact_lines(texts)
+    return items, texts, more, truncated
 
 
 def _place_window(window: deque[LogLine], context_line: LogLine | None) -> list[tuple[Position, LogLine]]:

@@ -10,28 +10,53 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from pydantic import Field
 
 from hfjobs_mcp.api import HUB_FLAVORS, SUBMISSION_LABEL, SUBMISSION_MARK_SHOWN, JobSpec, Volume
-from hfjobs_mcp.errors import InvalidRequestError
+from hfjobs_mcp.errors import InvalidRequestError, MissingSecretsError
 from hfjobs_mcp.policy.pricing import PRICES, RunPrice, price_run
 from hfjobs_mcp.policy.request import FileFacts, Request, ScriptFacts, VolumeFacts
 from hfjobs_mcp.policy.review import Review, review
-from hfjobs_mcp.policy.shapes import MASK, value_looks_secret
+from hfjobs_mcp.policy.shapes import MASK, MIN_SECRET_LENGTH, value_looks_secret
 from hfjobs_mcp.policy.sources import check_names, check_policy
 from hfjobs_mcp.tools.args import CommonSpecArgs, VolumeArg
 from hfjobs_mcp.tools.base import PlanContext, View
 
+_SECRET_WORDS = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "CREDENTIALS", "CREDENTIAL"}
+_SECRET_PAIRS = {("API", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "KEY")}
+
+
+def named_like_a_secret(key: str) -> bool:
+    """``HF_TOKEN``, ``WANDB_API_KEY``, ``DB_PASSWORD``...: the name says the value is a credential.
+
+    Whole words only (split on ``_``), so ``TOKENIZER_NAME`` or ``MAX_TOKENS`` are not.
+    """
+    words = [w for w in key.upper().replace("-", "_").split("_") if w]
+    return any(w in _SECRET_WORDS for w in words) or any(pair in _SECRET_PAIRS for pair in pairwise(words))
+
 
 def check_env_values(env: dict[str, str]) -> None:
-    """Refuse ``env`` values that look like credentials: they belong in ``secrets``, by name."""
-    for key, value in env.items():
+    """Refuse ``env`` entries that carry a credential: they belong in ``secrets``, by name. Nothing is echoed.
+
+    A value is refused when it looks like a credential (:func:`value_looks_secret`), or when its name says it is
+    one and it is long enough to be (a 40-digit W&B key looks like a commit id; ``WANDB_API_KEY`` says what it is).
+    A key that itself looks like a credential is refused without being named.
+    """
+    for i, (key, value) in enumerate(env.items()):
+        if value_looks_secret(key) is not None:
+            raise InvalidRequestError(
+                f"the key of env entry #{i + 1} looks like a credential, not a variable name; nothing was sent",
+                hint="env keys are variable names; pass credentials by NAME in `secrets`",
+            )
         shape = value_looks_secret(value)
+        if shape is None and named_like_a_secret(key) and len(value) >= MIN_SECRET_LENGTH:
+            shape = f"a credential (its name, {key}, says so)"
         if shape is not None:
             raise InvalidRequestError(
-                f"env[{key!r}] looks like {shape}; plain env values are stored and shown in clear",
+                f"env[{key!r}] looks like {shape}; plain env values are stored and shown in clear; nothing was sent",
                 hint=f"set it as an environment variable of the server and pass its NAME in `secrets` (e.g. {key})",
             )
 
@@ -150,7 +175,10 @@ async def secret_values_for(ctx: PlanContext, entries: list[str], *, dry_run: bo
     check_policy(names, policy=ctx.settings.secrets_policy, allowed=ctx.settings.allow_secrets)
     if dry_run:
         return dict.fromkeys(names, MASK)
-    values = ctx.sources.resolve(names)
+    try:
+        values = ctx.sources.resolve(names)
+    except MissingSecretsError as exc:  # say which entries, by position: an entry with no value is never repeated
+        raise MissingSecretsError(exc.names, [i for i, e in enumerate(entries) if e in exc.names]) from None
     ctx.redactor.add(values.values())
     return values
 

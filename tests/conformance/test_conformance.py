@@ -18,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from tests.e2e.http_util import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "conformance"
 SUITE_VERSION = "0.1.16"
 NODE_VERSION = "22"
+BACKEND_TOKEN = "hf_conformance_backend_token_0123456789"
 EXPECTED = Path(__file__).with_name("expected-failures.yaml")
 
 pytestmark = pytest.mark.timeout(900)
@@ -96,7 +98,13 @@ def test_expected_failures_are_only_fixture_scenarios() -> None:
 def test_server_scenarios(tmp_path: Path) -> None:
     node, suite = _install()
     out = tmp_path / "results"
-    with running_server(tmp_path, "--local") as server:
+    # The conformance suite sends no bearer token: the server runs with --auth none, so not --local (which needs
+    # --auth token), in front of a local backend of its own.
+    config = LocalConfig(state_dir=tmp_path / "backend", token=BACKEND_TOKEN, user="conformance")
+    with (
+        serve_in_thread(config) as backend,
+        running_server(tmp_path, "--endpoint", backend.url, env={"HF_TOKEN": BACKEND_TOKEN}) as server,
+    ):
         env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         done = subprocess.run(
             [str(node), str(suite), "server", "--url", server.mcp_url, "-o", str(out)],

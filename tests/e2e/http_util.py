@@ -95,6 +95,17 @@ def running_server(
                 proc.wait()
 
 
+LOCAL_AUTH = "local-bearer-for-tests-5e6f7a8b9c"  # --transport http --local needs --auth token (issue 14)
+
+
+@contextmanager
+def local_server(tmp: Path, *args: str, env: Mapping[str, str] | None = None, **kwargs: Any) -> Iterator[Server]:
+    """``hfjobs-mcp --transport http --local --auth token`` with :data:`LOCAL_AUTH` as its bearer token."""
+    auth_env = {"HFJOBS_MCP_AUTH_TOKEN": LOCAL_AUTH, **(env or {})}
+    with running_server(tmp, "--local", "--auth", "token", *args, env=auth_env, **kwargs) as server:
+        yield server
+
+
 def http_client(token: str | None = None, **kwargs: Any) -> httpx2.AsyncClient:
     """An HTTP client for MCP (the SDK's timeouts) sending ``Authorization: Bearer <token>`` when given."""
     headers = {"authorization": f"Bearer {token}"} if token else {}

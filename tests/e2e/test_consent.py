@@ -20,7 +20,7 @@ from hfjobs_mcp.api import JobSpec
 from hfjobs_mcp.policy.budget import committed_spend
 from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_META, APPROVAL_URI
 from tests.e2e.conftest import Asked, forbid, text
-from tests.e2e.http_util import http_client, mcp_client, running_server
+from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client
 
 pytestmark = pytest.mark.anyio
 
@@ -345,8 +345,8 @@ async def test_over_http_a_script_path_is_never_read_from_the_servers_disk(tmp_p
     marker = "TOP-SECRET-FILE-CONTENT-4711"
     path = tmp_path / "server_side.py"
     path.write_text(f"print('{marker}')\n", encoding="utf-8")
-    with running_server(tmp_path, "--local") as server:
-        async with http_client() as http, mcp_client(server.mcp_url, client=http) as client:
+    with local_server(tmp_path) as server:
+        async with http_client(LOCAL_AUTH) as http, mcp_client(server.mcp_url, client=http) as client:
             for dry in (True, False):
                 result = await client.call_tool("run_uv_job", {"script": str(path), "dry_run": dry})
                 assert result.is_error

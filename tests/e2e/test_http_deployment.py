@@ -33,7 +33,7 @@ from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_META
 from hfjobs_mcp.tools.registry import select_tools
 from tests.e2e.conftest import MODES, text
-from tests.e2e.http_util import BIN, clean_env, http_client, mcp_client, running_server
+from tests.e2e.http_util import BIN, LOCAL_AUTH, clean_env, http_client, local_server, mcp_client, running_server
 from tests.visibility import model_visible
 
 pytestmark = pytest.mark.anyio
@@ -252,7 +252,7 @@ async def test_the_servers_environment_is_never_forwarded(hf_server: HfDeploymen
         )
         jobs = _result(await bob.call_tool("list_jobs", {}))["jobs"]
     assert refused.is_error
-    assert "SERVER_SECRET" in text(refused)
+    assert "no value on the server for secrets[0]" in text(refused)  # named by position, never repeated
     assert SERVER_SECRET not in text(refused)
     assert all("SERVER_SECRET" not in (j.get("secrets") or []) for j in jobs)
 
@@ -312,7 +312,13 @@ async def test_an_approval_card_is_bound_to_its_caller(hf_server: HfDeployment) 
         (["--auth", "token"], {"HFJOBS_MCP_AUTH_TOKEN": "short"}, "at least 16"),
         (["--auth", "hf", "--local"], {}, "--auth hf"),
         (["--auth", "hf", "--secrets-file", "x.env"], {}, "--secrets-file cannot be used with --auth hf"),
-        (["--local"], {"HFJOBS_MCP_STATE_KEY": "too-short"}, "HFJOBS_MCP_STATE_KEY must be at least 32 bytes"),
+        (
+            ["--local", "--auth", "token"],
+            {"HFJOBS_MCP_STATE_KEY": "too-short", "HFJOBS_MCP_AUTH_TOKEN": AUTH},
+            "HFJOBS_MCP_STATE_KEY must be at least 32 bytes",
+        ),
+        (["--local"], {}, "--transport http --local runs jobs as this machine's user"),
+        (["--local", "--auth", "none"], {}, "use --auth token"),
     ],
 )
 def test_unsafe_configurations_are_refused(tmp_path: Path, args: list[str], env: dict[str, str], says: str) -> None:
@@ -332,8 +338,8 @@ def test_unsafe_configurations_are_refused(tmp_path: Path, args: list[str], env:
 
 
 async def test_sigterm_lets_a_running_call_finish(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--local") as server:
-        async with http_client() as http, mcp_client(server.mcp_url, client=http, mode="legacy") as client:
+    with local_server(tmp_path) as server:
+        async with http_client(LOCAL_AUTH) as http, mcp_client(server.mcp_url, client=http, mode="legacy") as client:
             sleeper = ["python", "-c", "import time; time.sleep(3); print('done')"]
             job = _result(await client.call_tool("run_job", {"image": "python:3.12", "command": sleeper}))["job"]
             outcome: dict[str, CallToolResult] = {}

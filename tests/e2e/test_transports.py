@@ -24,6 +24,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from hfjobs_mcp.tools.registry import select_tools
 from tests.e2e.conftest import MODES, text
+from tests.e2e.http_util import LOCAL_AUTH, http_client, mcp_client
 from tests.local.util import wait_gone
 from tests.visibility import model_visible
 
@@ -84,8 +85,11 @@ def http_server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
-        [str(BIN), "--transport", "http", "--port", str(port), "--local", "--state-dir", str(tmp_path / "state")],
-        env=_env(tmp_path),
+        [
+            *(str(BIN), "--transport", "http", "--port", str(port)),
+            *("--local", "--auth", "token", "--state-dir", str(tmp_path / "state")),
+        ],
+        env={**_env(tmp_path), "HFJOBS_MCP_AUTH_TOKEN": LOCAL_AUTH},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -107,7 +111,7 @@ def http_server(tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_streamable_http(http_server: str, mode: str) -> None:
-    async with mcp.Client(http_server, mode=mode) as client:  # type: ignore[arg-type]
+    async with http_client(LOCAL_AUTH) as http, mcp_client(http_server, client=http, mode=mode) as client:
         await _exercise(client)
 
 

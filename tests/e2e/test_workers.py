@@ -27,7 +27,7 @@ from mcp_types import CallToolResult, ElicitResult
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.web import WORKER_HEADER
 from tests.e2e.conftest import text
-from tests.e2e.http_util import http_client, mcp_client, running_server
+from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client, running_server
 
 pytestmark = pytest.mark.anyio
 
@@ -147,7 +147,7 @@ async def test_a_worker_without_the_shared_key_cannot_finish_the_round_trip(pair
 
 
 async def test_two_uvicorn_workers_complete_round_trips_wherever_they_land(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--local", "--workers", "2", "--confirm-via", "code") as server:
+    with local_server(tmp_path, "--workers", "2", "--confirm-via", "code") as server:
         seen = {httpx2.get(f"{server.base_url}/healthz", timeout=5).json()["worker"] for _ in range(30)}
         assert len(seen) == 2, "requests on fresh connections should reach both workers"
         crossed_elicitation = crossed_code = False
@@ -155,14 +155,14 @@ async def test_two_uvicorn_workers_complete_round_trips_wherever_they_land(tmp_p
         for _ in range(12):
             router = Router([server.port], fresh=True)
             async with (
-                http_client(transport=router) as http,
+                http_client(LOCAL_AUTH, transport=router) as http,
                 mcp_client(server.mcp_url, client=http, mode="auto", elicitation_callback=Asked()) as client,
             ):
                 _ok(await client.call_tool("run_job", SECRET_RUN))
             crossed_elicitation |= router.workers[0] != router.workers[1]
             router = Router([server.port], fresh=True)
             async with (
-                http_client(transport=router) as http,
+                http_client(LOCAL_AUTH, transport=router) as http,
                 mcp_client(server.mcp_url, client=http, mode="legacy") as client,
             ):
                 asked = await client.call_tool("run_job", SECRET_RUN)
@@ -176,7 +176,7 @@ async def test_two_uvicorn_workers_complete_round_trips_wherever_they_land(tmp_p
         assert crossed_code, "no code round trip crossed workers in 12 tries"
         # Every redeemed code stays used, whichever worker is asked.
         router = Router([server.port], fresh=True)
-        async with http_client(transport=router) as http, mcp_client(server.mcp_url, client=http) as client:
+        async with http_client(LOCAL_AUTH, transport=router) as http, mcp_client(server.mcp_url, client=http) as client:
             for code in redeemed[:4]:
                 reused = await client.call_tool("run_job", {**SECRET_RUN, "confirm": code})
                 assert reused.is_error

@@ -21,6 +21,15 @@ FAKE_VALUES = [
     "xoxb-1234-fake-token",
     "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
     "Zx9kQ2mP7vL4rT8wY1nB6cF3hJ5sD0gA",
+    # issue 14: shapes that slipped through
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "postgres://admin:s3cr3tP4ssw0rd@db.example.com:5432/app",
+    "https://hooks.slack.com/services/T0FAKE000/B0FAKE000/fakefakefakefakefakefake",
+    "https://discord.com/api/webhooks/123456789012345678/fakeFAKEfakeFAKEfakeFAKEfake01234",
+    "4f9a2c7e1b3d5f6a8c0e2b4d6f8a1c3e",
+    "Bearer Zx9kQ2mP7vL4rT8wY1nB6cF3hJ5sD0gA",
+    "glpat-fakefakefake01234567",
+    "AIzaFAKEfakeFAKEfakeFAKEfakeFAKEfake012",
 ]
 
 PLAIN_VALUES = [
@@ -33,7 +42,26 @@ PLAIN_VALUES = [
     "a" * 64,
     "bf16",
     "THIS_IS_A_RATHER_LONG_CONSTANT_NAME",
+    "sha256:" + "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "/data/Models/Run42/checkpoints/step_000100/final_v2",
+    "Qwen/Qwen2.5-0.5B-Instruct",
+    "8.8.8.8",
+    "APDataset12345",
+    "https://user@example.com/x",
 ]
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        *[("WANDB_API_KEY", True), ("HF_TOKEN", True), ("DB_PASSWORD", True), ("AWS_SECRET_ACCESS_KEY", True)],
+        *[("TOKENIZER_NAME", False), ("MAX_TOKENS", False), ("KEYBOARD", False), ("PWD", False), ("MODEL_ID", False)],
+    ],
+)
+def test_env_names_that_say_credential(key: str, secret: bool) -> None:
+    from hfjobs_mcp.tools.specs import named_like_a_secret
+
+    assert named_like_a_secret(key) is secret
 
 
 @pytest.mark.parametrize("value", FAKE_VALUES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import anyio
 import httpx2
 import pytest
 
@@ -44,7 +45,7 @@ class Clock:
         return self.now
 
 
-def _callers(hub: Hub, clock: Clock, max_callers: int = 8) -> _HfCallers:
+def _callers(hub: Hub, clock: Clock, max_callers: int = 8, **limits: tuple[int, float]) -> _HfCallers:
     return _HfCallers(
         settings=Settings(transport="http", auth="hf"),
         endpoint="http://hub.invalid",
@@ -52,6 +53,7 @@ def _callers(hub: Hub, clock: Clock, max_callers: int = 8) -> _HfCallers:
         clock=clock,
         max_callers=max_callers,
         transport=httpx2.MockTransport(hub),
+        **limits,
     )
 
 
@@ -84,7 +86,9 @@ async def test_each_caller_has_its_own_client_token_and_principal() -> None:
     assert alice.context.sources.resolve(["HF_TOKEN"]) == {"HF_TOKEN": ALICE}
     assert bob.context.sources.resolve(["HF_TOKEN"]) == {"HF_TOKEN": BOB}
     assert alice.context.redact(f"x {ALICE} y") == "x *** y"
-    assert callers.log_redactor.redact(f"{ALICE} {BOB}") == "*** ***"
+    # One redactor for the deployment: each caller's token is masked for every caller (and in the log).
+    assert alice.context.redactor is bob.context.redactor is callers.redactor
+    assert bob.context.redact(f"{ALICE} {BOB}") == "*** ***"
     await callers.aclose()
 
 
@@ -138,7 +142,8 @@ async def test_the_pool_is_bounded_and_closes_what_it_evicts() -> None:
     assert first.retired
     assert first.client is not None
     assert first.client._http_client.is_closed
-    assert callers.log_redactor.redact(tokens[0]) == tokens[0]  # no longer a live caller's token
+    # Evicted, its token is still masked: a job started with it may still print it.
+    assert callers.redactor.redact(tokens[0]) == "***"
     await callers.aclose()
 
 
@@ -153,4 +158,51 @@ async def test_a_busy_caller_evicted_is_closed_when_its_request_ends() -> None:
     assert not busy.client._http_client.is_closed
     await callers.release(busy)
     assert busy.client._http_client.is_closed
+    await callers.aclose()
+
+
+async def test_concurrent_requests_with_one_refused_token_ask_the_hub_once() -> None:
+    hub, clock = Hub(), Clock()
+    callers = _callers(hub, clock)
+    bad = "hf_NobodyFakeToken0123456789abcdefg"
+    outcomes: list[object] = []
+
+    async def one() -> None:
+        outcomes.append(await callers.caller(f"Bearer {bad}"))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(one)
+    assert all(isinstance(o, Refusal) and o.status == 401 for o in outcomes)
+    assert hub.calls[bad] == 1  # the others waited for the verdict, then read it from the refusal cache
+    await callers.aclose()
+
+
+async def test_whoami_calls_are_bounded_per_client_and_in_total() -> None:
+    hub, clock = Hub(), Clock()
+    callers = _callers(hub, clock, per_client=(3, 30.0), total=(5, 50.0))
+    attempts = [f"hf_Random{i:04d}FakeToken0123456789abcd" for i in range(10)]
+    answers = [await callers.caller(f"Bearer {t}", "10.0.0.1") for t in attempts]
+    statuses = [a.status for a in answers if isinstance(a, Refusal)]
+    assert statuses == [401] * 3 + [429] * 7
+    assert sum(hub.calls.values()) == 3
+    limited = answers[-1]
+    assert isinstance(limited, Refusal)
+    assert limited.retry_after is not None
+    assert 1 <= limited.retry_after <= 10
+    # Another address has its own allowance, until the total is spent.
+    others = [await callers.caller(f"Bearer {t}x", "10.0.0.2") for t in attempts[:4]]
+    assert [o.status for o in others if isinstance(o, Refusal)] == [401, 401, 429, 429]
+    assert sum(hub.calls.values()) == 5
+    # A known caller is never limited: its verdict is cached.
+    clock.now += 60
+    assert isinstance(await callers.caller(f"Bearer {ALICE}", "10.0.0.1"), Caller)
+    for _ in range(5):
+        assert isinstance(await callers.caller(f"Bearer {ALICE}", "10.0.0.1"), Caller)
+    assert hub.calls[ALICE] == 1
+    # Time refills the allowance.
+    clock.now += 60
+    again = await callers.caller(f"Bearer {attempts[0]}z", "10.0.0.1")
+    assert isinstance(again, Refusal)
+    assert again.status == 401
     await callers.aclose()
