@@ -104,6 +104,8 @@ class Position:
 
 
 START = Position(ts="", k=0)
+END_OF_RUN = 2**53
+"""The ordinal of a finished log's last line when its run was not counted: every line is at or before it."""
 
 
 def _matcher(args: FetchLogsArgs) -> Callable[[str], bool] | None:
@@ -194,6 +196,7 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
     # Values this server would forward for the job's secrets (resolved afresh by every call, so kept transient).
     redactor.add(ctx.sources.known_values(job.secrets), transient=True)
     redactor.refresh()
+    finished_before = job.status.stage in TERMINAL_STAGES  # then the log is complete before it is read
 
     lines: deque[tuple[Position, LogLine]]
     texts: list[str]
@@ -211,12 +214,18 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
         lines = deque(_place_window(window, context_line))
         if (
             lines
-            and lines[0][0].ts == lines[-1][0].ts
-            and (context_line is None or iso(context_line.timestamp) == lines[-1][0].ts)
+            and context_line is not None
+            and lines[0][0].ts == lines[-1][0].ts == iso(context_line.timestamp)
         ):
-            # Every line shares the last timestamp, so ordinals inside the window may not be absolute: count
-            # them on a full replay.
-            lines = deque(await _absolute_positions(ctx, args, [ln for _, ln in lines]))
+            # The window starts inside a run of lines sharing one timestamp, so its ordinals are not absolute
+            # (a window that is the whole log counts from its start and is exact). A job that was over before the
+            # read has no line after the last one: its cursor only has to say "after everything", which needs no
+            # count. A running job's cursor must name the line exactly: count from where the run starts.
+            if finished_before and follow == 0:
+                pos, line = lines[-1]
+                lines[-1] = (Position(ts=pos.ts, k=END_OF_RUN), line)
+            else:
+                lines = deque(await _absolute_positions(ctx, args, [ln for _, ln in lines]))
         texts = redactor.redact_lines([ln.text for _, ln in lines])
     else:
         kept, texts, more, truncated = await _scan(args, ctx, match, cursor, follow, progress)
@@ -317,7 +326,8 @@ async def _absolute_positions(
 
     The ordinals count from the first line of the burst, so the read must start before it. Longer tails are asked
     for (x4 each time: the server cuts a tail fast, whatever the log's length) until one starts with an earlier
-    timestamp; only a burst longer than ``_MAX_PROBE`` lines, or a log made of one, costs a full replay. (A full
+    timestamp, or comes back shorter than asked (then it is the whole log); only a burst longer than ``_MAX_PROBE``
+    lines costs a full replay. Only a running job gets here (see :func:`fetch_logs`). (A full
     replay every time made ``fetch_logs tail=100`` of a 1,000,000-line job take 5 s instead of milliseconds;
     found by bench/fetch_logs_tool.py.)
     """
@@ -328,7 +338,7 @@ async def _absolute_positions(
         if probe and iso(probe[0].timestamp) != last:
             return _last_placed(probe, len(window))
         if len(probe) < size:
-            break  # the whole log, or a read cut short: count on a full replay
+            return _last_placed(probe, len(window))  # fewer lines than asked: the probe is the whole log
         size *= 4
     positioner = _Positioner()
     ring: deque[tuple[Position, LogLine]] = deque(maxlen=len(window))
