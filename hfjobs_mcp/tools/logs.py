@@ -212,11 +212,7 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
         truncated = len(window) > args.tail
         context_line = window.popleft() if truncated else None
         lines = deque(_place_window(window, context_line))
-        if (
-            lines
-            and context_line is not None
-            and lines[0][0].ts == lines[-1][0].ts == iso(context_line.timestamp)
-        ):
+        if lines and context_line is not None and lines[0][0].ts == lines[-1][0].ts == iso(context_line.timestamp):
             # The window starts inside a run of lines sharing one timestamp, so its ordinals are not absolute
             # (a window that is the whole log counts from its start and is exact). A job that was over before the
             # read has no line after the last one: its cursor only has to say "after everything", which needs no
