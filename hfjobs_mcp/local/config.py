@@ -54,6 +54,8 @@ class LocalConfig:
     sandbox: str = "auto"
     """``auto``: run each job in a bubblewrap sandbox when one can be made (else say why, and run it plainly);
     ``require``: fail jobs that cannot be sandboxed; ``off``: never sandbox."""
+    max_body_bytes: int = 1024 * 1024
+    """Longer request bodies are refused with 413 (a job spec with a 64 KiB inline script is far below)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(self.state_dir))

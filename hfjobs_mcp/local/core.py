@@ -283,7 +283,7 @@ class LocalCore:
         suspend: bool,
         concurrency: bool,
     ) -> ScheduledRecord:
-        _check_schedule(schedule)
+        _check_schedule(schedule, self.cfg.clock())
         now = time.time()
         rec = ScheduledRecord(
             id=new_id(),
@@ -319,7 +319,7 @@ class LocalCore:
         return rec
 
     def reschedule(self, namespace: str, scheduled_id: str, schedule: str) -> ScheduledRecord:
-        _check_schedule(schedule)
+        _check_schedule(schedule, self.cfg.clock())
         rec = self.get_scheduled(namespace, scheduled_id)
         rec.schedule = schedule
         rec.next_run_at = scheduler.next_run(schedule, self.cfg.clock())
@@ -441,9 +441,9 @@ class LocalCore:
         self.store.delete_webhook(webhook_id)
 
 
-def _check_schedule(schedule: str) -> None:
+def _check_schedule(schedule: str, now: float) -> None:
     try:
-        scheduler.check_schedule(schedule)
+        scheduler.check_schedule(schedule, now)
     except ValueError as exc:
         raise RequestError(str(exc)) from None
 
