@@ -27,7 +27,6 @@ from .buckets.store import BucketStore
 from .config import LocalConfig
 from .faults import FaultInjector
 from .ids import new_id
-from .logs import Signal
 from .private import private_dir, private_file, tighten
 from .records import (
     CANCELED,
@@ -39,6 +38,7 @@ from .records import (
     WebhookRecord,
 )
 from .runner import Runner
+from .signals import Signal, Watchers
 from .store import Store
 from .validation import RequestError, WebhookIn
 
@@ -93,8 +93,8 @@ class LocalCore:
         self.closing = asyncio.Event()
         self.buckets = Buckets(cfg.state_dir, BucketStore(cfg.state_dir))
         self.runner = Runner(cfg, self.store, self.buckets.store, notify=self.notify, notify_log=self.notify_log)
-        self._signals: dict[str, Signal] = {}
-        self._stage_signals: dict[str, Signal] = {}
+        self._signals = Watchers()
+        self._stage_signals = Watchers()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduler_task: asyncio.Task[None] | None = None
         self._stopped = False
@@ -145,8 +145,8 @@ class LocalCore:
             return
         self._stopped = True
         self.closing.set()
-        for sig in [*self._signals.values(), *self._stage_signals.values()]:
-            sig.notify()
+        self._signals.notify_all()
+        self._stage_signals.notify_all()
         if self._scheduler_task is not None:
             self._scheduler_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -167,30 +167,30 @@ class LocalCore:
         await self.stop_jobs()
         self.close()
 
-    # Change notification (log lines, stage changes)
+    # Change notification (log lines, stage changes): signals exist only while a stream watches (see ``signals``)
 
-    def signal(self, job_id: str) -> Signal:
-        """Notified on every new log line and every change of the job's stage."""
-        sig = self._signals.get(job_id)
-        if sig is None:
-            sig = self._signals[job_id] = Signal()
-        return sig
+    def watch(self, job_id: str) -> contextlib.AbstractContextManager[Signal]:
+        """``with core.watch(id) as signal``: notified on every new log line and every change of the job's stage."""
+        return self._signals.watch(job_id)
 
-    def stage_signal(self, job_id: str) -> Signal:
+    def watch_stage(self, job_id: str) -> contextlib.AbstractContextManager[Signal]:
         """Notified on every change of the job's record (stage, pid), not on log lines."""
-        sig = self._stage_signals.get(job_id)
-        if sig is None:
-            sig = self._stage_signals[job_id] = Signal()
-        return sig
+        return self._stage_signals.watch(job_id)
 
     def notify_log(self, job_id: str) -> None:
-        if (sig := self._signals.get(job_id)) is not None:
-            sig.notify()
+        self._signals.notify(job_id)
 
     def notify(self, job_id: str) -> None:
-        self.notify_log(job_id)
-        if (sig := self._stage_signals.get(job_id)) is not None:
-            sig.notify()
+        self._signals.notify(job_id)
+        self._stage_signals.notify(job_id)
+
+    def per_job_state(self) -> dict[str, int]:
+        """How many entries each in-memory per-job structure holds; all 0 once no job runs and no stream is open."""
+        return {
+            "log signals": len(self._signals),
+            "stage signals": len(self._stage_signals),
+            **self.runner.per_job_state(),
+        }
 
     # Rendering
 

@@ -160,6 +160,10 @@ class Runner:
         """Jobs whose processes are running or being wound down."""
         return len(self._handles)
 
+    def per_job_state(self) -> dict[str, int]:
+        """Sizes of the runner's per-job structures (jobs being run, their tasks)."""
+        return {"runner handles": len(self._handles), "runner tasks": len(self._tasks)}
+
     async def shutdown(self) -> None:
         """Stop every job's process group and wait for the runners (stages stay as stored; see ``core``)."""
         self._closing = True
