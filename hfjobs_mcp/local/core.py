@@ -37,6 +37,7 @@ from .records import (
     ScheduledRecord,
     WebhookRecord,
 )
+from .retention import Housekeeper
 from .runner import Runner
 from .signals import Signal, Watchers
 from .store import Store
@@ -97,6 +98,8 @@ class LocalCore:
         self._stage_signals = Watchers()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduler_task: asyncio.Task[None] | None = None
+        self.housekeeper = Housekeeper(cfg, self.store, busy=self._busy)
+        self._housekeeping_task: asyncio.Task[None] | None = None
         self._stopped = False
         self._closed = False
         self._recover()
@@ -130,6 +133,7 @@ class LocalCore:
         self._loop = asyncio.get_running_loop()
         loop = scheduler.SchedulerLoop(tick=self.cfg.scheduler_tick, clock=self.cfg.clock, fire_due=self.fire_due)
         self._scheduler_task = self._loop.create_task(loop.run(), name="hfjobs-local-scheduler")
+        self._housekeeping_task = self._loop.create_task(self.housekeeper.run(), name="hfjobs-local-retention")
 
     def request_shutdown(self) -> None:
         """Thread-safe: ask open streams to end (used before the HTTP server stops)."""
@@ -147,10 +151,11 @@ class LocalCore:
         self.closing.set()
         self._signals.notify_all()
         self._stage_signals.notify_all()
-        if self._scheduler_task is not None:
-            self._scheduler_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scheduler_task
+        for task in (self._scheduler_task, self._housekeeping_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.runner.shutdown()
 
     def close(self) -> None:
@@ -183,6 +188,10 @@ class LocalCore:
     def notify(self, job_id: str) -> None:
         self._signals.notify(job_id)
         self._stage_signals.notify(job_id)
+
+    def _busy(self, job_id: str) -> bool:
+        """Retention leaves this job for later: its processes are being wound down, or a stream reads it."""
+        return self.runner.is_running(job_id) or self._signals.watched(job_id) or self._stage_signals.watched(job_id)
 
     def per_job_state(self) -> dict[str, int]:
         """How many entries each in-memory per-job structure holds; all 0 once no job runs and no stream is open."""
@@ -245,6 +254,7 @@ class LocalCore:
             self.store.update_job(rec)
             self.notify(job_id)
             self.runner.cancel(job_id)
+            log.info("job %s: %s (%s)", job_id, CANCELED, CANCEL_MESSAGE)
         return rec
 
     def duplicate_job(self, namespace: str, job_id: str, user: str) -> JobRecord:

@@ -33,6 +33,19 @@ log = logging.getLogger("hfjobs_mcp.local")
 _STARTUP_TIMEOUT = 30.0
 
 
+class _AccessLinesAtDebug(logging.Filter):
+    """uvicorn's access lines (one per request) become DEBUG records, kept only when ``uvicorn.access`` is at DEBUG.
+
+    INFO is for lifecycle events; an access line per request filled logs (about 0.4 KB per MCP tool call).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its signal handlers: the embedding program owns signals."""
 
@@ -100,6 +113,9 @@ class LocalBackend:
         uvicorn_log = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, QuietAbortFilter) for f in uvicorn_log.filters):
             uvicorn_log.addFilter(QuietAbortFilter())
+        access = logging.getLogger("uvicorn.access")
+        if self._access_log and not any(isinstance(f, _AccessLinesAtDebug) for f in access.filters):
+            access.addFilter(_AccessLinesAtDebug())
         config = uvicorn.Config(
             self.app,
             log_config=None,
@@ -150,6 +166,8 @@ class LocalBackend:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         self.core.close()
+        if self.url:
+            log.info("local Jobs backend at %s stopped", self.url)
 
     def open_connections(self) -> int:
         """HTTP connections open right now (clients keep idle ones a few seconds)."""

@@ -70,5 +70,8 @@ class Watchers:
         for entry in list(self._entries.values()):
             entry.signal.notify()
 
+    def watched(self, job_id: str) -> bool:
+        return job_id in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)
