@@ -18,7 +18,7 @@ import json
 import logging
 import time
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import http_date
@@ -78,6 +78,8 @@ class LastResort:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.debug("%s %s: the client left before its request was read", scope.get("method"), scope.get("path"))
         except Exception as exc:
             log.exception("%s %s failed (a bug in the local backend)", scope.get("method"), scope.get("path"))
             if started:

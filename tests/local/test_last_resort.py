@@ -10,6 +10,8 @@ purpose). Everything else is real: huggingface_hub 2.4's ``HfApi`` over HTTP to 
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from typing import Any
 
 import httpx2
@@ -89,3 +91,22 @@ def test_a_bug_in_a_started_stream_cuts_it_and_the_client_goes_on(
     monkeypatch.undo()
     assert len(log_events(api, job["id"])) == 1  # the banner
     assert api.post("/api/jobs/alice", json=spec("true")).status_code == 200
+
+
+def test_a_client_that_leaves_mid_body_is_not_logged_as_a_bug(
+    backend: LocalBackend, api: httpx2.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, port = backend.url.removeprefix("http://").split(":")
+    head = (
+        f"POST /api/jobs/alice HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with caplog.at_level(logging.DEBUG, logger="hfjobs_mcp.local"):
+        for _ in range(5):
+            with socket.create_connection((host, int(port))) as sock:
+                sock.sendall(head.encode() + b'{"command": ["tr')
+                time.sleep(0.1)  # the backend is reading the body when the client goes
+        time.sleep(0.3)
+    assert not [r for r in caplog.records if "a bug" in r.getMessage()]
+    assert [r for r in caplog.records if "left before its request was read" in r.getMessage()]
+    assert api.get("/api/jobs/alice/count").json()["count"] == 0  # nothing was created
