@@ -17,7 +17,13 @@ one-liner printing 20 lines), ``wait_for_job``, ``fetch_logs``, ``inspect_job``,
 ``list_jobs``, for ``--seconds`` (180). The figures are printed next to the issue's (measured before the fixes
 on the same machine class, not in this run) with their ratio; there is no pass/fail.
 
-Run: ``.venv/bin/python bench/soak.py`` (about 3.5 minutes; ``--seconds 60`` for a shorter run).
+A short soak's slope still holds warm-up (SQLite's page cache fills to its 2 MB, allocator arenas), so another
+part, run first, measures the local backend alone, in this process, over more jobs: ``--backend-jobs`` (4,000) jobs of
+``true``, each followed by a logs and a metrics stream, in batches of 500; the RSS after each batch, and the growth
+per 1,000 jobs over the second half (after warm-up). Before issue 22 that growth was about 1.1 MiB per 1,000 jobs
+and never stopped (the per-job signals); now the second half is flat.
+
+Run: ``.venv/bin/python bench/soak.py`` (about 5 minutes; ``--seconds 60 --backend-jobs 2000`` for a shorter run).
 """
 
 from __future__ import annotations
@@ -177,6 +183,8 @@ async def run(clients: int, seconds: float) -> dict[str, Any]:
             soak.in_window = False
             log_bytes = log.stat().st_size - log_start
             wal, disk = disk_use(tmp / "state")
+            lines = log.read_text(errors="replace").splitlines()
+            problems = [ln for ln in lines if " ERROR " in ln or " WARNING " in ln]
             rss_end = server.memory_info().rss / 2**20
         finally:
             proc.terminate()
@@ -194,14 +202,61 @@ async def run(clients: int, seconds: float) -> dict[str, Any]:
             "log_per_call_kb": log_bytes / max(soak.window_calls, 1) / 1000,
             "log_bytes": log_bytes,
             "window_calls": soak.window_calls,
+            "problems": problems,
         }
+
+
+async def backend_alone(jobs: int) -> list[tuple[int, float]]:
+    """(jobs so far, RSS MiB) after each batch of 500 streamed jobs against an in-process local backend."""
+    import gc
+
+    from benchlib import TOKEN, USER
+
+    from hfjobs_mcp.local import LocalBackend, LocalConfig
+
+    me = psutil.Process()
+    points: list[tuple[int, float]] = []
+    with tempfile.TemporaryDirectory(prefix="hfjobs-soak-backend-") as tmp:
+        cfg = LocalConfig(state_dir=Path(tmp), token=TOKEN, user=USER, metrics_interval=0.05)
+        async with LocalBackend(cfg) as backend:
+            headers = {"authorization": f"Bearer {TOKEN}"}
+            limiter = anyio.CapacityLimiter(24)
+
+            async def one(http: httpx2.AsyncClient) -> None:
+                async with limiter:
+                    body = {"command": ["true"], "flavor": "cpu-basic", "dockerImage": "python:3.12"}
+                    job = (await http.post(f"/api/jobs/{USER}", json=body)).json()["id"]
+                    for stream in ("logs", "metrics"):
+                        async with http.stream("GET", f"/api/jobs/{USER}/{job}/{stream}") as r:
+                            async for _ in r.aiter_lines():
+                                pass
+                    await http.get(f"/api/jobs/{USER}/{job}")
+
+            done = 0
+            while done < jobs:
+                limits = httpx2.Limits(max_connections=60)
+                async with (
+                    httpx2.AsyncClient(base_url=backend.url, headers=headers, timeout=120, limits=limits) as h,
+                    anyio.create_task_group() as tg,
+                ):
+                    for _ in range(min(500, jobs - done)):
+                        tg.start_soon(one, h)
+                done = min(done + 500, jobs)
+                gc.collect()
+                points.append((done, me.memory_info().rss / 2**20))
+                print(f"  backend alone: {done:>6} jobs, RSS {points[-1][1]:.1f} MiB", flush=True)
+    return points
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=180.0)
+    parser.add_argument("--backend-jobs", type=int, default=4000, help="jobs for the backend-alone part (0: skip)")
     args = parser.parse_args()
+    # The backend alone first, in a process that has not yet run the soak's clients: their high-water mark would
+    # hide any growth below it.
+    points = anyio.run(backend_alone, args.backend_jobs) if args.backend_jobs else []
     r = anyio.run(run, args.clients, args.seconds)
     print(
         f"soak: {r['clients']} clients, {r['seconds']:.0f} s, {r['calls']} calls, {r['jobs']} jobs, "
@@ -209,6 +264,8 @@ def main() -> int:
     )
     for e in r["errors"][:5]:
         print("  error:", e)
+    for line in r["problems"][:10]:
+        print("  server log:", line[:300])
     print(f"{'figure':<24} {'now':>10} {'issue 22':>10} {'ratio':>8}")
     rows = [
         ("RSS slope (MiB/min)", r["rss_slope"], BEFORE["rss"]),
@@ -219,6 +276,24 @@ def main() -> int:
         print(f"{name:<24} {now:>10.3f} {before:>10.2f} {now / before:>7.2f}x")
     print(f"server RSS at the end: {r['rss_end']:.0f} MiB; log: {r['log_bytes']} bytes over {r['window_calls']} calls")
     print(f"database write-ahead log (fixed, not counted per job): {r['wal_mb']:.1f} MB")
+    rows_out: list[dict[str, Any]] = []
+    if points:
+        half = [p for p in points if p[0] >= args.backend_jobs / 2] or points
+        first, last = half[0], points[-1]
+        per_k = (last[1] - first[1]) / max(last[0] - first[0], 1) * 1000
+        print(
+            f"backend alone: {per_k:+.3f} MiB per 1,000 jobs from {first[0]} to {last[0]} jobs (issue 22: about +1.1)"
+        )
+        rows_out.append(
+            {
+                "benchmark": f"local backend alone, {last[0]} streamed jobs",
+                "measured": f"RSS {per_k:+.2f} MiB per 1,000 jobs after {first[0]} jobs ({last[1]:.0f} MiB)",
+                "baseline": "before issue 22: about +1.1 MiB per 1,000 jobs, for ever",
+                "ratio": "",
+                "target": "flat after warm-up",
+                "met": per_k < 0.25,
+            }
+        )
     emit(
         [
             {
@@ -231,7 +306,8 @@ def main() -> int:
                 f"{r['log_per_call_kb'] / BEFORE['log']:.3f}x",
                 "target": "0 errors; memory, disk and log bounded",
                 "met": not r["errors"],
-            }
+            },
+            *rows_out,
         ]
     )
     return 1 if r["errors"] else 0

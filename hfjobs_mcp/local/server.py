@@ -31,6 +31,11 @@ from .faults import FaultInjector, QuietAbortFilter
 log = logging.getLogger("hfjobs_mcp.local")
 
 _STARTUP_TIMEOUT = 30.0
+KEEP_ALIVE_SECONDS = 65
+"""How long an idle keep-alive connection stays open. uvicorn's default (5 s) equals httpx's client-side expiry,
+so a client could send on a connection at the moment the server closed it, and see its request fail
+(``ReadError``; found by ``bench/soak.py``). Longer than any httpx client keeps an idle connection, the client
+always retires it first."""
 
 
 class _AccessLinesAtDebug(logging.Filter):
@@ -125,6 +130,7 @@ class LocalBackend:
             lifespan="on",
             http="h11",
             timeout_graceful_shutdown=3,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="hfjobs-local-uvicorn")

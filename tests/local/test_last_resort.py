@@ -110,3 +110,33 @@ def test_a_client_that_leaves_mid_body_is_not_logged_as_a_bug(
     assert not [r for r in caplog.records if "a bug" in r.getMessage()]
     assert [r for r in caplog.records if "left before its request was read" in r.getMessage()]
     assert api.get("/api/jobs/alice/count").json()["count"] == 0  # nothing was created
+
+
+def test_an_idle_keep_alive_connection_outlives_the_clients_expiry(backend: LocalBackend) -> None:
+    """httpx (huggingface_hub, this server's client) keeps an idle connection 5 s: the backend must keep it longer,
+    or a request sent as the backend closes it is lost (a ReadError the soak benchmark hit)."""
+    host, port = backend.url.removeprefix("http://").split(":")
+    request = f"GET /api/whoami-v2 HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        assert _response(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(6.0)  # longer than httpx's keepalive_expiry (5 s), which was also uvicorn's idle timeout
+        sock.sendall(request)
+        assert _response(sock).startswith(b"HTTP/1.1 200")
+
+
+def _response(sock: socket.socket) -> bytes:
+    """One whole response (head and Content-Length body) read from a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(v) for k, _, v in (h.partition(b":") for h in head.split(b"\r\n")) if k.lower() == b"content-length"
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
