@@ -20,7 +20,7 @@ import mcp
 import pytest
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from tests.e2e.http_util import BIN, clean_env, http_client, mcp_client, running_server
+from tests.e2e.http_util import BIN, LOCAL_AUTH, clean_env, http_client, local_server, mcp_client
 
 pytestmark = pytest.mark.anyio
 
@@ -87,8 +87,9 @@ async def _calls(client: mcp.Client, count: int) -> None:
 
 
 async def test_stdio_server_writes_no_line_per_tool_call(tmp_path: Path) -> None:
+    state = tmp_path / "state"
     params = StdioServerParameters(
-        command=str(BIN), args=["--local", "--state-dir", str(tmp_path / "state")], env=clean_env(tmp_path)
+        command=str(BIN), args=["--local", "--state-dir", str(state)], env=clean_env(tmp_path)
     )
     stderr_path = tmp_path / "stderr.log"
     with stderr_path.open("w") as errlog:
@@ -96,14 +97,18 @@ async def test_stdio_server_writes_no_line_per_tool_call(tmp_path: Path) -> None
             await _calls(client, 40)
     err = stderr_path.read_text()
     assert "HTTP Request" not in err, err
-    assert "local Jobs backend at" in err  # lifecycle is still there
-    assert re.search(r"job [0-9a-f]{24}: COMPLETED", err)
+    assert "local Jobs backend" in err  # lifecycle is still there
     assert len(err) < 3000, err  # 40+ calls; at 0.4 KB a call this was over 16 KB
+    # The backend --local started logs to <state>/backend.log: job state changes, no line per request.
+    backend_log = (state / "backend.log").read_text()
+    assert re.search(r"job [0-9a-f]{24}: COMPLETED", backend_log), backend_log
+    assert not ACCESS_LINE.search(backend_log), backend_log
+    assert "HTTP Request" not in backend_log
 
 
 async def test_http_server_writes_no_access_line_per_call(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--local") as server:
-        async with http_client() as http, mcp_client(server.mcp_url, client=http) as client:
+    with local_server(tmp_path) as server:
+        async with http_client(LOCAL_AUTH) as http, mcp_client(server.mcp_url, client=http) as client:
             await _calls(client, 30)
         for _ in range(20):
             assert httpx2.get(f"{server.base_url}/healthz").status_code == 200

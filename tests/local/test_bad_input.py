@@ -14,9 +14,10 @@ from typing import Any
 import httpx2
 import pytest
 
+from hfjobs_mcp.local import LocalBackend
 from hfjobs_mcp.local.validation import MAX_SAFE_INT
 
-from .util import py, spec, wait_stage
+from .util import TOKEN, py, spec, wait_stage
 
 MAX_DEPTH = 32  # the documented nesting limit (validation.MAX_DEPTH), spelled out: the contract, not a copy
 NEVER = ["0 0 31 2 *", "0 0 30 2 *", "30 12 31 4,6,9,11 *", "0 0 31 2,4 *"]
@@ -235,3 +236,19 @@ def test_a_chunked_body_over_the_cap_is_413(sapi: httpx2.Client) -> None:
     assert "content-length" not in r.request.headers
     assert _error(r, 413).startswith("Request body too large")
     assert sapi.get("/api/whoami-v2").status_code == 200
+
+
+def test_deep_nesting_is_a_400_on_the_bucket_routes_too(shared_backend: LocalBackend) -> None:
+    # Not in the Hub's Jobs document, so a client without the OpenAPI hook.
+    with httpx2.Client(base_url=shared_backend.url, headers={"authorization": f"Bearer {TOKEN}"}) as api:
+        assert api.post("/api/buckets/alice/deep-nest", json={}).status_code == 200
+        deep = _nest(100_000).encode()
+        for method, url in [
+            ("POST", "/api/buckets/alice/deep-nest-2"),
+            ("PUT", "/api/buckets/alice/deep-nest/settings"),
+            ("POST", "/api/buckets/alice/deep-nest/paths-info"),
+            ("POST", "/api/buckets/alice/deep-nest/batch"),
+        ]:
+            r = api.request(method, url, content=deep, headers={"content-type": "application/json"})
+            assert r.status_code == 400, (method, url, r.text[:200])
+            assert f"nested more than {MAX_DEPTH} levels deep" in r.json()["error"]

@@ -107,19 +107,23 @@ def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path,
 
 def test_the_uv_cache_is_pruned_on_the_same_schedule(tmp_path: Path, clock: FakeClock) -> None:
     cfg = _config(tmp_path, clock, housekeeping_interval=3600.0)
+    uv_job = spec("uv", "run", "--no-project", "python", "-c", "print('uv ok')")
     with serve_in_thread(cfg) as backend, client(backend) as api:
-        job = wait_stage(api, run(api, spec("uv", "run", "--no-project", "python", "-c", "print('uv ok')"))["id"])
+        job = wait_stage(api, run(api, uv_job)["id"])
         assert job["status"]["stage"] == "COMPLETED", job["status"]
-    cache = cfg.state_dir / "uv-cache"
-    assert (cache / "CACHEDIR.TAG").is_file()  # the job really used the shared cache
+    cache = cfg.state_dir / "uv-cache" / "alice"  # the namespace's cache
+    assert (cache / "CACHEDIR.TAG").is_file()  # the job really used it
     dangling_bucket = cache / "wheels-v0" / "x"  # an outdated cache bucket
     dangling_bucket.mkdir(parents=True)
     unreferenced = cache / "archive-v0" / "0123456789abcdef"  # an archive no entry points to
     unreferenced.mkdir(parents=True)
     (unreferenced / "payload").write_bytes(b"x" * 4096)
-    with serve_in_thread(cfg):
+    with serve_in_thread(cfg) as backend, client(backend) as api:
         _wait(lambda: not unreferenced.exists() and not dangling_bucket.exists(), timeout=60)
-    assert (cache / "CACHEDIR.TAG").is_file()  # pruned, not wiped
+        assert (cache / "CACHEDIR.TAG").is_file()  # pruned, not wiped
+        # The pruned cache still serves the namespace's jobs (in the sandbox, as the user jobs run as).
+        again = wait_stage(api, run(api, uv_job)["id"])
+        assert again["status"]["stage"] == "COMPLETED", again["status"]
 
 
 def test_job_folders_keep_only_what_the_job_left(sapi: httpx2.Client, shared_backend: LocalBackend) -> None:
