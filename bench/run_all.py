@@ -6,9 +6,9 @@ and each measures its subject side by side with its baseline in that same run, a
 medians, because the machine is shared and noisy. Benchmarks written for this suite print a ``BENCH-RESULT`` line
 (``benchlib.emit``); the older ones (cold start, backend tail, HTTP load) are read from their printed summary.
 
-Run: ``.venv/bin/python bench/run_all.py`` (about 3 minutes on 2 cores), or ``--quick`` for a smaller, faster
-pass (fewer runs, smaller logs) that checks everything still works. The exit status is non-zero only when a
-benchmark failed to run, never because a target was missed.
+Run: ``.venv/bin/python bench/run_all.py`` (about 7 minutes on 2 cores, 4 of them the soak), or ``--quick`` for
+a smaller, faster pass (fewer runs, smaller logs) that checks everything still works. The exit status is non-zero
+only when a benchmark failed to run, never because a target was missed.
 """
 
 from __future__ import annotations
@@ -131,6 +131,11 @@ def suite(quick: bool) -> list[tuple[str, list[str], Parser]]:
         ),
         ("http_load.py", ["--seconds", "5" if quick else "15"], parse_http_load),
         ("local_load.py", ["--lines", "5000"] if quick else [], parse_emitted),
+        (
+            "soak.py",
+            ["--seconds", "20", "--backend-jobs", "1000"] if quick else ["--seconds", "120", "--backend-jobs", "4000"],
+            parse_emitted,
+        ),
     ]
 
 

@@ -8,14 +8,13 @@ to the MCP protocol under stdio, so every log line goes to stderr.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
 
-from hfjobs_mcp import __version__
+from hfjobs_mcp import __version__, logsetup
 from hfjobs_mcp.config import DEFAULT_TOOLSETS, TOOLSETS
 
 COMMANDS = ("serve", "local", "demo")
@@ -195,6 +194,8 @@ def _local(args: argparse.Namespace) -> int:
         orgs=args.org,
         faults=args.faults,
         sandbox=args.sandbox,
+        keep_days=args.keep_days,
+        keep_jobs=args.keep_jobs,
     )
 
 
@@ -274,11 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list.insert(0, "serve")
     parser = build_parser(args_list[0])
     args = parser.parse_args(args_list)
-    logging.basicConfig(
-        level=getattr(args, "log_level", "INFO").upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logsetup.configure(getattr(args, "log_level", "INFO"))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

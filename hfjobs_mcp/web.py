@@ -67,6 +67,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hfjobs_mcp import logsetup
 from hfjobs_mcp.api import JobsClient, find_endpoint
 from hfjobs_mcp.api.auth import TokenSource
 from hfjobs_mcp.config import Settings
@@ -700,11 +701,8 @@ async def serve_http(settings: Settings) -> None:
 def app_from_env() -> Starlette:
     """The worker factory (``hfjobs_mcp.web:app_from_env``): settings, backend token and keys from the environment."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=os.environ.get("HFJOBS_MCP_LOG_LEVEL", "INFO").upper(),
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logsetup.configure(os.environ.get("HFJOBS_MCP_LOG_LEVEL", "INFO"))
+    logsetup.demote_access_lines()
     settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
     backend_token = os.environ.pop(BACKEND_TOKEN_ENV, None)
     token = (

@@ -28,10 +28,13 @@ from .clock import http_date
 from .config import LocalConfig
 from .core import ConflictError, LocalCore, NotFoundError
 from .faults import FaultMiddleware
+from .guard import BodyTooLargeError, LastResort, read_body
 from .ids import entity_id
 from .records import STAGES
 from .sse import LogStream, MetricsStream
 from .validation import (
+    MAX_SAFE_INT,
+    MAX_SQLITE_INT,
     ExposeIn,
     JobSpecIn,
     LabelsIn,
@@ -41,6 +44,7 @@ from .validation import (
     WebhookIn,
     check_label_filter,
     parse,
+    whole_number,
 )
 
 
@@ -54,6 +58,10 @@ def _namespace(request: Request) -> tuple[LocalCore, str, str, str]:
     user = check_token(request, core.cfg)
     namespace = str(request.path_params["namespace"])
     return core, user, namespace, owner_type(namespace, core.cfg, user)
+
+
+async def _body(request: Request) -> bytes:
+    return await read_body(request, _core(request).cfg.max_body_bytes)
 
 
 def _stages(request: Request) -> list[str]:
@@ -87,7 +95,7 @@ async def agent_harnesses(request: Request) -> Response:
 
 async def create_job(request: Request) -> Response:
     core, user, ns, kind = _namespace(request)
-    body = parse(JobSpecIn, await request.body())
+    body = parse(JobSpecIn, await _body(request))
     rec = core.create_job(ns, kind, user, body.to_spec())
     return JSONResponse(core.job_info(rec))
 
@@ -99,9 +107,8 @@ async def list_jobs(request: Request) -> Response:
     cursor = request.query_params.get("cursor")
     before: int | None = None
     if cursor is not None:
-        if not cursor.isdigit():
-            raise RequestError("cursor: not a cursor this backend gave out")
-        before = int(cursor)
+        hint = "cursor: not a cursor this backend gave out"
+        before = whole_number("cursor", cursor, maximum=MAX_SQLITE_INT, hint=hint)
     size = core.cfg.page_size
     rows = core.store.list_jobs(ns, stages=stages, labels=labels, before_seq=before, limit=size + 1)
     headers = {}
@@ -136,7 +143,7 @@ async def job_labels(request: Request) -> Response:
     core, _, ns, _ = _namespace(request)
     job_id = request.path_params["job_id"]
     core.get_job(ns, job_id)  # 404 before 400
-    body = parse(LabelsIn, await request.body())
+    body = parse(LabelsIn, await _body(request))
     return JSONResponse(core.job_info(core.set_job_labels(ns, job_id, body.labels)))
 
 
@@ -144,7 +151,7 @@ async def job_expose(request: Request) -> Response:
     core, _, ns, _ = _namespace(request)
     job_id = request.path_params["job_id"]
     core.get_job(ns, job_id)
-    body = parse(ExposeIn, await request.body())
+    body = parse(ExposeIn, await _body(request))
     return JSONResponse(core.job_info(core.set_job_expose(ns, job_id, body.ports, body.portsPublic)))
 
 
@@ -153,9 +160,7 @@ async def job_logs(request: Request) -> Response | LogStream:
     rec = core.get_job(ns, request.path_params["job_id"])
     tail: int | None = None
     if (raw := request.query_params.get("tail")) is not None:
-        if not raw.isdigit():
-            raise RequestError(f"tail: must be a whole number >= 0, got {raw!r}")
-        tail = int(raw)
+        tail = whole_number("tail", raw, maximum=MAX_SAFE_INT)
     rule = core.faults.take(frozenset({"cut-logs"}), request.method, request.url.path)
     return LogStream(core, rec.id, tail=tail, cut_after=rule.after if rule else None)
 
@@ -183,7 +188,7 @@ async def auth_check(request: Request) -> Response:
 
 async def create_scheduled(request: Request) -> Response:
     core, user, ns, kind = _namespace(request)
-    body = parse(ScheduledJobIn, await request.body())
+    body = parse(ScheduledJobIn, await _body(request))
     rec = core.create_scheduled(
         ns, kind, user, body.jobSpec.to_spec(), body.schedule, suspend=body.suspend, concurrency=body.concurrency
     )
@@ -226,7 +231,7 @@ async def reschedule(request: Request) -> Response:
     core, _, ns, _ = _namespace(request)
     sid = request.path_params["scheduled_id"]
     core.get_scheduled(ns, sid)
-    body = parse(ScheduleIn, await request.body())
+    body = parse(ScheduleIn, await _body(request))
     return JSONResponse(core.scheduled_info(core.reschedule(ns, sid, body.schedule)))
 
 
@@ -234,7 +239,7 @@ async def scheduled_labels(request: Request) -> Response:
     core, _, ns, _ = _namespace(request)
     sid = request.path_params["scheduled_id"]
     core.get_scheduled(ns, sid)
-    body = parse(LabelsIn, await request.body())
+    body = parse(LabelsIn, await _body(request))
     return JSONResponse(core.scheduled_info(core.set_scheduled_labels(ns, sid, body.labels)))
 
 
@@ -253,7 +258,7 @@ async def list_webhooks(request: Request) -> Response:
 
 async def create_webhook(request: Request) -> Response:
     core, user = _user(request)
-    rec = core.create_webhook(user, parse(WebhookIn, await request.body()))
+    rec = core.create_webhook(user, parse(WebhookIn, await _body(request)))
     return JSONResponse({"webhook": render.webhook_info(rec)})
 
 
@@ -266,7 +271,7 @@ async def update_webhook(request: Request) -> Response:
     core, user = _user(request)
     wid = request.path_params["webhook_id"]
     core.get_webhook(user, wid)
-    rec = core.update_webhook(user, wid, parse(WebhookIn, await request.body()))
+    rec = core.update_webhook(user, wid, parse(WebhookIn, await _body(request)))
     return JSONResponse({"webhook": render.webhook_info(rec)})
 
 
@@ -347,6 +352,11 @@ async def _on_conflict(request: Request, exc: Exception) -> Response:
     return _error(409, str(exc))
 
 
+async def _on_too_large(request: Request, exc: Exception) -> Response:
+    # The rest of the body is not read: the connection cannot carry another request.
+    return _error(413, str(exc), {"connection": "close"})
+
+
 async def _on_http(request: Request, exc: Exception) -> Response:
     err = cast(HTTPException, exc)
     return _error(err.status_code, str(err.detail), dict(err.headers or {}))
@@ -390,11 +400,16 @@ def build_app(core: LocalCore) -> Starlette:
         RequestError: _on_bad_request,
         NotFoundError: _on_not_found,
         ConflictError: _on_conflict,
+        BodyTooLargeError: _on_too_large,
         HTTPException: _on_http,
     }
     app = Starlette(
         routes=[*ROUTES, *bucket_routes.ROUTES, *cas_routes.ROUTES],
-        middleware=[Middleware(_Housekeeping, core=core), Middleware(FaultMiddleware, faults=core.faults)],
+        middleware=[
+            Middleware(LastResort),
+            Middleware(_Housekeeping, core=core),
+            Middleware(FaultMiddleware, faults=core.faults),
+        ],
         exception_handlers=handlers,
         lifespan=lifespan,
     )

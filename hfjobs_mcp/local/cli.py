@@ -30,6 +30,8 @@ DEFAULT_PORT = 8765
 DEFAULT_USER = "local-user"
 TOKEN_ENV = "HFJOBS_LOCAL_TOKEN"  # noqa: S105 (a variable name)
 FAULTS_ENV = "HFJOBS_LOCAL_FAULTS"
+DEFAULT_KEEP_DAYS = LocalConfig.keep_days
+DEFAULT_KEEP_JOBS = LocalConfig.keep_jobs
 
 
 def default_state_dir() -> Path:
@@ -83,6 +85,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"run each job in a bubblewrap sandbox: auto (when one can be made; default, or ${SANDBOX_ENV}), "
         "require, off",
     )
+    parser.add_argument(
+        "--keep-days",
+        type=_positive_float,
+        default=DEFAULT_KEEP_DAYS,
+        metavar="DAYS",
+        help=f"remove finished jobs (logs, folders) this many days after they ended (default: {DEFAULT_KEEP_DAYS:g}; "
+        "inf: never)",
+    )
+    parser.add_argument(
+        "--keep-jobs",
+        type=_positive_int,
+        default=DEFAULT_KEEP_JOBS,
+        metavar="N",
+        help=f"keep at most this many finished jobs, removing the oldest first (default: {DEFAULT_KEEP_JOBS})",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", help="stderr log level (default INFO; DEBUG adds a line per request)"
+    )
 
 
 def stop_local(state_dir: Path | None = None) -> int:
@@ -100,6 +120,22 @@ def stop_local(state_dir: Path | None = None) -> int:
     return 0
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def run_local(
     *,
     host: str = "127.0.0.1",
@@ -110,6 +146,8 @@ def run_local(
     orgs: Sequence[str] = (),
     faults: str | None = None,
     sandbox: str = "auto",
+    keep_days: float = DEFAULT_KEEP_DAYS,
+    keep_jobs: int = DEFAULT_KEEP_JOBS,
 ) -> int:
     """Serve until SIGINT or SIGTERM; the exit status (0, or 1/2 when it cannot start)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -133,6 +171,8 @@ def run_local(
         port=port,
         faults=faults,
         sandbox=sandbox,
+        keep_days=keep_days,
+        keep_jobs=keep_jobs,
     )
     return asyncio.run(_serve(cfg, show_token=generated))
 

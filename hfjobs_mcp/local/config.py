@@ -45,7 +45,7 @@ class LocalConfig:
     scheduler_tick: float = 1.0
     """Seconds between two looks at the scheduled jobs that are due."""
     clock: Callable[[], float] = field(default=time.time, repr=False)
-    """Wall clock the scheduler reads (epoch seconds); tests swap in a fake one to make cron fire."""
+    """Wall clock the scheduler and retention read (epoch seconds); tests swap in a fake one to make cron fire."""
     max_line_bytes: int = 64 * 1024
     """Longer log lines are split into pieces of this size."""
     hf_cache_dir: Path | None = None
@@ -54,6 +54,16 @@ class LocalConfig:
     sandbox: str = "auto"
     """``auto``: run each job in a bubblewrap sandbox when one can be made (else say why, and run it plainly);
     ``require``: fail jobs that cannot be sandboxed; ``off``: never sandbox."""
+    max_body_bytes: int = 1024 * 1024
+    """Longer request bodies are refused with 413 (a job spec with a 64 KiB inline script is far below)."""
+    keep_days: float = 30.0
+    """Finished jobs are removed (rows, logs, folders) this many days after they ended (``inf``: never)."""
+    keep_jobs: int = 10_000
+    """At most this many finished jobs are kept: older ones are removed first."""
+    housekeeping_interval: float = 3600.0
+    """Seconds between two retention sweeps (one also runs at start); see ``retention``."""
+    prune_uv_cache: bool = True
+    """Whether the sweeps also run ``uv cache prune`` on the jobs' shared uv cache."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(self.state_dir))
@@ -63,6 +73,12 @@ class LocalConfig:
             raise ValueError("LocalConfig.page_size must be at least 1")
         if self.sandbox not in ("auto", "off", "require"):
             raise ValueError("LocalConfig.sandbox must be 'auto', 'off' or 'require'")
+        if not self.keep_days > 0:
+            raise ValueError("LocalConfig.keep_days must be more than 0 (inf keeps finished jobs forever)")
+        if self.keep_jobs < 1:
+            raise ValueError("LocalConfig.keep_jobs must be at least 1")
+        if not self.housekeeping_interval > 0:
+            raise ValueError("LocalConfig.housekeeping_interval must be more than 0")
         if any(not t for t in self.extra_users):
             raise ValueError("LocalConfig.extra_users: tokens must not be empty")
 

@@ -27,7 +27,6 @@ from .buckets.store import BucketStore
 from .config import LocalConfig
 from .faults import FaultInjector
 from .ids import new_id
-from .logs import Signal
 from .private import private_dir, private_file, tighten
 from .records import (
     CANCELED,
@@ -38,7 +37,9 @@ from .records import (
     ScheduledRecord,
     WebhookRecord,
 )
+from .retention import Housekeeper
 from .runner import Runner
+from .signals import Signal, Watchers
 from .store import Store
 from .validation import RequestError, WebhookIn
 
@@ -93,10 +94,12 @@ class LocalCore:
         self.closing = asyncio.Event()
         self.buckets = Buckets(cfg.state_dir, BucketStore(cfg.state_dir))
         self.runner = Runner(cfg, self.store, self.buckets.store, notify=self.notify, notify_log=self.notify_log)
-        self._signals: dict[str, Signal] = {}
-        self._stage_signals: dict[str, Signal] = {}
+        self._signals = Watchers()
+        self._stage_signals = Watchers()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduler_task: asyncio.Task[None] | None = None
+        self.housekeeper = Housekeeper(cfg, self.store, busy=self._busy)
+        self._housekeeping_task: asyncio.Task[None] | None = None
         self._stopped = False
         self._closed = False
         self._recover()
@@ -130,6 +133,7 @@ class LocalCore:
         self._loop = asyncio.get_running_loop()
         loop = scheduler.SchedulerLoop(tick=self.cfg.scheduler_tick, clock=self.cfg.clock, fire_due=self.fire_due)
         self._scheduler_task = self._loop.create_task(loop.run(), name="hfjobs-local-scheduler")
+        self._housekeeping_task = self._loop.create_task(self.housekeeper.run(), name="hfjobs-local-retention")
 
     def request_shutdown(self) -> None:
         """Thread-safe: ask open streams to end (used before the HTTP server stops)."""
@@ -145,12 +149,13 @@ class LocalCore:
             return
         self._stopped = True
         self.closing.set()
-        for sig in [*self._signals.values(), *self._stage_signals.values()]:
-            sig.notify()
-        if self._scheduler_task is not None:
-            self._scheduler_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scheduler_task
+        self._signals.notify_all()
+        self._stage_signals.notify_all()
+        for task in (self._scheduler_task, self._housekeeping_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.runner.shutdown()
 
     def close(self) -> None:
@@ -167,30 +172,34 @@ class LocalCore:
         await self.stop_jobs()
         self.close()
 
-    # Change notification (log lines, stage changes)
+    # Change notification (log lines, stage changes): signals exist only while a stream watches (see ``signals``)
 
-    def signal(self, job_id: str) -> Signal:
-        """Notified on every new log line and every change of the job's stage."""
-        sig = self._signals.get(job_id)
-        if sig is None:
-            sig = self._signals[job_id] = Signal()
-        return sig
+    def watch(self, job_id: str) -> contextlib.AbstractContextManager[Signal]:
+        """``with core.watch(id) as signal``: notified on every new log line and every change of the job's stage."""
+        return self._signals.watch(job_id)
 
-    def stage_signal(self, job_id: str) -> Signal:
+    def watch_stage(self, job_id: str) -> contextlib.AbstractContextManager[Signal]:
         """Notified on every change of the job's record (stage, pid), not on log lines."""
-        sig = self._stage_signals.get(job_id)
-        if sig is None:
-            sig = self._stage_signals[job_id] = Signal()
-        return sig
+        return self._stage_signals.watch(job_id)
 
     def notify_log(self, job_id: str) -> None:
-        if (sig := self._signals.get(job_id)) is not None:
-            sig.notify()
+        self._signals.notify(job_id)
 
     def notify(self, job_id: str) -> None:
-        self.notify_log(job_id)
-        if (sig := self._stage_signals.get(job_id)) is not None:
-            sig.notify()
+        self._signals.notify(job_id)
+        self._stage_signals.notify(job_id)
+
+    def _busy(self, job_id: str) -> bool:
+        """Retention leaves this job for later: its processes are being wound down, or a stream reads it."""
+        return self.runner.is_running(job_id) or self._signals.watched(job_id) or self._stage_signals.watched(job_id)
+
+    def per_job_state(self) -> dict[str, int]:
+        """How many entries each in-memory per-job structure holds; all 0 once no job runs and no stream is open."""
+        return {
+            "log signals": len(self._signals),
+            "stage signals": len(self._stage_signals),
+            **self.runner.per_job_state(),
+        }
 
     # Rendering
 
@@ -245,6 +254,7 @@ class LocalCore:
             self.store.update_job(rec)
             self.notify(job_id)
             self.runner.cancel(job_id)
+            log.info("job %s: %s (%s)", job_id, CANCELED, CANCEL_MESSAGE)
         return rec
 
     def duplicate_job(self, namespace: str, job_id: str, user: str) -> JobRecord:
@@ -283,7 +293,7 @@ class LocalCore:
         suspend: bool,
         concurrency: bool,
     ) -> ScheduledRecord:
-        _check_schedule(schedule)
+        _check_schedule(schedule, self.cfg.clock())
         now = time.time()
         rec = ScheduledRecord(
             id=new_id(),
@@ -319,7 +329,7 @@ class LocalCore:
         return rec
 
     def reschedule(self, namespace: str, scheduled_id: str, schedule: str) -> ScheduledRecord:
-        _check_schedule(schedule)
+        _check_schedule(schedule, self.cfg.clock())
         rec = self.get_scheduled(namespace, scheduled_id)
         rec.schedule = schedule
         rec.next_run_at = scheduler.next_run(schedule, self.cfg.clock())
@@ -441,9 +451,9 @@ class LocalCore:
         self.store.delete_webhook(webhook_id)
 
 
-def _check_schedule(schedule: str) -> None:
+def _check_schedule(schedule: str, now: float) -> None:
     try:
-        scheduler.check_schedule(schedule)
+        scheduler.check_schedule(schedule, now)
     except ValueError as exc:
         raise RequestError(str(exc)) from None
 

@@ -10,6 +10,7 @@ ones the job sees (:class:`~.sandbox.JobView`): sandbox paths when it runs in th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -51,9 +52,20 @@ class JobDirs:
         for path in (self.work, self.home, self.tmp):
             path.mkdir(parents=True, exist_ok=True)
 
+    def remove_empty(self) -> None:
+        """Remove ``work``, ``home`` and ``tmp`` if the job left them empty (what it wrote, and its log, stay)."""
+        for path in (self.work, self.home, self.tmp):
+            with contextlib.suppress(OSError):  # not empty, or already gone
+                path.rmdir()
+
 
 def job_dirs(state_dir: Path, job_id: str) -> JobDirs:
     return JobDirs(state_dir / "jobs" / job_id)
+
+
+def uv_cache_root(state_dir: Path) -> Path:
+    """``uv-cache/``: the folder of every namespace's uv cache (retention prunes each)."""
+    return state_dir / "uv-cache"
 
 
 def product_bin_dir() -> str:
@@ -63,7 +75,7 @@ def product_bin_dir() -> str:
 
 def uv_cache_dir(state_dir: Path, namespace: str) -> Path:
     """``uv-cache/<namespace>``: what jobs of one namespace share (downloaded packages), and nothing else."""
-    return state_dir / "uv-cache" / namespace
+    return uv_cache_root(state_dir) / namespace
 
 
 def build_env(job_id: str, spec: JobSpec, view: JobView) -> dict[str, str]:

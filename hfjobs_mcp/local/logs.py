@@ -9,7 +9,6 @@ Lines are written whole, so a reader never sees half a record; output lines long
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -48,20 +47,6 @@ def encode_line(text: str, ts: float) -> bytes:
 def _encode(text: str, suffix: str) -> bytes:
     # The C string encoder json.dumps itself uses, without building a dict per line: ~15x faster.
     return ('{"data": ' + encode_basestring(text) + suffix).encode()
-
-
-class Signal:
-    """Wakes every waiter on ``notify()``. Take ``current()`` *before* reading, then wait on it: no lost wake-up."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def current(self) -> asyncio.Event:
-        return self._event
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
 
 
 class LogWriter:

@@ -160,6 +160,10 @@ class Runner:
         """Jobs whose processes are running or being wound down."""
         return len(self._handles)
 
+    def per_job_state(self) -> dict[str, int]:
+        """Sizes of the runner's per-job structures (jobs being run, their tasks)."""
+        return {"runner handles": len(self._handles), "runner tasks": len(self._tasks)}
+
     async def shutdown(self) -> None:
         """Stop every job's process group and wait for the runners (stages stay as stored; see ``core``)."""
         self._closing = True
@@ -178,9 +182,12 @@ class Runner:
         rec = self._store.get_job(job_id)
         if rec is None:
             return None
+        stage = rec.stage
         change(rec)
         self._store.update_job(rec)
         self._notify(job_id)
+        if rec.stage != stage:
+            log.info("job %s: %s%s", job_id, rec.stage, f" ({rec.message})" if rec.message else "")
         return rec
 
     def _finish(self, job_id: str, stage: str, message: str | None) -> None:
@@ -207,6 +214,7 @@ class Runner:
                 await self._run_attempts(handle, rec, writer)
             finally:
                 writer.close()
+                dirs.remove_empty()
         except Exception:
             log.exception("job %s: runner failed", job_id)
             if not self._closing:

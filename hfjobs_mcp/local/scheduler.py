@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 log = logging.getLogger("hfjobs_mcp.local.scheduler")
 
@@ -30,8 +30,17 @@ def _expand(schedule: str) -> str:
     return PRESETS.get(schedule.strip(), schedule.strip())
 
 
-def check_schedule(schedule: str) -> None:
-    """ValueError (saying why) unless ``schedule`` is a 5-field cron expression or a preset."""
+class NeverRunsError(ValueError):
+    """A well-formed cron expression that matches no date (``0 0 31 2 *``: the 31st of February)."""
+
+
+def check_schedule(schedule: str, now: float) -> None:
+    """ValueError (saying why) unless ``schedule`` is a 5-field cron expression or a preset that runs.
+
+    A valid expression can still never fire (the 30th of February): croniter only finds that out when asked
+    for the next run, so the check asks for it, and such a schedule is refused up front instead of failing
+    every time the scheduler looks at it.
+    """
     expr = _expand(schedule)
     if len(expr.split()) != 5:
         raise ValueError(
@@ -40,12 +49,22 @@ def check_schedule(schedule: str) -> None:
         )
     if not croniter.is_valid(expr):
         raise ValueError(f"schedule: {schedule!r} is not a valid cron expression")
+    next_run(schedule, now)
 
 
 def next_run(schedule: str, after: float) -> float:
-    """The first time strictly after ``after`` (epoch seconds) at which ``schedule`` fires."""
+    """The first time strictly after ``after`` (epoch seconds) at which ``schedule`` fires.
+
+    :class:`NeverRunsError` if there is none (no such date in any year).
+    """
     start = datetime.fromtimestamp(after, tz=UTC)
-    nxt: datetime = croniter(_expand(schedule), start).get_next(datetime)
+    try:
+        nxt: datetime = croniter(_expand(schedule), start).get_next(datetime)
+    except CroniterBadDateError:
+        raise NeverRunsError(
+            f"schedule: {schedule!r} never runs: no date matches its day of month and month "
+            "(e.g. the 31st of February); pick a day that exists in that month"
+        ) from None
     return nxt.timestamp()
 
 

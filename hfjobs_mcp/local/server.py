@@ -31,6 +31,24 @@ from .faults import FaultInjector, QuietAbortFilter
 log = logging.getLogger("hfjobs_mcp.local")
 
 _STARTUP_TIMEOUT = 30.0
+KEEP_ALIVE_SECONDS = 65
+"""How long an idle keep-alive connection stays open. uvicorn's default (5 s) equals httpx's client-side expiry,
+so a client could send on a connection at the moment the server closed it, and see its request fail
+(``ReadError``; found by ``bench/soak.py``). Longer than any httpx client keeps an idle connection, the client
+always retires it first."""
+
+
+class _AccessLinesAtDebug(logging.Filter):
+    """uvicorn's access lines (one per request) become DEBUG records, kept only when ``uvicorn.access`` is at DEBUG.
+
+    INFO is for lifecycle events; an access line per request filled logs (about 0.4 KB per MCP tool call).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 class _Server(uvicorn.Server):
@@ -100,6 +118,9 @@ class LocalBackend:
         uvicorn_log = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, QuietAbortFilter) for f in uvicorn_log.filters):
             uvicorn_log.addFilter(QuietAbortFilter())
+        access = logging.getLogger("uvicorn.access")
+        if self._access_log and not any(isinstance(f, _AccessLinesAtDebug) for f in access.filters):
+            access.addFilter(_AccessLinesAtDebug())
         config = uvicorn.Config(
             self.app,
             log_config=None,
@@ -109,6 +130,7 @@ class LocalBackend:
             lifespan="on",
             http="h11",
             timeout_graceful_shutdown=3,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="hfjobs-local-uvicorn")
@@ -150,6 +172,8 @@ class LocalBackend:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         self.core.close()
+        if self.url:
+            log.info("local Jobs backend at %s stopped", self.url)
 
     def open_connections(self) -> int:
         """HTTP connections open right now (clients keep idle ones a few seconds)."""

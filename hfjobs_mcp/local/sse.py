@@ -110,28 +110,29 @@ class LogStream(_Stream):
         offset = tail_offset(path, self.tail) if self.tail is not None else 0
         sent = 0
         await self.start(send)
-        while True:
-            news = self.core.signal(self.job_id).current()  # before reading: a write after it wakes us
-            rec = self.core.store.get_job(self.job_id)
-            finished = rec is None or self.core.job_finished(rec)
+        with self.core.watch(self.job_id) as signal:
             while True:
-                lines, offset = read_from(path, offset)
-                if not lines:
+                news = signal.current()  # before reading: a write after it wakes us
+                rec = self.core.store.get_job(self.job_id)
+                finished = rec is None or self.core.job_finished(rec)
+                while True:
+                    lines, offset = read_from(path, offset)
+                    if not lines:
+                        break
+                    if self.cut_after is not None and sent + len(lines) >= self.cut_after:
+                        lines = lines[: self.cut_after - sent]
+                        if lines:
+                            await self.send_bytes(send, b"".join(b"data: " + line + b"\n\n" for line in lines))
+                        return  # the cut-logs fault: end without the final chunk, the connection is dropped
+                    sent += len(lines)
+                    await self.send_bytes(send, b"".join(b"data: " + line + b"\n\n" for line in lines))
+                if finished:
                     break
-                if self.cut_after is not None and sent + len(lines) >= self.cut_after:
-                    lines = lines[: self.cut_after - sent]
-                    if lines:
-                        await self.send_bytes(send, b"".join(b"data: " + line + b"\n\n" for line in lines))
-                    return  # the cut-logs fault: end without the final chunk, the connection is dropped
-                sent += len(lines)
-                await self.send_bytes(send, b"".join(b"data: " + line + b"\n\n" for line in lines))
-            if finished:
-                break
-            outcome = await self.wait(news, self.until_keepalive(3600))
-            if outcome == "stop":
-                break
-            if outcome == "idle":
-                await self.keep_alive_if_idle(send)
+                outcome = await self.wait(news, self.until_keepalive(3600))
+                if outcome == "stop":
+                    break
+                if outcome == "idle":
+                    await self.keep_alive_if_idle(send)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -151,26 +152,27 @@ class MetricsStream(_Stream):
         sampled_pid: int | None = None
         next_sample = time.monotonic() + interval
         await self.start(send)
-        while True:
-            news = self.core.stage_signal(self.job_id).current()  # before reading, as for logs
-            rec = self.core.store.get_job(self.job_id)
-            if rec is None or self.core.job_finished(rec):
-                break
-            pid = self.core.runner.pid_of(self.job_id)
-            if pid is not None and pid != sampled_pid:
-                with contextlib.suppress(Exception):
-                    sampler, sampled_pid = TreeSampler(pid, rec.spec.flavor), pid
-                next_sample = time.monotonic() + interval
-            if sampler is not None and time.monotonic() >= next_sample:
-                data = json.dumps(sampler.sample())
-                await self.send_bytes(send, f"event: metric\ndata: {data}\n\n".encode())
-                next_sample += interval
-                continue
-            # Wake up for the next sample, a stage change (news), or a keep-alive.
-            cap = max(0.0, next_sample - time.monotonic()) if sampler is not None else 3600
-            outcome = await self.wait(news, self.until_keepalive(cap))
-            if outcome == "stop":
-                break
-            if outcome == "idle":
-                await self.keep_alive_if_idle(send)
+        with self.core.watch_stage(self.job_id) as signal:
+            while True:
+                news = signal.current()  # before reading, as for logs
+                rec = self.core.store.get_job(self.job_id)
+                if rec is None or self.core.job_finished(rec):
+                    break
+                pid = self.core.runner.pid_of(self.job_id)
+                if pid is not None and pid != sampled_pid:
+                    with contextlib.suppress(Exception):
+                        sampler, sampled_pid = TreeSampler(pid, rec.spec.flavor), pid
+                    next_sample = time.monotonic() + interval
+                if sampler is not None and time.monotonic() >= next_sample:
+                    data = json.dumps(sampler.sample())
+                    await self.send_bytes(send, f"event: metric\ndata: {data}\n\n".encode())
+                    next_sample += interval
+                    continue
+                # Wake up for the next sample, a stage change (news), or a keep-alive.
+                cap = max(0.0, next_sample - time.monotonic()) if sampler is not None else 3600
+                outcome = await self.wait(news, self.until_keepalive(cap))
+                if outcome == "stop":
+                    break
+                if outcome == "idle":
+                    await self.keep_alive_if_idle(send)
         await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -151,6 +151,40 @@ class Store:
         )
         return [str(r[0]) for r in rows]
 
+    def expired_jobs(self, *, finished_before: float, keep: int) -> list[str]:
+        """Finished jobs that retention removes: finished before ``finished_before``, or not among the ``keep``
+        most recently created finished ones. Jobs still SCHEDULING or RUNNING are never listed."""
+        finished = "stage NOT IN (?, ?)"
+        ended = "COALESCE(json_extract(record, '$.finished_at'), json_extract(record, '$.created_at'))"
+        rows = self._rows(
+            f"SELECT id FROM jobs WHERE {finished} AND ({ended} < ? OR seq < COALESCE("  # noqa: S608 (fixed fragments)
+            f"(SELECT seq FROM jobs WHERE {finished} ORDER BY seq DESC LIMIT 1 OFFSET ?), -1)) ORDER BY seq",
+            (*ACTIVE_STAGES, finished_before, *ACTIVE_STAGES, keep - 1),
+        )
+        return [str(r[0]) for r in rows]
+
+    def delete_jobs(self, job_ids: Sequence[str]) -> int:
+        """Remove these jobs' rows (in one transaction); how many there were."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                removed = sum(self._db.execute("DELETE FROM jobs WHERE id = ?", (i,)).rowcount for i in job_ids)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return removed
+
+    def has_jobs(self, job_ids: Iterable[str]) -> set[str]:
+        """Which of these ids have a row."""
+        ids = list(job_ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            found.update(str(r[0]) for r in self._rows(f"SELECT id FROM jobs WHERE id IN ({marks})", chunk))  # noqa: S608
+        return found
+
     # Scheduled jobs
 
     def insert_scheduled(self, rec: ScheduledRecord) -> None:

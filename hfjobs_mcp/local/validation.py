@@ -3,6 +3,12 @@
 ``parse(model, raw_body)`` returns the validated model or raises :class:`RequestError` whose message
 names the offending field (``environment.A: String should match pattern ...``); the app answers it
 with ``400 {"error": message}``. Unknown keys are ignored, as the Hub's schemas allow them.
+
+Before the schema, the JSON itself is bounded: at most :data:`MAX_DEPTH` levels of nesting (the schemas need
+five; a deeper body used to exhaust the parser's recursion), integers too long to be exact become floats (as
+in JavaScript, so the schema's integer check names the field instead of the parser failing), no ``NaN`` or
+``Infinity`` (not JSON), and no lone surrogate in a string (it could not be written back as UTF-8).
+:func:`whole_number` parses query integers the same way: ASCII digits within the range the API allows.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ from .hardware import ALL_FLAVOR_NAMES
 from .records import JobSpec
 
 MAX_SAFE_INT = 9007199254740991
+MAX_SQLITE_INT = 2**63 - 1
+MAX_DEPTH = 32
+"""Deepest nesting of a JSON body (a webhook's ``job.volumes[0].source`` is five levels)."""
+_EXACT_INT_DIGITS = 20  # longer integer literals cannot be in any range the API accepts
 
 ENV_KEY = r"^[a-zA-Z][_a-zA-Z0-9]+$"
 SECRET_KEY = r"^[a-zA-Z][_a-zA-Z0-9]*$"  # noqa: S105 (a name pattern, not a secret)
@@ -191,18 +201,75 @@ def _describe(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _json_int(literal: str) -> int | float:
+    # Python parses a 5,000-digit literal only to refuse it (a ValueError naming no field); JavaScript, the
+    # Hub's runtime, reads it as a float. So does this, and the schema then names the field.
+    return int(literal) if len(literal.lstrip("-")) <= _EXACT_INT_DIGITS else float(literal)
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _check_tree(data: Any) -> None:
+    """RequestError if ``data`` nests deeper than MAX_DEPTH or holds a string that is not valid Unicode."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RequestError(
+                    f"{where or 'body'}: a string holds a lone surrogate escape (like \\ud800): not valid Unicode"
+                ) from None
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if depth >= MAX_DEPTH:
+            raise RequestError(f"Invalid JSON body: nested more than {MAX_DEPTH} levels deep")
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            path = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str):
+                stack.append((key, depth + 1, path))
+            stack.append((value, depth + 1, path))
+
+
+def load_json(raw: bytes) -> Any:
+    """The JSON value of a request body, within the limits above; :class:`RequestError` otherwise."""
+    try:
+        data: Any = json.loads(raw or b"null", parse_int=_json_int, parse_constant=_not_json)
+    except RecursionError:
+        raise RequestError(f"Invalid JSON body: nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN and Infinity
+        raise RequestError(f"Invalid JSON body: {exc}") from None
+    _check_tree(data)
+    return data
+
+
 def parse(model: type[M], raw: bytes) -> M:
     """Validate a JSON request body against ``model``; :class:`RequestError` names what is wrong."""
-    try:
-        data: Any = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(f"Invalid JSON body: {exc}") from None
+    data = load_json(raw)
     if not isinstance(data, dict):
         raise RequestError("The request body must be a JSON object")
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
         raise RequestError(_describe(exc)) from None
+
+
+def whole_number(name: str, raw: str, *, maximum: int, hint: str | None = None) -> int:
+    """A query parameter holding an integer from 0 to ``maximum``, in ASCII digits; :class:`RequestError` otherwise.
+
+    ``str.isdigit`` alone accepts ``"²"``, which ``int`` then refuses, and ``int`` takes thousands of digits
+    that no store column holds: both used to be 500s.
+    """
+    digits = raw.lstrip("0") or "0"
+    if raw.isascii() and raw.isdigit() and len(digits) <= len(str(maximum)) and int(digits) <= maximum:
+        return int(digits)
+    shown = raw if len(raw) <= 40 else raw[:40] + "..."
+    raise RequestError(hint or f"{name}: must be a whole number from 0 to {maximum}, got {shown!r}")
 
 
 def check_label_filter(value: str) -> tuple[str, str | None]:

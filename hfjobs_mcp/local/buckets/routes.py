@@ -16,7 +16,6 @@ writing needs the bucket's namespace (403 otherwise), reading a private bucket t
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import TYPE_CHECKING, Any, cast
@@ -27,7 +26,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hfjobs_mcp.local.auth import check_token, owner_type
-from hfjobs_mcp.local.validation import RequestError
+from hfjobs_mcp.local.validation import RequestError, load_json
 
 from . import paths
 from .service import Buckets
@@ -149,7 +148,7 @@ async def batch(request: Request) -> Response:
     core, buckets, rec, user = _bucket(request, write=True)
     try:
         ops = _ndjson(await request.body())
-    except ValueError as exc:
+    except RequestError as exc:
         raise RequestError(f"the body must be NDJSON operations: {exc}") from None
     if not all(isinstance(op, dict) for op in ops):
         raise RequestError("each line must be a JSON object")
@@ -209,17 +208,14 @@ async def _json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(f"Invalid JSON body: {exc}") from None
+    data = load_json(raw)  # the Jobs routes' limits: nesting, integers, no NaN, valid Unicode (a 400, never a 500)
     if not isinstance(data, dict):
         raise RequestError("The request body must be a JSON object")
     return data
 
 
 def _ndjson(raw: bytes) -> list[Any]:
-    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+    return [load_json(line) for line in raw.splitlines() if line.strip()]
 
 
 _B = "/api/buckets/{namespace}/{name}"
