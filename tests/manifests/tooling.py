@@ -166,9 +166,7 @@ def fast_agent_python() -> tuple[str | None, str]:
             return python, f"Python {version[0]}.{version[1]} at {python}"
     # Last resort: uv downloads a managed Python (python-build-standalone); not a package registry, so it may
     # well be unreachable from here.
-    proc = subprocess.run(
-        [uv(), "python", "install", "3.12"], capture_output=True, text=True, timeout=300, check=False
-    )
+    proc = subprocess.run([uv(), "python", "install", "3.12"], capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode == 0:
         found = subprocess.run(
             [uv(), "python", "find", "--no-python-downloads", "3.12"],
@@ -199,13 +197,13 @@ def fast_agent_venv(python: str) -> Path:
     with _locked("fast-agent-venv"):
         if not _stamp_ok(stamp, expected):
             shutil.rmtree(dest, ignore_errors=True)
-            uv_exe = uv()
-            _run([uv_exe, "venv", "--quiet", "--python", python, str(dest)], what=f"uv venv with {python}")
+            exe = uv()
+            _run([exe, "venv", "--quiet", "--python", python, str(dest)], what=f"uv venv with {python}")
             overrides = CACHE / "fast-agent-overrides.txt"
             overrides.write_text("\n".join(FAST_AGENT_OVERRIDES) + "\n", encoding="utf-8")
             python_in_venv = str(dest / "bin" / "python")
             _run(
-                [uv_exe, "pip", "install", "--quiet", "--python", python_in_venv, FAST_AGENT, "--override", str(overrides)],
+                [exe, "pip", "install", "-q", "--python", python_in_venv, FAST_AGENT, "--override", str(overrides)],
                 what=f"uv pip install {FAST_AGENT} from the package index",
             )
             stamp.write_text(json.dumps(expected), encoding="utf-8")
