@@ -231,4 +231,4 @@ def test_the_readme_packs_with_the_pack_step() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     desktop = readme[readme.index("### Claude Desktop") : readme.index("### Claude Code")]
     assert "`.venv/bin/python manifests/pack_mcpb.py`" in desktop
-    assert f"`dist/hfjobs-mcp-{__version__}.mcpb`" in desktop
+    assert "`dist/hfjobs-mcp-<version>.mcpb`" in desktop
