@@ -158,8 +158,8 @@ async def run_demo(state_dir: Path | None = None) -> int:
         async with open_client(settings, embedded=True) as api:
             server = build_server(base_context(settings, api))
             async with mcp.Client(server) as client:
-                tools = await client.list_tools()
-                _say(f"# hfjobs-mcp demo: {len(tools.tools)} tools, local backend at {api.endpoint} (free)")
+                tools = [t for t in (await client.list_tools()).tools if not _app_only(t.meta)]
+                _say(f"# hfjobs-mcp demo: {len(tools)} tools, local backend at {api.endpoint} (free)")
                 await _call(client, "list_hardware", {"kind": "gpu", "max_price_per_hour": 1.0}, note="GPUs under $1/h")
                 await _call(
                     client,
@@ -192,6 +192,13 @@ async def run_demo(state_dir: Path | None = None) -> int:
                 await _call(client, "delete_scheduled_job", {"scheduled_job_id": sid}, note="And delete the schedule")
         _say("\nDone. Connect an MCP client with `hfjobs-mcp --local` to do the same from your agent.")
     return 0
+
+
+def _app_only(meta: dict[str, Any] | None) -> bool:
+    """A tool only an MCP App calls (``_meta.ui.visibility: ["app"]``, the approval card's): not one the model sees,
+    so not counted in the tools the demo announces."""
+    ui = (meta or {}).get("ui") or {}
+    return isinstance(ui, dict) and ui.get("visibility") == ["app"]
 
 
 def _job_ref(result: CallToolResult) -> tuple[str, str]:

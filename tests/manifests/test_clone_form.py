@@ -29,6 +29,7 @@ from tests.manifests.conftest import (
     uv_bin,
 )
 from tests.manifests.snippets import CLIENTS, SNIPPETS, STDIO_SERVERS, TOKEN_REFS, servers
+from tests.visibility import model_visible
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -49,7 +50,7 @@ def _env(tmp: Path, path: str, server_env: dict[str, str], snippet: str) -> dict
 async def _tools_and_hardware(params: StdioServerParameters, log: Path, *, local: bool) -> tuple[list[str], str]:
     with log.open("w") as errlog:
         async with mcp.Client(stdio_client(params, errlog=errlog)) as client:
-            names = [t.name for t in (await client.list_tools()).tools]
+            names = [t.name for t in model_visible((await client.list_tools()).tools)]
             hardware = ""
             if local:  # the embedded backend answers without any network: prove it started
                 result = await client.call_tool("list_hardware", {})

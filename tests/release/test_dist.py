@@ -99,11 +99,9 @@ def test_the_entry_point_is_the_cli(dist: Path) -> None:
 
 
 def _package_files() -> set[str]:
-    return {
-        str(p.relative_to(ROOT))
-        for p in (ROOT / NAME).rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".typed")
-    }
+    """The package's files under version control: what the wheel must hold (code, py.typed, the UI's HTML)."""
+    tracked = subprocess.run(["git", "ls-files", NAME], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(tracked.stdout.split())
 
 
 def test_the_wheel_holds_the_package_and_the_license_only(dist: Path) -> None:
