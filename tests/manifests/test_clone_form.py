@@ -19,7 +19,7 @@ import mcp
 import pytest
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from hfjobs_mcp.tools.registry import ALL_TOOLS
+from hfjobs_mcp.tools.registry import select_tools
 from tests.manifests.conftest import (
     FAKE_TOKEN,
     INSTALL_COMMAND,
@@ -34,7 +34,7 @@ from tests.visibility import model_visible
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 README = ROOT / "README.md"
-TOOL_NAMES = [t.name for t in ALL_TOOLS]
+TOOL_NAMES = [t.name for t in select_tools()]  # the snippets pass no --toolsets: the default ones
 
 
 def _env(tmp: Path, path: str, server_env: dict[str, str], snippet: str) -> dict[str, str]:
