@@ -105,7 +105,10 @@ def clip(body: str, limit: int = RESULT_CHARS) -> str:
             break
         kept.append(line)
         size += len(line) + 1
-    return "\n".join([*kept, f"{ELLIPSIS} ({len(lines) - len(kept)} more lines)"])
+    left = len(lines) - len(kept)
+    if left == 0:  # one line longer than the limit: shown whole, never cut inside
+        return body
+    return "\n".join([*kept, f"{ELLIPSIS} ({left} more line{'' if left == 1 else 's'})"])
 
 
 def python_of_image(image: str) -> str | None:

@@ -3,7 +3,7 @@ the local backend ran differently from Hugging Face. Properties over arbitrary t
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hfjobs_mcp.demo import ELLIPSIS, clip, echo, local_difference, python_of_image, shorten
@@ -45,17 +45,19 @@ def test_echo_cuts_only_long_strings_and_stays_json() -> None:
     assert echo("cancel_job", {"job_id": "ns/abc"}) == 'cancel_job({"job_id": "ns/abc"})'
 
 
+@example(lines=["", "aaaaaaaaaa"], limit=10)  # an empty first line is a line too
+@example(lines=["a" * 11], limit=10)  # one line over the limit: whole, with no "0 more lines"
 @given(st.lists(st.text(alphabet="abc ", max_size=40), max_size=200), st.integers(min_value=10, max_value=500))
 def test_clip_keeps_whole_lines(lines: list[str], limit: int) -> None:
     body = "\n".join(lines)
     out = clip(body, limit)
     if out == body:
         return
-    kept, tail = out.rsplit("\n", 1) if "\n" in out else ("", out)
-    assert body.startswith(kept)
-    assert tail.startswith(ELLIPSIS)
-    shown = kept.split("\n") if kept else []
-    assert tail == f"{ELLIPSIS} ({len(body.splitlines()) - len(shown)} more lines)"
+    *shown, tail = out.split("\n")
+    assert body.splitlines()[: len(shown)] == shown  # whole lines, from the first
+    left = len(body.splitlines()) - len(shown)
+    assert left >= 1
+    assert tail == f"{ELLIPSIS} ({left} more line{'' if left == 1 else 's'})"
 
 
 def test_python_of_image() -> None:
