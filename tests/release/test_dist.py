@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from hfjobs_mcp import __version__
 from tests.manifests.tooling import uv
@@ -65,6 +66,13 @@ def test_build_makes_one_sdist_and_one_wheel(dist: Path) -> None:
     assert sorted(p.name for p in dist.iterdir() if p.name != ".gitignore") == sorted([SDIST, WHEEL])
 
 
+def _normal(requirement: str) -> tuple[str, str, str]:
+    """A requirement as the index compares it: normalized name (``huggingface_hub`` = ``huggingface-hub``),
+    specifier set, marker."""
+    r = Requirement(requirement)
+    return canonicalize_name(r.name), str(r.specifier), str(r.marker or "")
+
+
 def test_wheel_metadata_is_the_projects(metadata: Message) -> None:
     project = _pyproject()["project"]
     assert isinstance(project, dict)
@@ -77,8 +85,8 @@ def test_wheel_metadata_is_the_projects(metadata: Message) -> None:
     urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL") or [])
     assert urls["Repository"] == "https://github.com/hfjobs-mcp/hfjobs-mcp"
     assert set(urls) == {"Homepage", "Repository", "Issues"}
-    runtime = {str(Requirement(r)) for r in metadata.get_all("Requires-Dist") or [] if "extra ==" not in r}
-    assert runtime == {str(Requirement(r)) for r in project["dependencies"]}
+    runtime = {_normal(r) for r in metadata.get_all("Requires-Dist") or [] if "extra ==" not in r}
+    assert runtime == {_normal(r) for r in project["dependencies"]}
     assert metadata.get_all("Provides-Extra") == ["dev"]
 
 
