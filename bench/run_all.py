@@ -7,8 +7,10 @@ medians, because the machine is shared and noisy. Benchmarks written for this su
 (``benchlib.emit``); the older ones (cold start, backend tail, HTTP load) are read from their printed summary.
 
 Run: ``.venv/bin/python bench/run_all.py`` (about 7 minutes on 2 cores, 4 of them the soak), or ``--quick`` for
-a smaller, faster pass (fewer runs, smaller logs) that checks everything still works. The exit status is non-zero
-only when a benchmark failed to run, never because a target was missed.
+a smaller, faster pass (fewer runs, smaller logs) that checks everything still works. A ``--quick`` table goes to
+``.bench-out/results-quick.md`` (gitignored), never to the committed ``bench/results.md``: its figures are a smoke
+test's, not the ones the README quotes. The exit status is non-zero only when a benchmark failed to run, never
+because a target was missed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.md"
+QUICK_RESULTS = HERE.parent / ".bench-out" / "results-quick.md"
 RESULT_PREFIX = "BENCH-RESULT "
 
 Parser = Callable[[str], list[dict[str, Any]]]
@@ -160,12 +164,38 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def main() -> int:
+def output_path(quick: bool, given: Path | None) -> Path:
+    """Where the table goes: ``bench/results.md`` for a full run, ``.bench-out/results-quick.md`` for ``--quick``.
+
+    A quick table may go anywhere but over the committed one (:class:`ValueError` says so).
+    """
+    if given is None:
+        return QUICK_RESULTS if quick else RESULTS
+    if quick and given.resolve() == RESULTS.resolve():
+        raise ValueError(f"a --quick table never replaces {RESULTS.relative_to(HERE.parent)}: drop --output")
+    return given
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and smaller logs (a smoke run)")
-    parser.add_argument("--only", nargs="*", default=None, metavar="SCRIPT", help="run only these (e.g. cold_start)")
-    parser.add_argument("--output", type=Path, default=HERE / "results.md")
-    args = parser.parse_args()
+    parser.add_argument("--only", nargs="+", default=None, metavar="SCRIPT", help="run only these (e.g. cold_start)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"where to write the table (default {RESULTS.relative_to(HERE.parent)}; "
+        f"with --quick, {QUICK_RESULTS.relative_to(HERE.parent)})",
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.output = output_path(args.quick, args.output)
+    except ValueError as exc:
+        parser.error(str(exc))
+    known = {script.removesuffix(".py") for script, _, _ in suite(args.quick)}
+    unknown = sorted({o.removesuffix(".py") for o in args.only or []} - known)
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(unknown)}; choose among {', '.join(sorted(known))}")
 
     started = time.monotonic()
     rows: list[dict[str, Any]] = []
@@ -207,6 +237,7 @@ def main() -> int:
         "elapsed": f"{elapsed / 60:.1f} min",
     }
     table = markdown(rows, meta)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(table, encoding="utf-8")
     print()
     print(table)

@@ -1,5 +1,5 @@
 """The real command over its real transports: ``hfjobs-mcp --local`` as a stdio subprocess and over streamable
-HTTP on 127.0.0.1, each on both protocol eras; and ``hfjobs-mcp demo`` as a user would run it.
+HTTP on 127.0.0.1, each on both protocol eras (``hfjobs-mcp demo`` is in ``test_demo.py``).
 
 These spawn the installed console script (or ``python -m hfjobs_mcp``), so they also prove that stdout carries
 only the protocol and that ``--local`` starts (or attaches to) its detached backend; ``test_detached_backend``
@@ -113,19 +113,6 @@ def http_server(tmp_path: Path) -> Iterator[str]:
 async def test_streamable_http(http_server: str, mode: str) -> None:
     async with http_client(LOCAL_AUTH) as http, mcp_client(http_server, client=http, mode=mode) as client:
         await _exercise(client)
-
-
-def test_demo_runs_on_a_fresh_home(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [str(BIN), "demo"], env=_env(tmp_path), capture_output=True, text=True, timeout=240, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
-    for step in ("list_hardware", "dry_run", "run_uv_job", "wait_for_job", "fetch_logs", "run_job", "schedule_job"):
-        assert step in out, f"demo did not show {step}"
-    assert "hello from a UV job" in out
-    assert "DRY RUN: nothing was sent" in out
-    assert "Deleted scheduled job" in out
 
 
 async def test_stdio_server_exits_when_the_client_goes(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,6 +77,39 @@ def serve_flags() -> dict[str, argparse.Action]:
     """Every option string of ``hfjobs-mcp serve`` with its argparse action."""
     serve = next(p for p in _subparsers(build_parser()) if p.prog.endswith(" serve"))
     return {opt: action for action in serve._actions for opt in action.option_strings}
+
+
+def uv_bin() -> str:
+    try:
+        return tooling.uv()
+    except tooling.ToolingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def system_path() -> str:
+    """PATH without this virtual environment's ``bin``: a command found on it is not this checkout's dev install."""
+    here = str(BIN.parent)
+    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != here)
+
+
+INSTALL_COMMAND = "uv tool install ."
+
+
+@pytest.fixture(scope="session")
+def installed_tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's install from a clone, ``uv tool install .`` run in this checkout, into a throwaway tool folder
+    (``UV_TOOL_DIR``, ``UV_TOOL_BIN_DIR``) instead of ``~/.local``: the folder where it put ``hfjobs-mcp``.
+
+    Its dependencies come from the package index (through uv's usual cache); the project itself is built from the
+    checkout, as a user's clone would be.
+    """
+    base = tmp_path_factory.mktemp("uv-tool")
+    env = {**os.environ, "UV_TOOL_DIR": str(base / "tools"), "UV_TOOL_BIN_DIR": str(base / "bin")}
+    command = [uv_bin(), *INSTALL_COMMAND.split()[1:]]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"{INSTALL_COMMAND} failed:\n{done.stdout}\n{done.stderr}"
+    assert (base / "bin" / "hfjobs-mcp").is_file(), done.stdout + done.stderr
+    return base / "bin"
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import yaml
 from hfjobs_mcp.tools.registry import ALL_TOOLS
 from tests.conftest import LOCAL_TEST_TOKEN
 from tests.manifests import tooling
-from tests.manifests.conftest import BIN, FAKE_TOKEN, MANIFESTS, clean_env, parse_hfjobs_args
+from tests.manifests.conftest import FAKE_TOKEN, MANIFESTS, clean_env, parse_hfjobs_args, system_path
 
 if TYPE_CHECKING:
     from hfjobs_mcp.local import LocalBackend
@@ -104,13 +104,15 @@ def fast_agent_python() -> Path:
 
 
 @pytest.mark.timeout(600)
-def test_fast_agent_drives_the_server_from_the_shipped_configuration(tmp_path: Path, fast_agent_python: Path) -> None:
+def test_fast_agent_drives_the_server_from_the_shipped_configuration(
+    tmp_path: Path, fast_agent_python: Path, installed_tool: Path
+) -> None:
     _rehearsal_card(tmp_path / "cards")
     out = tmp_path / "results.json"
     env = clean_env(
         tmp_path,
-        # `hfjobs-mcp` resolves to this checkout's console script, as `uv tool install` would put it on PATH.
-        PATH=f"{BIN.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # `hfjobs-mcp` resolves to the command `uv tool install .` put on PATH from this checkout.
+        PATH=f"{installed_tool}{os.pathsep}{system_path()}",
         HF_TOKEN=FAKE_TOKEN,
         HFJOBS_FA_CONFIG=str(CONFIG),
         HFJOBS_FA_CARDS=str(tmp_path / "cards"),
@@ -152,7 +154,7 @@ def test_fast_agent_drives_the_server_from_the_shipped_configuration(tmp_path: P
 
 @pytest.mark.timeout(600)
 def test_the_documented_command_runs_the_real_jobs_entry_with_the_token_from_env(
-    tmp_path: Path, fast_agent_python: Path, local_backend: LocalBackend
+    tmp_path: Path, fast_agent_python: Path, local_backend: LocalBackend, installed_tool: Path
 ) -> None:
     """``fast-agent go`` as the README shows it, shipped card unchanged: the ``hf-jobs`` entry (real Jobs mode) gets
     HF_TOKEN and HF_ENDPOINT only through its ``env`` block; pointed at a local backend that checks the token,
@@ -162,7 +164,7 @@ def test_the_documented_command_runs_the_real_jobs_entry_with_the_token_from_env
     command += ["--model", "passthrough", "--quiet", "--message", "***CALL_TOOL list_jobs {}"]
     env = clean_env(
         tmp_path,
-        PATH=f"{BIN.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        PATH=f"{installed_tool}{os.pathsep}{system_path()}",
         HF_TOKEN=LOCAL_TEST_TOKEN,
         HF_ENDPOINT=local_backend.url,
     )

@@ -1,12 +1,13 @@
 """``manifests/mcpb/``, the Claude Desktop bundle (MCP Bundle manifest 0.4, ``uv`` runtime), proved with the real
 ``mcpb`` CLI from npm (``@anthropic-ai/mcpb``, installed once into ``.cache/npm-tools``).
 
-``mcpb validate`` accepts the manifest, ``mcpb pack`` packs the folder, and the packed bundle then runs as a host
-runs it: the launch configuration comes from mcpb's own ``getMcpConfigForManifest`` (variable substitution of
-``${__dirname}`` and ``${user_config.*}``, the token into ``env``), and that exact command, ``uv run --directory
-<bundle> server/main.py ...``, installs the bundle's pinned ``hfjobs-mcp`` (this checkout, built as a wheel and
-offered to uv with ``UV_FIND_LINKS``, since it is not on PyPI yet) and answers ``tools/list`` with the tools the
-manifest lists, which are the registry's.
+``mcpb validate`` accepts the manifest; ``manifests/pack_mcpb.py`` (the README's pack step) builds this checkout's
+wheel, puts it in the bundle and runs ``mcpb pack``; the packed bundle then runs as a host runs it: the launch
+configuration comes from mcpb's own ``getMcpConfigForManifest`` (variable substitution of ``${__dirname}`` and
+``${user_config.*}``, the token into ``env``), and that exact command, ``uv run --directory <bundle>
+server/main.py ...``, with that exact environment and nothing pointing uv at any other source, installs
+``hfjobs-mcp`` from the wheel inside the bundle (its lock file says so) and answers ``tools/list`` with the tools
+the manifest lists, which are the registry's.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from hfjobs_mcp import __version__
 from hfjobs_mcp.tools.registry import select_tools
+from tests.manifests import tooling
 from tests.manifests.conftest import FAKE_TOKEN, MANIFESTS, ROOT, npm_tool, parse_hfjobs_args
 from tests.visibility import model_visible
 
 BUNDLE = MANIFESTS / "mcpb"
+PACK = MANIFESTS / "pack_mcpb.py"
+WHEEL = f"hfjobs_mcp-{__version__}-py3-none-any.whl"
 
 RESOLVE_JS = """
 import { readFileSync } from "node:fs";
@@ -70,6 +74,12 @@ def test_manifest_version_runtime_and_pins(manifest: dict[str, Any]) -> None:
     assert bundle_project["project"]["dependencies"] == [f"hfjobs-mcp=={__version__}"]
     assert bundle_project["project"]["version"] == __version__
     assert bundle_project["tool"]["uv"]["package"] is False
+    # uv takes hfjobs-mcp from the wheel the pack step puts in the bundle, never from an index.
+    assert bundle_project["tool"]["uv"]["sources"] == {"hfjobs-mcp": {"path": f"wheels/{WHEEL}"}}
+
+
+def test_the_pack_step_pins_the_mcpb_the_tests_use() -> None:
+    assert f'MCPB_VERSION = "{tooling.NPM_PACKAGES["@anthropic-ai/mcpb"]}"' in PACK.read_text(encoding="utf-8")
 
 
 def test_tools_listed_are_the_registrys(manifest: dict[str, Any]) -> None:
@@ -136,17 +146,47 @@ def _resolve_launch(extension: Path, user_config: dict[str, object], tmp: Path) 
     return result
 
 
+def _pack(*args: str) -> subprocess.CompletedProcess[str]:
+    """The README's pack step, with the tests' copy of mcpb instead of ``npx``."""
+    return subprocess.run(
+        [sys.executable, str(PACK), "--mcpb", str(npm_tool("mcpb")), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_the_pack_step_refuses_a_bundle_of_another_version(tmp_path: Path) -> None:
+    stale = tmp_path / "mcpb"
+    shutil.copytree(BUNDLE, stale, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = json.loads((stale / "manifest.json").read_text(encoding="utf-8"))
+    (stale / "manifest.json").write_text(json.dumps({**manifest, "version": "9.9.9"}), encoding="utf-8")
+    pyproject = (stale / "pyproject.toml").read_text(encoding="utf-8")
+    (stale / "pyproject.toml").write_text(pyproject.replace(WHEEL, "hfjobs_mcp-9.9.9-py3-none-any.whl"), "utf-8")
+    out = tmp_path / "stale.mcpb"
+    done = _pack("--bundle-dir", str(stale), "--out", str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "manifest.json: version is '9.9.9'" in done.stderr
+    assert "[tool.uv.sources] hfjobs-mcp must be" in done.stderr
+    assert not out.exists()
+
+
 @pytest.mark.anyio
 @pytest.mark.timeout(300)
 async def test_the_packed_bundle_runs_as_the_host_runs_it(tmp_path: Path, manifest: dict[str, Any]) -> None:
     packed = tmp_path / "hfjobs-mcp.mcpb"
-    done = _mcpb("pack", str(BUNDLE), str(packed))
+    done = _pack("--out", str(packed))
     assert done.returncode == 0, done.stdout + done.stderr
     with zipfile.ZipFile(packed) as archive:
         names = sorted(archive.namelist())
-        assert names == ["manifest.json", "pyproject.toml", "server/main.py"]
+        assert names == ["manifest.json", "pyproject.toml", "server/main.py", f"wheels/{WHEEL}"]
         extension = tmp_path / "installed" / "hfjobs-mcp"
         archive.extractall(extension)
+    with zipfile.ZipFile(extension / "wheels" / WHEEL) as wheel:
+        # The wheel is this checkout's code.
+        assert wheel.read("hfjobs_mcp/cli.py") == (ROOT / "hfjobs_mcp" / "cli.py").read_bytes()
 
     # A host refuses to start the server until the required token is given.
     assert _resolve_launch(extension, {}, tmp_path) is None
@@ -157,31 +197,20 @@ async def test_the_packed_bundle_runs_as_the_host_runs_it(tmp_path: Path, manife
     assert launch["env"] == {"HF_TOKEN": FAKE_TOKEN}
     assert FAKE_TOKEN not in json.dumps(launch["args"])
 
-    wheels = tmp_path / "wheels"
-    uv = str(Path(sys.executable).parent / "uv")
-    built = subprocess.run(
-        [uv, "build", "--wheel", "--quiet", "--out-dir", str(wheels), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert built.returncode == 0, f"uv build failed:\n{built.stdout}\n{built.stderr}"
-
+    # The host's environment: nothing tells uv where to find packages (no UV_* of ours, no find-links, no Python
+    # chosen for it); it resolves from the bundle's own files, with the package index for the dependencies.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING", "HFJOBS_MCP_", "UV_"))}
+    env.pop("VIRTUAL_ENV", None)
     env.update(launch["env"])
     env.update(
         {
-            # What the host would provide: uv finds this checkout's wheel (hfjobs-mcp is not on PyPI yet) and a
-            # Python; everything else uv resolves from the package index, as on a user's machine.
-            "UV_FIND_LINKS": str(wheels),
-            "UV_PYTHON": sys.executable,
             # No call may leave the machine: tools/list needs none, and a stray one would fail here, not on the Hub.
             "HF_ENDPOINT": "http://127.0.0.1:9",
             "HFJOBS_MCP_HOME": str(tmp_path / "hfjobs-home"),
             "HF_HOME": str(tmp_path / "hf"),
         }
     )
+    uv = tooling.uv()
     command = shutil.which(launch["command"], path=f"{Path(uv).parent}{os.pathsep}{env.get('PATH', '')}")
     assert command is not None
     params = StdioServerParameters(command=command, args=launch["args"], env=env)
@@ -190,3 +219,16 @@ async def test_the_packed_bundle_runs_as_the_host_runs_it(tmp_path: Path, manife
             tools = model_visible((await client.list_tools()).tools)
     assert [t.name for t in tools] == [t["name"] for t in manifest["tools"]]
     assert FAKE_TOKEN not in (tmp_path / "server.log").read_text(encoding="utf-8")
+
+    # uv installed hfjobs-mcp from the bundle's wheel.
+    lock = tomllib.loads((extension / "uv.lock").read_text(encoding="utf-8"))
+    (ours,) = [p for p in lock["package"] if p["name"] == "hfjobs-mcp"]
+    assert ours["source"] == {"path": f"wheels/{WHEEL}"}
+    assert ours["version"] == __version__
+
+
+def test_the_readme_packs_with_the_pack_step() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    desktop = readme[readme.index("### Claude Desktop") : readme.index("### Claude Code")]
+    assert "`.venv/bin/python manifests/pack_mcpb.py`" in desktop
+    assert "`dist/hfjobs-mcp-<version>.mcpb`" in desktop

@@ -107,7 +107,8 @@ def npm_bin(name: str) -> Path:
     return path
 
 
-def _uv() -> str:
+def uv() -> str:
+    """uv, the one of this virtual environment (a dependency of hfjobs-mcp) or else the one on PATH."""
     here = Path(sys.executable).parent / "uv"
     found = str(here) if here.exists() else shutil.which("uv")
     if found is None:
@@ -137,7 +138,7 @@ def _candidate_pythons() -> list[str]:
     if os.environ.get("HFJOBS_FAST_AGENT_PYTHON"):
         found.append(os.environ["HFJOBS_FAST_AGENT_PYTHON"])
     proc = subprocess.run(
-        [_uv(), "python", "find", "--no-python-downloads", ">=3.12"],
+        [uv(), "python", "find", "--no-python-downloads", ">=3.12"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -165,12 +166,10 @@ def fast_agent_python() -> tuple[str | None, str]:
             return python, f"Python {version[0]}.{version[1]} at {python}"
     # Last resort: uv downloads a managed Python (python-build-standalone); not a package registry, so it may
     # well be unreachable from here.
-    proc = subprocess.run(
-        [_uv(), "python", "install", "3.12"], capture_output=True, text=True, timeout=300, check=False
-    )
+    proc = subprocess.run([uv(), "python", "install", "3.12"], capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode == 0:
         found = subprocess.run(
-            [_uv(), "python", "find", "--no-python-downloads", "3.12"],
+            [uv(), "python", "find", "--no-python-downloads", "3.12"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -198,13 +197,13 @@ def fast_agent_venv(python: str) -> Path:
     with _locked("fast-agent-venv"):
         if not _stamp_ok(stamp, expected):
             shutil.rmtree(dest, ignore_errors=True)
-            uv = _uv()
-            _run([uv, "venv", "--quiet", "--python", python, str(dest)], what=f"uv venv with {python}")
+            exe = uv()
+            _run([exe, "venv", "--quiet", "--python", python, str(dest)], what=f"uv venv with {python}")
             overrides = CACHE / "fast-agent-overrides.txt"
             overrides.write_text("\n".join(FAST_AGENT_OVERRIDES) + "\n", encoding="utf-8")
             python_in_venv = str(dest / "bin" / "python")
             _run(
-                [uv, "pip", "install", "--quiet", "--python", python_in_venv, FAST_AGENT, "--override", str(overrides)],
+                [exe, "pip", "install", "-q", "--python", python_in_venv, FAST_AGENT, "--override", str(overrides)],
                 what=f"uv pip install {FAST_AGENT} from the package index",
             )
             stamp.write_text(json.dumps(expected), encoding="utf-8")

@@ -1,7 +1,8 @@
 """Entry point of the Claude Desktop bundle: runs the ``hfjobs-mcp`` MCP server over stdio.
 
-The bundle ships no code of its own; ``uv run`` installs the pinned ``hfjobs-mcp`` from PyPI (see the bundle's
-``pyproject.toml``) and this file hands the command line to it. The HF token arrives in the environment.
+The bundle ships no code of its own beside this file: ``uv run`` installs ``hfjobs-mcp`` from the wheel the bundle
+carries (see the bundle's ``pyproject.toml`` and ``manifests/pack_mcpb.py``), and this file hands the command line
+to it. The HF token arrives in the environment.
 """
 
 from __future__ import annotations
