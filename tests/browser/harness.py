@@ -181,7 +181,13 @@ class Harness:
         ``docs``: the README's picture of this state; with ``HFJOBS_MCP_UPDATE_DOCS=1`` it is rewritten too.
         """
         path = self.shots / f"{name}.png"
-        await self.page.locator("#slot iframe").screenshot(path=str(path))
+        frame = self.page.locator("#slot iframe")
+        # A frame taller than the viewport is not painted whole: grow the viewport to hold it.
+        box = await frame.bounding_box()
+        size = self.page.viewport_size
+        if box is not None and size is not None and box["y"] + box["height"] + 16 > size["height"]:
+            await self.page.set_viewport_size({"width": size["width"], "height": int(box["y"] + box["height"] + 32)})
+        await frame.screenshot(path=str(path))
         if docs and os.environ.get("HFJOBS_MCP_UPDATE_DOCS") == "1":
             DOCS.mkdir(exist_ok=True)
             shutil.copyfile(path, DOCS / docs)

@@ -75,14 +75,18 @@ async def test_the_card_shows_every_reason_and_fact_of_the_plan(tmp_path: Path, 
         await h.assert_clean()
 
 
-async def test_approve_starts_exactly_one_job_and_the_card_shows_it(tmp_path: Path, chromium: str, shots: Path) -> None:
+async def test_approve_starts_exactly_one_job_and_the_page_follows_it(
+    tmp_path: Path, chromium: str, shots: Path
+) -> None:
     async with hosted(tmp_path, chromium, shots, env=ENV) as h:
         await h.start("run_job", PRICEY)
         await _card_ready(h)
         assert await _jobs(h) == []
         await h.app.locator("#approve").click()
-        status = h.app.locator("#status")
-        await expect(status).to_contain_text("Approved and sent", timeout=20_000)
+        # The same page turns into the job's dashboard once the approved request started it.
+        await expect(h.app.locator("#dashboard")).to_be_visible(timeout=20_000)
+        await expect(h.app.locator("#approval")).to_be_hidden()
+        await expect(h.app.locator("#notice")).to_contain_text("You approved this request")
         jobs = await _jobs(h)
         assert len(jobs) == 1
         job = jobs[0]
@@ -90,20 +94,24 @@ async def test_approve_starts_exactly_one_job_and_the_card_shows_it(tmp_path: Pa
         assert job.secrets == ["MY_KEY"]
         assert job.labels is not None
         assert job.labels.get("purpose") == "card-test"
-        await expect(status).to_contain_text(job.id)
-        # What reached the server, in order: the model's call, the human's answer, the card's call.
+        await expect(h.app.locator("#job-ref")).to_have_text(f"{job.owner.name}/{job.id}")
+        # What reached the server, in order: the model's call, the human's answer, the card's call; then only the
+        # dashboard's reads.
         calls = [(c["name"], c.get("arguments")) for c in h.relay.calls()]
         card_id = _pending(h)["id"]
-        assert calls == [
+        assert calls[:3] == [
             ("run_job", PRICEY),
             ("answer_approval", {"approval_id": card_id, "approve": True}),
             ("run_job", PRICEY),
         ]
+        assert {name for name, _ in calls[3:]} <= {"fetch_logs", "fetch_metrics", "inspect_job", "list_hardware"}
         state = await h.state()
         assert [m["role"] for m in state["messages"]] == ["user"]
         said = state["messages"][0]["content"][0]["text"]
         assert "approved" in said
         assert job.id in said
+        await expect(h.app.locator("#badge")).to_have_text("COMPLETED", timeout=30_000)
+        await expect(h.app.locator("#logs")).to_have_text("42")
         await h.screenshot("approval-card-approved")
         # The approval is single use: the card cannot be replayed into a second job.
         again = await h.client.call_tool("answer_approval", {"approval_id": card_id, "approve": True})
