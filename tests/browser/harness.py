@@ -66,8 +66,12 @@ def install_chromium() -> str:
             "`apt-get update && apt-get install -y chromium` as root, then the tests again."
         )
     quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
-    subprocess.run(["apt-get", "update"], check=True, **quiet)  # type: ignore[call-overload]
-    subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, **quiet)  # type: ignore[call-overload]
+    install = ["apt-get", "install", "-y", "-qq", "chromium"]
+    # The package lists may be fresh already (tests/conftest.py updates them to install bubblewrap): update only
+    # when the install cannot find the package.
+    if subprocess.run(install, check=False, **quiet).returncode != 0:  # type: ignore[call-overload]
+        subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)  # type: ignore[call-overload]
+        subprocess.run(install, check=True, **quiet)  # type: ignore[call-overload]
     found = find_chromium()
     if found is None:
         raise RuntimeError(

@@ -234,10 +234,11 @@ async def test_a_finished_job_is_shown_without_polling(tmp_path: Path, chromium:
         await expect(h.app.locator("#stage-message")).to_contain_text("3")
         await expect(h.app.locator("#cancel")).to_be_hidden()
         await expect(h.app.locator("#metrics")).to_be_hidden()
+        await expect(h.app.locator("#cost-now")).to_contain_text("in all")
         await h.screenshot("dashboard-error")
         await _quiet_for(h, 3)
-        names = [c["name"] for c in await _app_calls(h)]
-        assert sorted(names) == ["fetch_logs", "list_hardware"]
+        # One read of its log; its price came with the job.
+        assert [c["name"] for c in await _app_calls(h)] == ["fetch_logs"]
         await h.assert_clean()
 
 
