@@ -382,28 +382,53 @@ def _without_confirm(published: dict[str, Any]) -> dict[str, Any]:
     return {**published, "input": {**schema, "properties": properties}}
 
 
-APPROVAL_URI = "ui://hfjobs-mcp/approval"
+APP_URI = "ui://hfjobs-mcp/job"
 APPROVAL_META = "io.github.hfjobs-mcp/approval"
 ANSWER_TOOL = "answer_approval"
 
 
-def _approval_app(make_context: ContextMaker) -> Apps:
-    """The MCP Apps approval card and its app-only tool (``_meta.ui.visibility: ["app"]``, hidden from the model).
+def _bound_to_app(tool: ToolDef[Any, Any]) -> bool:
+    """Tools whose results the job page renders: requests that may need a yes, and results that are one job."""
+    return tool.may_ask or tool.shows_job
 
-    The card shows the plan of a request that needs a yes; its buttons call :data:`ANSWER_TOOL`, which records the
-    human's answer on the server, bound to the caller and to that exact request, single use and expiring
-    (:class:`~hfjobs_mcp.policy.approvals.Approvals`).
+
+def _job_app(make_context: ContextMaker, *, approvals: bool) -> Apps:
+    """The MCP Apps job page and its app-only tool (``_meta.ui.visibility: ["app"]``, hidden from the model).
+
+    A tool has one ``_meta.ui.resourceUri``, so one page (``ui/job.html``) serves every bound tool: the approval card
+    when the result carries the plan of a request that needs a yes (:data:`APPROVAL_META`), the live job dashboard
+    when the result is a job, the result's text otherwise. The card's buttons call :data:`ANSWER_TOOL`, which
+    records the human's answer on the server, bound to the caller and to that exact request, single use and
+    expiring (:class:`~hfjobs_mcp.policy.approvals.Approvals`); the dashboard keeps itself current through the
+    server's existing read tools, and cancels through ``cancel_job``. ``approvals`` False (no selected tool can ask,
+    e.g. ``--read-only``): the page without :data:`ANSWER_TOOL`.
     """
     from importlib.resources import files
 
     apps = Apps()
+    if approvals:
+        _add_answer_tool(apps, make_context)
+    html = files("hfjobs_mcp.ui").joinpath("job.html").read_text(encoding="utf-8")
+    apps.add_html_resource(
+        APP_URI,
+        html,
+        name="job",
+        title="Hugging Face job",
+        description=(
+            "A live job dashboard (stage, logs, usage, cost, Cancel), or the approval card of a request that needs "
+            "your yes (price, secrets, schedule...) with Approve and Reject."
+        ),
+        prefers_border=True,
+    )
+    return apps
 
+
+def _add_answer_tool(apps: Apps, make_context: ContextMaker) -> None:
     @apps.tool(
-        resource_uri=APPROVAL_URI,
+        resource_uri=APP_URI,
         visibility=["app"],
         name=ANSWER_TOOL,
-        title="Answer an approval card",
-        description="The approval card's answer; not for the model.",
+        description="The approval card's answer (app only).",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
         ),
@@ -421,17 +446,6 @@ def _approval_app(make_context: ContextMaker) -> Apps:
         said = "approved" if approve else "rejected"
         logger.info("approval card: the user %s a request", said)
         return CallToolResult(content=[TextContent(type="text", text=f"Recorded: {said}.")])
-
-    html = files("hfjobs_mcp.ui").joinpath("approval.html").read_text(encoding="utf-8")
-    apps.add_html_resource(
-        APPROVAL_URI,
-        html,
-        name="approval-card",
-        title="Approve a Hugging Face Jobs request",
-        description="Shows a request that needs your yes (price, secrets, schedule...) with Approve and Reject.",
-        prefers_border=True,
-    )
-    return apps
 
 
 def build_server(
@@ -461,9 +475,12 @@ def build_server(
     )
     if base_context.settings.confirm_via != "code":
         schemas = {name: _without_confirm(published) for name, published in schemas.items()}
-    card = {"ui": {"resourceUri": APPROVAL_URI}}
-    tools = [sdk_tool(t, make_context, redact, schemas[t.name], meta=card if t.may_ask else None) for t in selected]
-    extensions = [_approval_app(make_context)] if any(t.may_ask for t in selected) else []
+    page = {"ui": {"resourceUri": APP_URI}}
+    tools = [
+        sdk_tool(t, make_context, redact, schemas[t.name], meta=page if _bound_to_app(t) else None) for t in selected
+    ]
+    asks = any(t.may_ask for t in selected)
+    extensions = [_job_app(make_context, approvals=asks)] if any(_bound_to_app(t) for t in selected) else []
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         version=__version__,
@@ -479,7 +496,7 @@ def build_server(
 __all__ = [
     "ANSWER_TOOL",
     "APPROVAL_META",
-    "APPROVAL_URI",
+    "APP_URI",
     "SERVER_NAME",
     "build_server",
     "error_result",

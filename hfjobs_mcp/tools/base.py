@@ -171,6 +171,8 @@ class ToolDef(Generic[A, R]):
     """Writing tools: send the plan, once the gate let it through."""
     may_ask: bool = False
     """Its requests can spend or forward secrets, so may need the user's yes: the approval card is bound to it."""
+    shows_job: bool = False
+    """Its result is one job: hosts with MCP Apps render it as the live job dashboard."""
 
     def __post_init__(self) -> None:
         phased = self.plan is not None and self.execute is not None

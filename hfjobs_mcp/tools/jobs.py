@@ -285,6 +285,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         plan=plan_run_job,
         execute=execute_run,
         may_ask=True,
+        shows_job=True,
     ),
     ToolDef(
         name="run_uv_job",
@@ -301,6 +302,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         plan=plan_run_uv_job,
         execute=execute_run,
         may_ask=True,
+        shows_job=True,
     ),
     ToolDef(
         name="list_jobs",
@@ -327,6 +329,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         result=JobResult,
         hints=READ,
         handler=inspect_job,
+        shows_job=True,
     ),
     ToolDef(
         name="fetch_logs",
@@ -367,6 +370,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         result=WaitResult,
         hints=READ,
         handler=wait_for_job,
+        shows_job=True,
     ),
     ToolDef(
         name="wait_for_jobs",
@@ -410,6 +414,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         plan=plan_rerun_job,
         execute=execute_rerun_job,
         may_ask=True,
+        shows_job=True,
     ),
     ToolDef(
         name="update_job_labels",

@@ -18,7 +18,7 @@ from mcp_types import TextResourceContents
 
 from hfjobs_mcp.api import JobSpec
 from hfjobs_mcp.policy.budget import committed_spend
-from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_META, APPROVAL_URI
+from hfjobs_mcp.server import ANSWER_TOOL, APP_URI, APPROVAL_META
 from tests.e2e.conftest import Asked, forbid, text
 from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client
 
@@ -365,9 +365,9 @@ async def test_an_apps_host_gets_the_card_and_one_approval_lets_one_request_thro
     args = {"image": "python:3.12", "command": ["true"], "secrets": ["MY_KEY"]}
     async with session_factory(environ=ENV, apps=True) as s:
         listed = {t.name: t for t in (await s.client.list_tools()).tools}
-        assert listed["run_job"].meta == {"ui": {"resourceUri": APPROVAL_URI}}
+        assert listed["run_job"].meta == {"ui": {"resourceUri": APP_URI}}
         assert listed[ANSWER_TOOL].meta["ui"]["visibility"] == ["app"]
-        page = (await s.client.read_resource(APPROVAL_URI)).contents[0]
+        page = (await s.client.read_resource(APP_URI)).contents[0]
         assert isinstance(page, TextResourceContents)
         assert page.mime_type == "text/html;profile=mcp-app"
         assert "http://" not in page.text

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_URI
+from hfjobs_mcp.server import ANSWER_TOOL, APP_URI
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolDef, ToolResult
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 
@@ -150,15 +150,26 @@ SPENDING = {
 }
 
 
-async def test_tools_that_spend_or_forward_carry_the_approval_card(list_tools: Any) -> None:
+# Tools whose result is one job: the job page shows it as the live dashboard (issue 20).
+SHOWS_JOB = {"run_job", "run_uv_job", "rerun_job", "inspect_job", "wait_for_job"}
+
+
+async def test_tools_that_spend_forward_or_show_a_job_carry_the_job_page(list_tools: Any) -> None:
     async with list_tools(app_only=True) as tools:
         by_name = {t.name: t for t in tools}
-        carded = {t.name for t in tools if (t.meta or {}).get("ui", {}).get("resourceUri") == APPROVAL_URI}
-        assert carded - {ANSWER_TOOL} == SPENDING
-        assert by_name[ANSWER_TOOL].meta == {"ui": {"resourceUri": APPROVAL_URI, "visibility": ["app"]}}
+        bound = {t.name for t in tools if (t.meta or {}).get("ui", {}).get("resourceUri") == APP_URI}
+        assert bound - {ANSWER_TOOL} == SPENDING | SHOWS_JOB
+        assert by_name[ANSWER_TOOL].meta == {"ui": {"resourceUri": APP_URI, "visibility": ["app"]}}
+        # Nothing else in any tool's _meta: a client without Apps sees only what it ignores.
+        assert all(set(t.meta or {"ui": 0}) == {"ui"} for t in tools)
     assert {t.name for t in ALL_TOOLS if t.may_ask} == SPENDING
-    async with list_tools(app_only=True, read_only=True) as tools:  # nothing can ask: no card, no app-only tool
-        assert ANSWER_TOOL not in {t.name for t in tools}
+    assert {t.name for t in ALL_TOOLS if t.shows_job} == SHOWS_JOB
+    async with list_tools(app_only=True, read_only=True) as tools:  # nothing can ask: no app-only tool
+        names = {t.name for t in tools}
+        assert ANSWER_TOOL not in names
+        # The dashboard still follows jobs on a read-only server.
+        bound = {t.name for t in tools if (t.meta or {}).get("ui", {}).get("resourceUri") == APP_URI}
+        assert bound == {"inspect_job", "wait_for_job"}
 
 
 @pytest.mark.parametrize(
