@@ -141,8 +141,11 @@ async def test_files_are_private_whatever_existed_before(tmp_path: Path) -> None
     assert wait_gone(pid, timeout=30), "the detached backend did not stop once its client left"
     assert _mode(state) == 0o700
     assert _mode(state / "jobs") == 0o700
-    assert _mode(old_job) == 0o700
-    assert _mode(old_log) == 0o600
+    # The old job folder has no record in this store: retention (issue 22) may remove it as an orphan; if it
+    # is kept, it is private.
+    if old_job.exists():
+        assert _mode(old_job) == 0o700
+        assert _mode(old_log) == 0o600
     new_log = state / "jobs" / job_id / "logs.jsonl"
     assert "hello" in new_log.read_text(encoding="utf-8")
     assert _mode(new_log) == 0o600
