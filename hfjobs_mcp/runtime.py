@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import anyio
+from pydantic import SecretStr
 
 from hfjobs_mcp.api import JobsClient, find_endpoint
 from hfjobs_mcp.api.auth import TokenSource
@@ -70,10 +71,15 @@ async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIte
                 url, token = attached.url, attached.token
                 how = "started" if attached.started else "attached to"
                 logger.info("%s the local Jobs backend at %s (pid %d, state in %s)", how, url, attached.pid, state_dir)
-            client = JobsClient(token=token, endpoint=url, namespace=settings.namespace)
+            local_token = TokenSource(SecretStr(token), origin="the local backend's own token (no cost)")
+            client = JobsClient(token=local_token, endpoint=url, namespace=settings.namespace)
         else:
             # The token found as huggingface_hub finds it; a browser login's token file is refreshed before it expires.
-            source = TokenSource(settings.token) if settings.token else TokenSource.found()
+            source = (
+                TokenSource(settings.token, origin="the token given to the server")
+                if settings.token
+                else TokenSource.found()
+            )
             endpoint = settings.endpoint or find_endpoint()
             client = JobsClient(token=source, endpoint=endpoint, namespace=settings.namespace)
             if source.token is None:

@@ -81,10 +81,17 @@ class TokenSource:
     """
 
     def __init__(
-        self, token: SecretStr | None, *, file: Path | None = None, fetch: Callable[[], str | None] = _hub_get_token
+        self,
+        token: SecretStr | None,
+        *,
+        file: Path | None = None,
+        fetch: Callable[[], str | None] = _hub_get_token,
+        origin: str | None = None,
     ) -> None:
         self.token = token
         self.file = file
+        self.origin = origin or ("no token" if token is None else "the configured token")
+        """Where the token comes from, in words (a dry run says which token a real call would use)."""
         self._fetch = fetch
         self._next_check = 0.0
         self._listeners: list[Callable[[SecretStr], None]] = []
@@ -94,8 +101,13 @@ class TokenSource:
         """The token as :func:`find_token` finds it, refreshable when it came from the token file."""
         env = os.environ if environ is None else environ
         token = find_token(env)
-        from_env = any((env.get(n) or "").strip() for n in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"))
-        return cls(token, file=None if from_env or token is None else token_file(env))
+        named = next((n for n in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") if (env.get(n) or "").strip()), None)
+        if named is not None:
+            return cls(token, origin=f"{named} from the server's environment")
+        if token is None:
+            return cls(None, origin="no token found (set HF_TOKEN or run `hf auth login`)")
+        path = token_file(env)
+        return cls(token, file=path, origin=f"the token saved by `hf auth login` ({path})")
 
     def on_new_token(self, listener: Callable[[SecretStr], None]) -> None:
         self._listeners.append(listener)

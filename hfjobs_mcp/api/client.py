@@ -145,6 +145,10 @@ class JobsClient:
         """The token, still wrapped: for forwarding it as ``HF_TOKEN`` and for masking it in output."""
         return self._http.token
 
+    def token_origin(self) -> str:
+        """Where the token comes from, in words (never the token)."""
+        return self._http.source.origin
+
     def on_new_token(self, listener: Callable[[SecretStr], None]) -> None:
         """Call ``listener`` with every token that replaces this one (a refreshed browser login)."""
         self._http.source.on_new_token(listener)

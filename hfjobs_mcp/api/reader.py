@@ -38,6 +38,9 @@ class JobsReader:
     def has_token(self) -> bool:
         return self.__wrapped__.has_token
 
+    def token_origin(self) -> str:
+        return self.__wrapped__.token_origin()
+
     async def whoami(self) -> WhoAmI:
         return await self.__wrapped__.whoami()
 

@@ -28,7 +28,7 @@ from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, Too
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
 from hfjobs_mcp.tools.metrics import FetchMetricsArgs, FetchMetricsResult, fetch_metrics
 from hfjobs_mcp.tools.outcomes import JobResult, job_result
-from hfjobs_mcp.tools.specs import Cost, SpecPlan, masked_payload, plan_spec, review_request
+from hfjobs_mcp.tools.specs import Cost, ScriptView, SpecPlan, masked_payload, plan_spec, review_request
 from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView, job_views
 from hfjobs_mcp.tools.waiting import (
@@ -65,6 +65,8 @@ class RunResult(ToolResult):
     )
     namespace: str
     cost: Cost
+    script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
+    auth: str | None = Field(default=None, description="Dry run: which token a real call would use.")
     next_step: str
 
     def render(self) -> str:
@@ -75,9 +77,11 @@ class RunResult(ToolResult):
         if self.dry_run:
             import json
 
+            script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}\n{money}\n{self.next_step}"
+                f"{json.dumps(self.request, indent=2)}{script}\n{money}\nA real call would use {self.auth}.\n"
+                f"{self.next_step}"
             )
         assert self.job is not None
         return f"Started {self.job.render()}\n{money}\n{self.next_step}"
@@ -106,6 +110,8 @@ async def _plan_run(
             request=masked_payload(ready.spec),
             namespace=ready.namespace,
             cost=ready.cost,
+            script=ScriptView.of(ready.request.script),
+            auth=ctx.reader.token_origin(),
             next_step="Call again without dry_run to start it.",
         )
     return Plan(ready.request, ready.review, ready, dry_result=dry)

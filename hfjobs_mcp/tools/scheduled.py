@@ -26,7 +26,7 @@ from hfjobs_mcp.tools.args import (
 )
 from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.jobs import job_volumes
-from hfjobs_mcp.tools.specs import Cost, SpecPlan, masked_payload, plan_spec, review_request
+from hfjobs_mcp.tools.specs import Cost, ScriptView, SpecPlan, masked_payload, plan_spec, review_request
 from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView, ScheduledJobView, job_views
 
@@ -51,6 +51,8 @@ class ScheduleResult(ToolResult):
     cost: Cost = Field(description="Price ceiling of one run.")
     runs_per_day: int = Field(description="The most runs the schedule starts in any 24 hours.")
     daily_ceiling_usd: float | None = Field(description="runs_per_day x the ceiling of one run.")
+    script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
+    auth: str | None = Field(default=None, description="Dry run: which token a real call would use.")
     next_step: str
 
     def written_ref(self) -> str | None:
@@ -62,9 +64,11 @@ class ScheduleResult(ToolResult):
             f"at most ${self.daily_ceiling_usd}/day"
         )
         if self.dry_run:
+            script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/scheduled-jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}\n{money}\n{self.next_step}"
+                f"{json.dumps(self.request, indent=2)}{script}\n{money}\nA real call would use {self.auth}.\n"
+                f"{self.next_step}"
             )
         assert self.scheduled_job is not None
         return f"Scheduled {self.scheduled_job.render()}\n{money}\n{self.next_step}"
@@ -115,6 +119,8 @@ async def _plan_schedule(
             cost=ready.cost,
             runs_per_day=max_runs_per_day(args.schedule),
             daily_ceiling_usd=ready.request.daily_ceiling_usd,
+            script=ScriptView.of(ready.request.script),
+            auth=ctx.reader.token_origin(),
             next_step="Call again without dry_run to create it.",
         )
     payload = SchedulePayload(ready, suspend=args.suspend, concurrency=args.concurrency)

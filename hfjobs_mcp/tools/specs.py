@@ -24,6 +24,7 @@ from hfjobs_mcp.policy.shapes import MASK, MIN_SECRET_LENGTH, value_looks_secret
 from hfjobs_mcp.policy.sources import check_names, check_policy
 from hfjobs_mcp.tools.args import CommonSpecArgs, VolumeArg
 from hfjobs_mcp.tools.base import PlanContext, View
+from hfjobs_mcp.tools.uv import SCRIPT_ENV
 
 _SECRET_WORDS = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "CREDENTIALS", "CREDENTIAL"}
 _SECRET_PAIRS = {("API", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "KEY")}
@@ -102,9 +103,16 @@ def masked_payload(spec: JobSpec) -> dict[str, Any]:
     """The wire body as it will be sent, with every secret value replaced by the mask.
 
     The submission label (it lets a retry find the job instead of starting another) is shown too; its value is made
-    when the request is really sent.
+    when the request is really sent. An embedded script's base64 is replaced by what it is: the dry run shows the
+    script itself (first lines, size, sha256), which a blob hides.
     """
     body = spec.to_wire()
+    env = body.get("environment") or {}
+    if SCRIPT_ENV in env:
+        body["environment"] = {
+            **env,
+            SCRIPT_ENV: f"<the script shown below, base64: {len(env[SCRIPT_ENV])} characters>",
+        }
     body["labels"] = {**body.get("labels", {}), SUBMISSION_LABEL: SUBMISSION_MARK_SHOWN}
     if body.get("secrets"):
         body["secrets"] = dict.fromkeys(body["secrets"], MASK)
@@ -219,7 +227,9 @@ async def plan_spec(
 
     On a dry run the cost also says what a real call would need approved.
     """
-    namespace = args.namespace or await ctx.reader.namespace()
+    # A dry run needs no token: it sends nothing, and prices come from the hardware list, which needs none.
+    tokenless_dry_run = args.dry_run and not ctx.reader.has_token
+    namespace = args.namespace or (NO_TOKEN_NAMESPACE if tokenless_dry_run else await ctx.reader.namespace())
     secret_values = await secret_values_for(ctx, list(args.secrets), dry_run=args.dry_run)
     spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
     await check_flavor(ctx, spec.flavor)
@@ -239,6 +249,32 @@ async def plan_spec(
         files=files,
         script=script,
     )
-    reviewed = await review_request(ctx, request)
+    if tokenless_dry_run:  # the namespace's spend cannot be read without a token: the budget is left out
+        no_budget = ctx.settings.model_copy(update={"budget": None, "max_spend_per_day": None})
+        reviewed = await review(request, settings=no_budget, source=ctx.reader, default_namespace=namespace)
+    else:
+        reviewed = await review_request(ctx, request)
     cost = Cost.of(price, needs_approval=list(reviewed.reasons) if args.dry_run else None)
     return SpecPlan(namespace, secret_values, spec, cost, request, reviewed)
+
+
+NO_TOKEN_NAMESPACE = "(your user: no token found yet)"  # noqa: S105 (a placeholder namespace, not a secret)
+
+
+class ScriptView(View):
+    """A UV job's script as a dry run shows it: how it was given, size, sha256, first lines."""
+
+    origin: str
+    size: int | None
+    sha256: str | None
+    first_lines: list[str]
+
+    @classmethod
+    def of(cls, facts: ScriptFacts | None) -> ScriptView | None:
+        if facts is None:
+            return None
+        return cls(origin=facts.origin, size=facts.size, sha256=facts.sha256, first_lines=list(facts.head))
+
+    def render(self) -> str:
+        size = "" if self.size is None else f", {self.size} bytes, sha256 {self.sha256}"
+        return "\n".join([f"script: {self.origin}{size}", *(f"  | {line}" for line in self.first_lines)])

@@ -90,11 +90,6 @@ def test_nothing_says_none(demo: str) -> None:
     assert not re.search(r"\bNone\b", demo), [line for line in demo.splitlines() if re.search(r"\bNone\b", line)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dry run of run_uv_job shows UV_SCRIPT_ENCODED (base64) instead of the script's first lines, size "
-    "and hash; the dry-run rendering is in hfjobs_mcp/tools/, the lead's to change (see the report of issue 16)",
-)
 def test_the_dry_run_shows_no_encoded_blob(demo: str) -> None:
     blobs = re.findall(r"[A-Za-z0-9+/]{80,}={0,2}", demo)
     assert not blobs, blobs
