@@ -66,7 +66,6 @@ class RunResult(ToolResult):
     namespace: str
     cost: Cost
     script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
-    auth: str | None = Field(default=None, description="Dry run: which token a real call would use.")
     next_step: str
 
     def render(self) -> str:
@@ -80,7 +79,7 @@ class RunResult(ToolResult):
             script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}{script}\n{money}\nA real call would use {self.auth}.\n"
+                f"{json.dumps(self.request, indent=2)}{script}\n{money}\n"
                 f"{self.next_step}"
             )
         assert self.job is not None
@@ -111,8 +110,7 @@ async def _plan_run(
             namespace=ready.namespace,
             cost=ready.cost,
             script=ScriptView.of(ready.request.script),
-            auth=ctx.reader.token_origin(),
-            next_step="Call again without dry_run to start it.",
+            next_step=f"Call again without dry_run to start it (with {ctx.reader.token_origin()}).",
         )
     return Plan(ready.request, ready.review, ready, dry_result=dry)
 

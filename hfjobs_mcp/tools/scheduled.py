@@ -52,7 +52,6 @@ class ScheduleResult(ToolResult):
     runs_per_day: int = Field(description="The most runs the schedule starts in any 24 hours.")
     daily_ceiling_usd: float | None = Field(description="runs_per_day x the ceiling of one run.")
     script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
-    auth: str | None = Field(default=None, description="Dry run: which token a real call would use.")
     next_step: str
 
     def written_ref(self) -> str | None:
@@ -67,7 +66,7 @@ class ScheduleResult(ToolResult):
             script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/scheduled-jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}{script}\n{money}\nA real call would use {self.auth}.\n"
+                f"{json.dumps(self.request, indent=2)}{script}\n{money}\n"
                 f"{self.next_step}"
             )
         assert self.scheduled_job is not None
@@ -120,8 +119,7 @@ async def _plan_schedule(
             runs_per_day=max_runs_per_day(args.schedule),
             daily_ceiling_usd=ready.request.daily_ceiling_usd,
             script=ScriptView.of(ready.request.script),
-            auth=ctx.reader.token_origin(),
-            next_step="Call again without dry_run to create it.",
+            next_step=f"Call again without dry_run to create it (with {ctx.reader.token_origin()}).",
         )
     payload = SchedulePayload(ready, suspend=args.suspend, concurrency=args.concurrency)
     return Plan(ready.request, ready.review, payload, dry_result=dry)

@@ -31,8 +31,7 @@ async def test_a_dry_run_needs_no_token_and_a_real_call_says_it_does(backend: An
             assert not dry.is_error, text(dry)
             out = dry.structured_content or {}
             assert out["cost"]["ceiling_usd"] == 0.5  # the hardware list needs no token
-            assert out["auth"] == "no token"
-            assert "A real call would use no token" in text(dry)
+            assert "(with no token)" in out["next_step"]
             real = await client.call_tool("run_job", {"image": "python:3.12", "command": ["true"]})
             assert real.is_error
             assert (real.structured_content or {})["error"]["type"] == "TokenNotFoundError"
@@ -48,6 +47,6 @@ async def test_a_uv_dry_run_shows_the_script_not_a_blob(session_factory: Any) ->
         blob = text(result) + repr(out)
         assert not re.findall(r"[A-Za-z0-9+/]{80,}={0,2}", blob)
         assert "the script shown below, base64" in out["request"]["environment"]["UV_SCRIPT_ENCODED"]
-        assert out["auth"] == "the configured token"
+        assert "(with the configured token)" in out["next_step"]
         dry_sched = await s.ok("schedule_uv_job", {"script": SCRIPT, "schedule": "@daily", "dry_run": True})
         assert dry_sched["script"]["size"] == len(SCRIPT)
