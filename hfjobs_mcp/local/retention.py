@@ -6,7 +6,7 @@ On start and then every ``housekeeping_interval`` seconds (an hour by default), 
   that are not among the ``keep_jobs`` most recent finished ones (10,000 by default): their rows first (the API
   stops showing them), then their folders (``jobs/<id>``: the log, the working folder). A job still running, still
   being wound down, or whose log is being streamed is left for the next sweep. Folders without a row (left by a
-  sweep interrupted between the two steps) go too.
+  sweep interrupted between the two steps) go too, once untouched for a sweep interval.
 - prunes the uv caches the jobs share, one per namespace (``uv cache prune``: unused entries and cached
   environments). uv waits while a job's ``uv`` holds a cache; after ``UV_PRUNE_TIMEOUT`` seconds the sweep gives
   up on that cache until the next one.
@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,13 +100,16 @@ class Housekeeper:
         return count
 
     def _orphans(self) -> list[str]:
-        """Job folders without a row: a row is written before its folder, so these are ones a sweep did not finish."""
+        """Job folders without a row, untouched for a sweep interval: a row is written before its folder, so these are
+        ones a sweep did not finish removing (a folder put there by hand a moment ago is left alone)."""
+        jobs = self._cfg.state_dir / "jobs"
         try:
-            names = [n for n in os.listdir(self._cfg.state_dir / "jobs") if _JOB_ID.match(n)]
+            names = [n for n in os.listdir(jobs) if _JOB_ID.match(n)]
         except FileNotFoundError:
             return []
         known = self._store.has_jobs(names)
-        return [n for n in names if n not in known and not self._busy(n)]
+        settled = time.time() - self._cfg.housekeeping_interval
+        return [n for n in names if n not in known and not self._busy(n) and _mtime(jobs / n) < settled]
 
     def uv_caches(self) -> list[Path]:
         """Every uv cache of the state folder: one per namespace (``uv-cache/<ns>``), or the older shared one."""
@@ -158,3 +162,10 @@ class Housekeeper:
             return False
         log.debug("retention: uv cache prune of %s: %s", cache, " / ".join(summary))
         return True
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # gone meanwhile: nothing to remove

@@ -93,8 +93,11 @@ def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path,
     with serve_in_thread(cfg) as backend, client(backend) as api:
         ids = [wait_stage(api, run(api, spec("true"))["id"])["id"] for _ in range(4)]
     jobs = cfg.state_dir / "jobs"
-    orphan = jobs / "0123456789abcdef01234567"  # a folder a sweep did not finish removing
+    orphan = jobs / "0123456789abcdef01234567"  # a folder a sweep did not finish removing, two hours ago
     (orphan / "work").mkdir(parents=True)
+    os.utime(orphan, (time.time() - 7200, time.time() - 7200))
+    fresh = jobs / "89abcdef0123456789abcdef"  # a folder without a row put there a moment ago: left alone
+    fresh.mkdir()
     other = jobs / "not-a-job-folder"  # not ours to remove
     other.mkdir()
     # Restart with a smaller count: the first sweep (on start, the next would be an hour later) applies it.
@@ -103,6 +106,7 @@ def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path,
         _wait(lambda: api.get("/api/jobs/alice/count").json()["count"] == 2)
         assert {j["id"] for j in api.get("/api/jobs/alice").json()} == set(ids[2:])
         assert other.is_dir()
+        assert fresh.is_dir()
 
 
 def test_the_uv_cache_is_pruned_on_the_same_schedule(tmp_path: Path, clock: FakeClock) -> None:
