@@ -4,13 +4,14 @@ Why: issue 22's 8-minute soak (16 clients, 86,772 calls, 4,340 jobs) found the s
 3 KB per job for ever (1.42 MiB/min), every job keeping about 26 KB on disk, and about 0.4 KB of log per tool call
 at the default level. This re-measures the three figures, bounded in time and on loopback only:
 
-- **RSS slope**: the server process (MCP server and its embedded local backend, one process) sampled every
-  second; the least-squares slope in MiB per minute after the first quarter (warm-up: imports, caches, pools).
+- **RSS slope**: the MCP server process and the local backend ``--local`` runs as a process of its own, each
+  sampled every second; the least-squares slope in MiB per minute after the first quarter (warm-up: imports,
+  caches, pools).
 - **Disk per job**: the state folder's real disk use (allocated blocks: database, logs, folders; not the
   database's write-ahead log, a fixed few MB) divided by the jobs it holds at the end (retention keeps them all
   here: they are younger than ``--keep-days`` and fewer than ``--keep-jobs``).
-- **Log bytes per call**: what the server wrote to stderr at its default level during the measured window,
-  divided by the tool calls in that window.
+- **Log bytes per call**: what the server (stderr) and its backend (``<state>/backend.log``) logged at their
+  default level during the measured window, divided by the tool calls in that window.
 
 Each of ``--clients`` (16) clients opens its own MCP session over streamable HTTP and loops: ``run_job`` (a Python
 one-liner printing 20 lines), ``wait_for_job``, ``fetch_logs``, ``inspect_job``, and every fifth round
@@ -29,6 +30,7 @@ Run: ``.venv/bin/python bench/soak.py`` (about 5 minutes; ``--seconds 60 --backe
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +48,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 BIN = Path(sys.executable).parent / "hfjobs-mcp"
 BEFORE = {"rss": 1.42, "disk": 26.0, "log": 0.4}  # issue 22's soak: MiB/min, KB per job, KB per call
+AUTH = "bench-soak-bearer-token-0123456789"  # --transport http --local needs --auth token (a fake, loopback only)
 PRINTER = "import sys\nfor i in range(20):\n    print('soak line', i)\n"
 
 
@@ -59,8 +62,9 @@ def _free_port() -> int:
 
 def _start(tmp: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING", "HFJOBS_MCP_"))}
-    env.update({"HFJOBS_MCP_HOME": str(tmp / "home"), "HF_HOME": str(tmp / "hf")})
+    env.update({"HFJOBS_MCP_HOME": str(tmp / "home"), "HF_HOME": str(tmp / "hf"), "HFJOBS_MCP_AUTH_TOKEN": AUTH})
     command = [str(BIN), "--transport", "http", "--host", "127.0.0.1", "--port", str(port), "--local"]
+    command += ["--auth", "token"]
     command += ["--state-dir", str(tmp / "state")]
     log = tmp / "server.log"
     with log.open("wb") as sink:
@@ -131,7 +135,7 @@ class Soak:
     async def client_loop(self, end: float) -> None:
         timeout = httpx2.Timeout(30.0, read=300.0)
         async with (
-            httpx2.AsyncClient(timeout=timeout) as http,
+            httpx2.AsyncClient(timeout=timeout, headers={"authorization": f"Bearer {AUTH}"}) as http,
             mcp.Client(streamable_http_client(self.url, http_client=http)) as client,  # type: ignore[arg-type]
         ):
             rounds = 0
@@ -151,18 +155,35 @@ class Soak:
                     await self.call(client, "list_jobs", {})
 
 
+def _backend_pid(state: Path, timeout: float = 60) -> int:
+    """The detached backend ``--local`` started (its pid from ``<state>/backend.json``, written once it serves)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return int(json.loads((state / "backend.json").read_text())["pid"])
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.1)
+    raise SystemExit("the local backend did not start")
+
+
 async def run(clients: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hfjobs-soak-") as tmp_name:
         tmp = Path(tmp_name)
+        state = tmp / "state"
         port = _free_port()
         proc, log = _start(tmp, port)
         server = psutil.Process(proc.pid)
+        backend = psutil.Process(_backend_pid(state))  # --local runs the backend as a process of its own
+        backend_log = state / "backend.log"
         soak = Soak(f"http://127.0.0.1:{port}/mcp", seconds)
-        samples: list[tuple[float, float]] = []
+        samples: list[tuple[float, float, float]] = []
         t0 = time.monotonic()
         end = t0 + seconds
         warm = t0 + seconds / 4
         log_start = 0
+
+        def log_size() -> int:
+            return log.stat().st_size + backend_log.stat().st_size
 
         async def sample() -> None:
             nonlocal log_start
@@ -170,9 +191,10 @@ async def run(clients: int, seconds: float) -> dict[str, Any]:
                 now = time.monotonic()
                 if now >= warm and not soak.in_window:
                     soak.in_window = True
-                    log_start = log.stat().st_size
+                    log_start = log_size()
                 if now >= warm:
-                    samples.append((now - t0, server.memory_info().rss / 2**20))
+                    mib = server.memory_info().rss / 2**20, backend.memory_info().rss / 2**20
+                    samples.append((now - t0, *mib))
                 await anyio.sleep(1.0)
 
         try:
@@ -181,22 +203,29 @@ async def run(clients: int, seconds: float) -> dict[str, Any]:
                 for _ in range(clients):
                     tg.start_soon(soak.client_loop, end)
             soak.in_window = False
-            log_bytes = log.stat().st_size - log_start
-            wal, disk = disk_use(tmp / "state")
-            lines = log.read_text(errors="replace").splitlines()
+            log_bytes = log_size() - log_start
+            wal, disk = disk_use(state)
+            lines = [
+                *log.read_text(errors="replace").splitlines(),
+                *backend_log.read_text(errors="replace").splitlines(),
+            ]
             problems = [ln for ln in lines if " ERROR " in ln or " WARNING " in ln]
             rss_end = server.memory_info().rss / 2**20
+            backend_end = backend.memory_info().rss / 2**20
         finally:
             proc.terminate()
             proc.wait(60)
+            subprocess.run([str(BIN), "local", "--stop", "--state-dir", str(state)], capture_output=True, check=False)
         return {
             "clients": clients,
             "seconds": seconds,
             "calls": soak.calls,
             "jobs": soak.jobs,
             "errors": soak.errors,
-            "rss_slope": slope_per_minute(samples),
+            "rss_slope": slope_per_minute([(t, v) for t, v, _ in samples]),
+            "backend_slope": slope_per_minute([(t, v) for t, _, v in samples]),
             "rss_end": rss_end,
+            "backend_end": backend_end,
             "disk_per_job_kb": disk / max(soak.jobs, 1) / 1000,
             "wal_mb": wal / 1e6,
             "log_per_call_kb": log_bytes / max(soak.window_calls, 1) / 1000,
@@ -268,13 +297,17 @@ def main() -> int:
         print("  server log:", line[:300])
     print(f"{'figure':<24} {'now':>10} {'issue 22':>10} {'ratio':>8}")
     rows = [
-        ("RSS slope (MiB/min)", r["rss_slope"], BEFORE["rss"]),
+        ("server RSS slope (MiB/min)", r["rss_slope"], BEFORE["rss"]),
         ("disk per job (KB)", r["disk_per_job_kb"], BEFORE["disk"]),
         ("log per call (KB)", r["log_per_call_kb"], BEFORE["log"]),
     ]
     for name, now, before in rows:
         print(f"{name:<24} {now:>10.3f} {before:>10.2f} {now / before:>7.2f}x")
-    print(f"server RSS at the end: {r['rss_end']:.0f} MiB; log: {r['log_bytes']} bytes over {r['window_calls']} calls")
+    print(
+        f"MCP server RSS at the end: {r['rss_end']:.0f} MiB; its local backend (a process of its own): "
+        f"{r['backend_end']:.0f} MiB, slope {r['backend_slope']:+.3f} MiB/min"
+    )
+    print(f"log (server and backend): {r['log_bytes']} bytes over {r['window_calls']} calls")
     print(f"database write-ahead log (fixed, not counted per job): {r['wal_mb']:.1f} MB")
     rows_out: list[dict[str, Any]] = []
     if points:
@@ -298,7 +331,8 @@ def main() -> int:
         [
             {
                 "benchmark": f"soak, {r['clients']} MCP clients over HTTP for {r['seconds']:.0f} s ({r['jobs']} jobs)",
-                "measured": f"RSS {r['rss_slope']:+.2f} MiB/min, {r['disk_per_job_kb']:.1f} KB/job on disk, "
+                "measured": f"server RSS {r['rss_slope']:+.2f} MiB/min (backend {r['backend_slope']:+.2f}), "
+                f"{r['disk_per_job_kb']:.1f} KB/job on disk, "
                 f"{r['log_per_call_kb'] * 1000:.0f} B of log/call",
                 "baseline": f"issue 22 (before): {BEFORE['rss']} MiB/min, {BEFORE['disk']:.0f} KB/job, "
                 f"{BEFORE['log'] * 1000:.0f} B/call",
