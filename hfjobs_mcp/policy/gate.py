@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from hfjobs_mcp.policy.plan import Plan
 
 Channel = Literal["elicitation", "app", "code", "none"]
+_TTL_MINUTES = int(APPROVAL_TTL_SECONDS // 60)
 Elicited = Literal["approved", "declined", "cancelled"]
 
 __all__ = ["Channel", "ConsentForm", "Elicited", "channel_for", "decide"]
@@ -120,7 +121,7 @@ def decide(
         raise ApprovalPending(
             "waiting for the user: an approval card shows them this request; nothing was sent yet\n" + plan.question(),
             hint=(
-                f"wait for the user to answer the card (valid {int(APPROVAL_TTL_SECONDS // 60)} minutes). If they "
+                f"wait for the user to answer the card (valid {_TTL_MINUTES} minutes). If they "
                 f"approve, the card starts it; otherwise call {tool} again with exactly the same arguments"
             ),
             plan=plan.as_dict(),
@@ -136,7 +137,7 @@ def decide(
                 return "confirmation code"
             why = {
                 "unknown": "is unknown or was already used",
-                "expired": f"has expired (codes last {int(APPROVAL_TTL_SECONDS // 60)} minutes)",
+                "expired": f"has expired (codes last {_TTL_MINUTES} minutes)",
                 "mismatch": "was issued for a different request (the arguments changed)",
             }[outcome]
             raise PolicyError(
@@ -148,7 +149,7 @@ def decide(
             "confirmation required: show this plan to the user and ask for a yes; nothing was sent\n" + plan.question(),
             hint=(
                 f"if the user approves, call {tool} again with exactly the same arguments plus "
-                f'confirm="{new_code}" (single use, valid {int(APPROVAL_TTL_SECONDS // 60)} minutes)'
+                f'confirm="{new_code}" (single use, valid {_TTL_MINUTES} minutes)'
             ),
             plan=plan.as_dict(),
             code=new_code,

@@ -118,6 +118,15 @@ class ToolContext:
         """``text`` with every known secret value masked."""
         return self.redactor.redact(text)
 
+    def learn_job_secrets(self, names: list[str]) -> None:
+        """Know the values of a job's secrets before showing anything it printed.
+
+        A job's secrets come back as names only; the values this server would forward for them are resolved
+        afresh on every read (so kept transient), and the deployment's other workers' values are refreshed.
+        """
+        self.redactor.add(self.sources.known_values(names), transient=True)
+        self.redactor.refresh()
+
     def planning(self) -> PlanContext:
         """The context of this call's plan phase: the same, with a read-only view of the client."""
         return PlanContext(

@@ -104,16 +104,16 @@ async def failure_of(ctx: ToolContext, job: JobInfo) -> Failure | None:
     kind, code, by = classify(job)
     lines: list[str] = []
     try:
-        # Mask what the job printed with its own secrets' values, as fetch_logs does.
-        ctx.redactor.add(ctx.sources.known_values(job.secrets))
+        ctx.learn_job_secrets(job.secrets)
         lines = [line.text async for line in ctx.client.stream_logs(f"{job.owner.name}/{job.id}", tail=LOG_LINES_READ)]
     except HfJobsError:
         lines = []  # the log could not be read: the kind and message still say most of it
+    # Mask, then pick: the lines are masked as the one text they form (a value printed across lines is found).
     return Failure(
         kind=kind,
         exit_code=code,
         canceled_by=by,
         message=job.status.message,
         what_to_do=_WHAT_TO_DO[kind],
-        last_lines=[ctx.redact(line) for line in pick_lines(lines)],
+        last_lines=pick_lines(ctx.redactor.redact_lines(lines)),
     )

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import Field
 
-from hfjobs_mcp.api import DEFAULT_FLAVOR, JobInfo, JobStage
+from hfjobs_mcp.api import DEFAULT_FLAVOR, JobStage
 from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.policy.pricing import price_run
-from hfjobs_mcp.policy.request import Request, VolumeFacts
+from hfjobs_mcp.policy.request import Request
 from hfjobs_mcp.tools.args import (
     CommonSpecArgs,
     ConfirmField,
@@ -28,7 +28,16 @@ from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, Too
 from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
 from hfjobs_mcp.tools.metrics import FetchMetricsArgs, FetchMetricsResult, fetch_metrics
 from hfjobs_mcp.tools.outcomes import JobResult, job_result
-from hfjobs_mcp.tools.specs import Cost, ScriptView, SpecPlan, masked_payload, plan_spec, review_request
+from hfjobs_mcp.tools.specs import (
+    Cost,
+    ScriptView,
+    SpecPlan,
+    masked_payload,
+    plan_spec,
+    review_request,
+    volume_facts,
+    what_runs,
+)
 from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView, job_views
 from hfjobs_mcp.tools.waiting import (
@@ -208,24 +217,6 @@ class RerunJobArgs(JobRefArgs):
     confirm: ConfirmField
 
 
-def job_volumes(volumes: Any) -> tuple[VolumeFacts, ...]:
-    """A stored job's volumes as the question shows them (a bucket is read-write unless marked read-only)."""
-    return tuple(
-        VolumeFacts(
-            type=v.type,
-            source=v.source,
-            mount_path=v.mount_path,
-            read_only=bool(v.read_only) if v.type == "bucket" else True,
-            revision=v.revision,
-        )
-        for v in volumes
-    )
-
-
-def _what_runs(job: JobInfo) -> str:
-    return f"{job.docker_image or job.space_id}: {shlex.join([*job.command, *job.arguments])}"
-
-
 async def plan_rerun_job(args: RerunJobArgs, ctx: PlanContext) -> Plan[str]:
     original = await ctx.reader.inspect_job(args.job_id)
     ports = tuple(original.expose.ports) if original.expose else ()
@@ -241,12 +232,12 @@ async def plan_rerun_job(args: RerunJobArgs, ctx: PlanContext) -> Plan[str]:
         tool="rerun_job",
         action=f"start a copy of job {ref}",
         namespace=original.owner.name,
-        runs=_what_runs(original),
+        runs=what_runs(original),
         price=price,
         secrets=tuple(original.secrets),
         stored_secrets=True,
         ports=ports,
-        volumes=job_volumes(original.volumes),
+        volumes=volume_facts(original.volumes),
     )
     return Plan(request, await review_request(ctx, request), ref)
 

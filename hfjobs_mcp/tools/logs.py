@@ -193,9 +193,7 @@ async def fetch_logs(args: FetchLogsArgs, ctx: ToolContext) -> FetchLogsResult:
     progress = _Progress(ctx, follow)
     redactor = ctx.redactor
     job = await ctx.client.inspect_job(args.job_id)
-    # Values this server would forward for the job's secrets (resolved afresh by every call, so kept transient).
-    redactor.add(ctx.sources.known_values(job.secrets), transient=True)
-    redactor.refresh()
+    ctx.learn_job_secrets(job.secrets)
     finished_before = job.status.stage in TERMINAL_STAGES  # then the log is complete before it is read
 
     lines: deque[tuple[Position, LogLine]]

@@ -25,8 +25,16 @@ from hfjobs_mcp.tools.args import (
     UvScriptArgs,
 )
 from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult
-from hfjobs_mcp.tools.jobs import job_volumes
-from hfjobs_mcp.tools.specs import Cost, ScriptView, SpecPlan, masked_payload, plan_spec, review_request
+from hfjobs_mcp.tools.specs import (
+    Cost,
+    ScriptView,
+    SpecPlan,
+    masked_payload,
+    plan_spec,
+    review_request,
+    volume_facts,
+    what_runs,
+)
 from hfjobs_mcp.tools.uv import uv_command_for
 from hfjobs_mcp.tools.views import JobView, ScheduledJobView, job_views
 
@@ -224,11 +232,6 @@ async def _schedule_price(ctx: PlanContext, sj: ScheduledJobInfo) -> RunPrice:
     )
 
 
-def _what_runs(sj: ScheduledJobInfo) -> str:
-    spec = sj.job_spec
-    return f"{spec.docker_image or spec.space_id}: {shlex.join([*spec.command, *spec.arguments])}"
-
-
 async def _plan_acting_on(ctx: PlanContext, args: ScheduledRefArgs, *, tool: str, verb: str, spends: bool) -> Plan[str]:
     """The plan of a request on an existing scheduled job; ``spends``: it starts runs with the stored secrets."""
     sj = await ctx.reader.inspect_scheduled_job(args.scheduled_job_id)
@@ -241,13 +244,13 @@ async def _plan_acting_on(ctx: PlanContext, args: ScheduledRefArgs, *, tool: str
         tool=tool,
         action=f"{verb} scheduled job {ref}",
         namespace=sj.owner.name,
-        runs=_what_runs(sj),
+        runs=what_runs(sj.job_spec),
         price=await _schedule_price(ctx, sj),
         schedule=sj.schedule if tool == "resume_scheduled_job" else None,
         secrets=tuple(spec.secrets),
         stored_secrets=True,
         ports=tuple(spec.expose.ports) if spec.expose else (),
-        volumes=job_volumes(spec.volumes),
+        volumes=volume_facts(spec.volumes),
     )
     return Plan(request, await review_request(ctx, request), ref)
 
@@ -363,11 +366,11 @@ async def plan_update_scheduled_job(args: UpdateScheduledJobArgs, ctx: PlanConte
         tool="update_scheduled_job",
         action=f"{action} from {sj.schedule!r} to {args.schedule!r} (more runs a day)",
         namespace=sj.owner.name,
-        runs=_what_runs(sj),
+        runs=what_runs(sj.job_spec),
         price=await _schedule_price(ctx, sj),
         schedule=args.schedule,
         ports=tuple(sj.job_spec.expose.ports) if sj.job_spec.expose else (),
-        volumes=job_volumes(sj.job_spec.volumes),
+        volumes=volume_facts(sj.job_spec.volumes),
     )
     return Plan(request, await review_request(ctx, request), update)
 
@@ -385,22 +388,12 @@ def _def(
     name: str, title: str, description: str, args: type[Any], result: type[Any], hints: Hints, phases: Any
 ) -> ToolDef[Any, Any]:
     """One tool of this toolset: ``phases`` is the handler of a read-only tool, or (plan, execute)."""
+    phased: dict[str, Any] = {"handler": phases}
     if isinstance(phases, tuple):
         plan, execute = phases
         # Creating, resuming and triggering start runs with stored secrets; suspend and delete only stop them.
         asks = plan in (plan_schedule_job, plan_schedule_uv_job, plan_resume, plan_trigger, plan_update_scheduled_job)
-        return ToolDef(
-            name=name,
-            toolset="scheduled",
-            title=title,
-            description=description,
-            args=args,
-            result=result,
-            hints=hints,
-            plan=plan,
-            execute=execute,
-            may_ask=asks,
-        )
+        phased = {"plan": plan, "execute": execute, "may_ask": asks}
     return ToolDef(
         name=name,
         toolset="scheduled",
@@ -409,7 +402,7 @@ def _def(
         args=args,
         result=result,
         hints=hints,
-        handler=phases,
+        **phased,
     )
 
 

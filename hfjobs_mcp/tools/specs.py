@@ -9,13 +9,16 @@ asked anything, and every resolved value joins the redactor at once, so nothing 
 from __future__ import annotations
 
 import difflib
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import Field
 
 from hfjobs_mcp.api import HUB_FLAVORS, SUBMISSION_LABEL, SUBMISSION_MARK_SHOWN, JobSpec, Volume
+from hfjobs_mcp.api.models import VolumeInfo
 from hfjobs_mcp.errors import InvalidRequestError, MissingSecretsError
 from hfjobs_mcp.policy.pricing import PRICES, RunPrice, price_run
 from hfjobs_mcp.policy.request import FileFacts, Request, ScriptFacts, VolumeFacts
@@ -119,8 +122,23 @@ def masked_payload(spec: JobSpec) -> dict[str, Any]:
     return body
 
 
-def volume_facts(volumes: list[VolumeArg]) -> tuple[VolumeFacts, ...]:
-    """Volumes as the question shows them; a bucket is read-write unless it says otherwise, repos are read-only."""
+class _StoredSpec(Protocol):
+    """What a stored job, or a scheduled job's spec, says it runs (JobInfo and ScheduledJobSpec both do)."""
+
+    docker_image: str | None
+    space_id: str | None
+    command: list[str]
+    arguments: list[str]
+
+
+def what_runs(spec: _StoredSpec) -> str:
+    """A stored job's image (or Space) and command line, as the question shows it."""
+    return f"{spec.docker_image or spec.space_id}: {shlex.join([*spec.command, *spec.arguments])}"
+
+
+def volume_facts(volumes: Iterable[VolumeArg] | Iterable[VolumeInfo]) -> tuple[VolumeFacts, ...]:
+    """Volumes as the question shows them, from a request's arguments or a stored job's volumes: a bucket is
+    read-write unless it says otherwise, repos are read-only."""
     return tuple(
         VolumeFacts(
             type=v.type,
@@ -245,7 +263,7 @@ async def plan_spec(
         schedule=schedule,
         secrets=tuple(secret_values),
         ports=tuple(args.expose),
-        volumes=volume_facts(list(args.volumes)),
+        volumes=volume_facts(args.volumes),
         files=files,
         script=script,
     )

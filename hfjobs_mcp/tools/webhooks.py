@@ -7,19 +7,18 @@ asks like creating), delete one. Not in the default toolsets: ``--toolsets jobs,
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
 
 from hfjobs_mcp.api import DEFAULT_FLAVOR, WebhookInfo
 from hfjobs_mcp.policy.plan import Plan
-from hfjobs_mcp.policy.pricing import RunPrice, price_run
+from hfjobs_mcp.policy.pricing import price_run
 from hfjobs_mcp.policy.request import Request
 from hfjobs_mcp.tools.args import ConfirmField, JobRefArgs, WatchedArg
 from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult, View
-from hfjobs_mcp.tools.jobs import job_volumes
-from hfjobs_mcp.tools.specs import review_request, secret_values_for
+from hfjobs_mcp.tools.specs import review_request, secret_values_for, volume_facts, what_runs
 
 
 class CreateJobWebhookArgs(JobRefArgs):
@@ -120,7 +119,7 @@ async def plan_create_job_webhook(args: CreateJobWebhookArgs, ctx: PlanContext) 
         action=f"create a webhook that starts a copy of job {job.owner.name}/{job.id} on every event of "
         + ", ".join(f"{w['type']}:{w['name']}" for w in watched),
         namespace=job.owner.name,
-        runs=f"{job.docker_image or job.space_id}: {shlex.join([*job.command, *job.arguments])}",
+        runs=what_runs(job),
         price=await price_run(
             ctx.reader,
             flavor=job.flavor or DEFAULT_FLAVOR,
@@ -131,7 +130,7 @@ async def plan_create_job_webhook(args: CreateJobWebhookArgs, ctx: PlanContext) 
         unbounded=True,
         secrets=tuple(secret_values),
         ports=ports,
-        volumes=job_volumes(job.volumes),
+        volumes=volume_facts(job.volumes),
     )
     reviewed = await review_request(ctx, request)
     payload = WebhookPayload(watched, list(args.domains), job.id, secret_values, list(args.secrets))
@@ -198,18 +197,6 @@ class WebhookResult(ToolResult):
         return f"webhook {self.webhook.id}"
 
 
-def _webhook_request(hook: WebhookInfo, *, tool: str, action: str, price: RunPrice | None) -> Request:
-    spec = hook.job or {}
-    return Request(
-        tool=tool,
-        action=action,
-        namespace=str((spec.get("owner") or {}).get("name") or ""),
-        runs=WebhookView.of(hook).job or "",
-        price=price,
-        unbounded=price is not None,
-    )
-
-
 async def plan_enable(args: EnableWebhookArgs, ctx: PlanContext) -> Plan[str]:
     hook = await ctx.reader.get_webhook(args.webhook_id)
     spec = hook.job or {}
@@ -221,9 +208,15 @@ async def plan_enable(args: EnableWebhookArgs, ctx: PlanContext) -> Plan[str]:
             timeout_seconds=spec.get("timeout"),
             attempts=(spec.get("retry") or 0) + 1,
         )
-    request = _webhook_request(hook, tool="enable_job_webhook", action=f"enable webhook {hook.id}", price=price)
-    if not request.namespace:
-        request = replace(request, namespace=await ctx.default_namespace(""))
+    # A webhook's job spec names no owner: its runs are billed to the webhook's owner, the token's user.
+    request = Request(
+        tool="enable_job_webhook",
+        action=f"enable webhook {hook.id}",
+        namespace=await ctx.default_namespace(""),
+        runs=WebhookView.of(hook).job or "",
+        price=price,
+        unbounded=price is not None,
+    )
     return Plan(request, await review_request(ctx, request), hook.id)
 
 
@@ -232,10 +225,15 @@ async def execute_enable(plan: Plan[str], ctx: ToolContext) -> WebhookResult:
     return WebhookResult(webhook=WebhookView.of(hook), next_step="Enabled: each watched event starts a run again.")
 
 
-async def plan_disable(args: WebhookRefArgs, ctx: PlanContext) -> Plan[str]:
+async def _plan_stopping(args: WebhookRefArgs, ctx: PlanContext, *, tool: str, verb: str) -> Plan[str]:
+    """The plan of a request that stops a webhook's runs (disable, delete): nothing to ask."""
     hook = await ctx.reader.get_webhook(args.webhook_id)
-    request = Request(tool="disable_job_webhook", action=f"disable webhook {hook.id}", namespace="")
+    request = Request(tool=tool, action=f"{verb} webhook {hook.id}", namespace="")
     return Plan(request, await review_request(ctx, request), hook.id)
+
+
+async def plan_disable(args: WebhookRefArgs, ctx: PlanContext) -> Plan[str]:
+    return await _plan_stopping(args, ctx, tool="disable_job_webhook", verb="disable")
 
 
 async def execute_disable(plan: Plan[str], ctx: ToolContext) -> WebhookResult:
@@ -257,9 +255,7 @@ class DeleteWebhookResult(ToolResult):
 
 
 async def plan_delete(args: WebhookRefArgs, ctx: PlanContext) -> Plan[str]:
-    hook = await ctx.reader.get_webhook(args.webhook_id)
-    request = Request(tool="delete_job_webhook", action=f"delete webhook {hook.id}", namespace="")
-    return Plan(request, await review_request(ctx, request), hook.id)
+    return await _plan_stopping(args, ctx, tool="delete_job_webhook", verb="delete")
 
 
 async def execute_delete(plan: Plan[str], ctx: ToolContext) -> DeleteWebhookResult:
