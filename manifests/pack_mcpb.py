@@ -12,6 +12,10 @@ Usage, after the README's install command (uv is a dependency of the package, so
 
     .venv/bin/python manifests/pack_mcpb.py                  # -> dist/hfjobs-mcp-<version>.mcpb
     .venv/bin/python manifests/pack_mcpb.py --out my.mcpb --mcpb /path/to/node_modules/.bin/mcpb
+    .venv/bin/python manifests/pack_mcpb.py --sync-tools     # rewrite manifest.json's tool list from the registry
+
+The manifest's ``tools`` list (what Claude Desktop shows before installing) is generated from the tool registry
+by ``--sync-tools``; a test fails with that command when a tool was added or reworded without it.
 
 Without ``--mcpb``, ``npx`` fetches the pinned ``@anthropic-ai/mcpb`` from npm (Node.js needed).
 """
@@ -103,6 +107,25 @@ def stage(bundle: Path, wheel: Path, dest: Path) -> Path:
     return dest
 
 
+def registry_tools() -> list[dict[str, str]]:
+    """The manifest's ``tools`` entries: the default toolsets' tools, in registry order, first line of description."""
+    from hfjobs_mcp.tools.registry import select_tools  # only --sync-tools needs the package itself
+
+    return [{"name": t.name, "description": t.description.split("\n", 1)[0].strip()} for t in select_tools()]
+
+
+def sync_tools(bundle: Path = BUNDLE) -> bool:
+    """Rewrite the manifest's tool list from the registry; True when it changed."""
+    path = bundle / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    tools = registry_tools()
+    if manifest.get("tools") == tools:
+        return False
+    manifest["tools"] = tools
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return True
+
+
 def pack(*, out: Path | None, mcpb: list[str], bundle: Path = BUNDLE) -> Path:
     uv = find_uv()
     with tempfile.TemporaryDirectory(prefix="hfjobs-mcpb-") as tmp:
@@ -128,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="the .mcpb to write (default dist/hfjobs-mcp-<version>.mcpb)")
     parser.add_argument("--mcpb", help=f"the mcpb executable (default: npx --yes {MCPB_PACKAGE}@{MCPB_VERSION})")
     parser.add_argument("--bundle-dir", type=Path, default=BUNDLE, help="the bundle's source folder")
+    parser.add_argument("--sync-tools", action="store_true", help="rewrite manifest.json's tools from the registry")
     args = parser.parse_args(argv)
+    if args.sync_tools:
+        changed = sync_tools(args.bundle_dir)
+        print(f"{args.bundle_dir / 'manifest.json'}: tools {'rewritten' if changed else 'already current'}")
+        return 0
     mcpb = [args.mcpb] if args.mcpb else ["npx", "--yes", f"{MCPB_PACKAGE}@{MCPB_VERSION}"]
     try:
         target = pack(out=args.out, mcpb=mcpb, bundle=args.bundle_dir)

@@ -83,10 +83,30 @@ def test_the_pack_step_pins_the_mcpb_the_tests_use() -> None:
 
 
 def test_tools_listed_are_the_registrys(manifest: dict[str, Any]) -> None:
-    assert manifest["tools"] == [
-        {"name": t.name, "description": t.description.split("\n", 1)[0].strip()} for t in select_tools()
-    ]
+    expected = [{"name": t.name, "description": t.description.split("\n", 1)[0].strip()} for t in select_tools()]
+    assert manifest["tools"] == expected, "regenerate it: .venv/bin/python manifests/pack_mcpb.py --sync-tools"
     assert manifest["tools_generated"] is False
+
+
+def test_sync_tools_rewrites_a_stale_list_and_keeps_the_rest(tmp_path: Path, manifest: dict[str, Any]) -> None:
+    stale = {**manifest, "tools": [*manifest["tools"][1:], {"name": "gone_tool", "description": "x"}]}
+    (tmp_path / "manifest.json").write_text(json.dumps(stale), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(PACK), "--sync-tools", "--bundle-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    synced = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert synced == manifest  # the tools back in registry order; every other key as it was
+    again = subprocess.run(
+        [sys.executable, str(PACK), "--sync-tools", "--bundle-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "already current" in again.stdout
 
 
 def test_the_token_is_a_sensitive_setting_passed_only_through_env(manifest: dict[str, Any]) -> None:
