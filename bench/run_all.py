@@ -45,18 +45,22 @@ def _num(pattern: str, text: str) -> float:
 
 def parse_cold_start(out: str) -> list[dict[str, Any]]:
     bare = _num(r"bare MCPServer hello-world\s*:\s*([\d.]+) ms", out)
-    ours = _num(r"hfjobs-mcp \(\d+ tools\)\s*:\s*([\d.]+) ms", out)
-    ratio = _num(r"ratio\s*:\s*([\d.]+)", out)
     size = _num(r"tools/list result size\s*:\s*(\d+) bytes", out)
-    return [
-        {
-            "benchmark": "cold start to tools/list over stdio",
-            "measured": f"{ours:.0f} ms",
-            "baseline": f"{bare:.0f} ms (bare MCPServer hello-world)",
-            "ratio": f"{ratio:.2f}x",
-            "target": "<= 1.05x",
-            "met": ratio <= 1.05,
-        },
+    rows = []
+    for name, ours, ratio in re.findall(r"^\s*(hfjobs-mcp[^:]*?)\s*:\s*([\d.]+) ms\s+ratio\s+([\d.]+)", out, re.M):
+        rows.append(
+            {
+                "benchmark": f"cold start to tools/list over stdio, {name}",
+                "measured": f"{float(ours):.0f} ms",
+                "baseline": f"{bare:.0f} ms (bare MCPServer hello-world)",
+                "ratio": f"{float(ratio):.2f}x",
+                "target": "<= 1.05x",
+                "met": float(ratio) <= 1.05,
+            }
+        )
+    if not rows:
+        raise ValueError("no hfjobs-mcp cold start line")
+    rows.append(
         {
             "benchmark": "tools/list result size",
             "measured": f"{size / 1000:.1f} kB",
@@ -64,8 +68,9 @@ def parse_cold_start(out: str) -> list[dict[str, Any]]:
             "ratio": "",
             "target": "<= 30 kB",
             "met": size <= 30_000,
-        },
-    ]
+        }
+    )
+    return rows
 
 
 def parse_logs_tail(out: str) -> list[dict[str, Any]]:
