@@ -6,6 +6,13 @@ stderr (``backend.log``) and runs until SIGTERM/SIGINT or until it has been quie
 job scheduling or running, no HTTP connection open. Scheduled jobs do not keep it alive: they fire while
 some client uses the backend. When it stops, it takes ``clients.lock`` exclusively first, so no client
 attaches to a backend that is going away.
+
+It starts lazily: the process exists at once (its pid is in the provisional ``backend.json``), but it imports
+and opens the backend only when the first connection waits on its socket, or after a short delay
+(``HFJOBS_LOCAL_START_DELAY``, default 3 s) at the latest. ``hfjobs-mcp --local`` starts it while the MCP
+client is starting the server, on the same few cores: importing uvicorn, Starlette and the backend then would
+slow the server's start-up by a fifth, for a backend nobody has called yet (``tools/list`` needs none).
+A request never waits for the delay: it wakes the backend, and waits in the socket's queue as before.
 """
 
 from __future__ import annotations
@@ -16,23 +23,26 @@ import contextlib
 import fcntl
 import logging
 import os
+import select
 import signal
 import socket
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from .config import LocalConfig
-from .core import StateDirBusyError
-from .detached import CLIENTS_LOCK, DEFAULT_IDLE_SECONDS, IDLE_ENV, SANDBOX_ENV
-from .server import LocalBackend
+from .detached import CLIENTS_LOCK, DEFAULT_IDLE_SECONDS, IDLE_ENV, SANDBOX_ENV, START_DELAY_ENV
+
+if TYPE_CHECKING:
+    from .config import LocalConfig
+    from .server import LocalBackend
 
 log = logging.getLogger("hfjobs_mcp.local.daemon")
 
 _CHECK_EVERY = 1.0
 _BUSY_RETRY_SECONDS = 15.0
+DEFAULT_START_DELAY = 3.0
 
 
 class IdleWatch:
@@ -115,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("no token on stdin: this program is started by hfjobs-mcp --local, not by hand")
         return 2
     idle = float(os.environ.get(IDLE_ENV) or DEFAULT_IDLE_SECONDS)
+    sock = socket.socket(fileno=args.listen_fd)
+    wait_for_first_use(sock, float(os.environ.get(START_DELAY_ENV) or DEFAULT_START_DELAY))
+    from .config import LocalConfig  # the backend's modules after the wait (start-up time, see the docstring)
+
     cfg = LocalConfig(
         state_dir=args.state_dir,
         token=token,
@@ -123,11 +137,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=0,
         sandbox=os.environ.get(SANDBOX_ENV) or "auto",
     )
-    sock = socket.socket(fileno=args.listen_fd)
     return asyncio.run(_serve(cfg, sock, idle_seconds=idle))
 
 
+def wait_for_first_use(sock: socket.socket, delay: float) -> bool:
+    """Block until a connection waits on ``sock`` (True) or ``delay`` seconds pass (False); accepts nothing."""
+    readable, _, _ = select.select([sock], [], [], max(delay, 0.0))
+    return bool(readable)
+
+
 async def _serve(cfg: LocalConfig, sock: socket.socket, *, idle_seconds: float) -> int:
+    from .core import StateDirBusyError  # the backend's modules after the wait (start-up time, see the docstring)
+    from .server import LocalBackend
+
     backend = None
     deadline = time.monotonic() + _BUSY_RETRY_SECONDS
     while backend is None:

@@ -47,6 +47,7 @@ BACKEND_LOG = "backend.log"
 STORE_LOCK = "backend.lock"
 IDLE_ENV = "HFJOBS_LOCAL_IDLE_SECONDS"
 SANDBOX_ENV = "HFJOBS_LOCAL_SANDBOX"
+START_DELAY_ENV = "HFJOBS_LOCAL_START_DELAY"  # see ``daemon``: it opens the backend on first use or after this
 DEFAULT_IDLE_SECONDS = 600
 _LOG_MAX_BYTES = 10 * 1024 * 1024
 _PASSED_ENV = (
@@ -68,6 +69,7 @@ _PASSED_ENV = (
     "HFJOBS_MCP_HOME",
     IDLE_ENV,
     SANDBOX_ENV,
+    START_DELAY_ENV,
 )
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,53 @@ def _job_env(proc: psutil.Process) -> str | None:
         return proc.environ().get("JOB_ID")
     except psutil.Error:
         return None
+
+
+def _eventually(check: Any, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _serving(state: Path) -> bool:
+    log = state / "backend.log"
+    return log.exists() and "serving http://" in log.read_text(encoding="utf-8", errors="replace")
+
+
+def test_the_backend_opens_on_its_first_request_not_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started by ``--local``, the backend's process waits (it does not import the backend) until a request comes."""
+    from hfjobs_mcp.local.detached import START_DELAY_ENV, attach, stop
+
+    state = tmp_path / "state"
+    monkeypatch.setenv(START_DELAY_ENV, "120")  # far beyond this test: only a request can open it
+    attached = attach(state, user="local-user")
+    try:
+        assert attached.started
+        assert alive(attached.pid)
+        time.sleep(2.0)
+        assert not _serving(state), "the backend opened before anyone called it"
+        with httpx2.Client(base_url=attached.url, headers={"authorization": f"Bearer {attached.token}"}) as api:
+            r = api.get("/api/whoami-v2", timeout=30)  # waits in the socket's queue while the backend opens
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == "local-user"
+        assert _eventually(lambda: _serving(state))  # logged just after it began to serve
+    finally:
+        attached.release()
+        stop(state)
+
+
+def test_the_backend_opens_by_itself_after_the_start_delay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a request, it still opens after the delay: schedules fire without waiting for a call."""
+    from hfjobs_mcp.local.detached import START_DELAY_ENV, attach, stop
+
+    state = tmp_path / "state"
+    monkeypatch.setenv(START_DELAY_ENV, "0.5")
+    attached = attach(state, user="local-user")
+    try:
+        assert _eventually(lambda: _serving(state)), "the backend did not open after its start delay"
+    finally:
+        attached.release()
+        stop(state)
