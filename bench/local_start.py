@@ -5,7 +5,7 @@ Now it attaches to a backend process serving the state folder, or starts one in 
 spawns the server as MCP clients do (stdio) and times spawn -> ``tools/list`` and spawn -> the first tool
 call that needs the backend (``list_jobs``), in three ways, alternating:
 
-- ``embedded``: the old way (``runtime.open_client(..., embedded=True)``: a backend thread in-process);
+- ``embedded``: the old way (``serve.backend.open_client(..., embedded=True)``: a backend thread in-process);
 - ``detached, cold``: a fresh state folder, so the server starts the backend process (stopped after each run);
 - ``detached, attach``: a backend already serves the folder (the usual case after the first start).
 
@@ -32,14 +32,15 @@ EMBEDDED = """
 import sys
 from pathlib import Path
 import anyio
-from hfjobs_mcp import runtime
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.backend import open_client
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 
 async def main():
     settings = Settings(local=True, state_dir=Path(sys.argv[1]))
-    async with runtime.open_client(settings, embedded=True) as client:
-        await build_server(runtime.base_context(settings, client)).run_stdio_async()
+    async with open_client(settings, embedded=True) as client:
+        await build_server(base_context(settings, client)).run_stdio_async()
 
 anyio.run(main)
 """

@@ -27,8 +27,8 @@ from bench.benchlib import emit
 from hfjobs_mcp.api import JobsClient
 from hfjobs_mcp.config import DEFAULT_TOOLSETS, TOOLSETS, Settings
 from hfjobs_mcp.local import LocalBackend, LocalConfig
-from hfjobs_mcp.runtime import base_context
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 
 TOKEN = "hf_local_bench_token_0123456789"
 JOBS = {

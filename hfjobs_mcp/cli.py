@@ -133,7 +133,7 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _add_http_arguments(p: argparse.ArgumentParser) -> None:
-    """Options of the HTTP deployment (see hfjobs_mcp.web and the README's Deployment section)."""
+    """Options of the HTTP deployment (see hfjobs_mcp.serve.http and the README's Deployment section)."""
     g = p.add_argument_group("HTTP deployment (--transport http)")
     g.add_argument(
         "--auth",
@@ -201,7 +201,7 @@ def _local(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from hfjobs_mcp.config import Settings
-    from hfjobs_mcp.runtime import serve
+    from hfjobs_mcp.serve.stdio import serve
 
     settings = Settings(
         transport=args.transport,
@@ -232,7 +232,7 @@ def _serve(args: argparse.Namespace) -> int:
         shutdown_grace_seconds=args.shutdown_grace,
     )
     if settings.transport == "http":
-        from hfjobs_mcp.web import run_http
+        from hfjobs_mcp.serve.http.run import run_http
 
         return run_http(settings)
     from hfjobs_mcp.errors import PolicyError

@@ -6,6 +6,7 @@ The command line fills these from flags and the environment; tests build them di
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +27,19 @@ ConfirmVia = Literal["client", "code"]
 # arrives), and an agent can always call again with a cursor, so long waits are split rather than held open.
 MAX_FOLLOW_SECONDS = 300.0
 MAX_WAIT_SECONDS = 900.0
+
+HOME_ENV = "HFJOBS_MCP_HOME"
+
+
+def home_dir() -> Path:
+    """The server's own folder: ``$HFJOBS_MCP_HOME``, else ``~/.cache/hfjobs-mcp``.
+
+    The local backend keeps its jobs in ``local/`` (``hfjobs-mcp local`` finds the same folder with its own copy of
+    this rule, :mod:`hfjobs_mcp.local` importing nothing from the rest of the package), the HTTP workers of one
+    machine share their approvals in ``http/``.
+    """
+    home = os.environ.get(HOME_ENV)
+    return Path(home).expanduser() if home else Path.home() / ".cache" / "hfjobs-mcp"
 
 
 class Settings(BaseModel):
@@ -68,8 +82,8 @@ class Settings(BaseModel):
     max_timeout: int | None = Field(default=None, gt=0)
     only_namespaces: tuple[str, ...] = ()
     allowed_namespaces: tuple[str, ...] = ()  # billed without asking, besides the default namespace
-    # HTTP deployment (design §6, hfjobs_mcp.web): who may call, which Host/Origin headers are accepted besides
-    # loopback, the request body cap, uvicorn workers, and how long running calls may finish after SIGTERM.
+    # HTTP deployment (design §6, hfjobs_mcp.serve.http): who may call, which Host/Origin headers are accepted
+    # besides loopback, the request body cap, uvicorn workers, and how long running calls may finish after SIGTERM.
     auth: AuthMode = "none"
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()

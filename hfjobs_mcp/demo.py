@@ -4,8 +4,8 @@ No token, no network, no cost: the server runs with ``--local`` semantics and jo
 tool call and its text result are printed, so a new user sees in one minute what the tools look like to an
 agent: a call whole, or its long arguments cut at a word with an ellipsis; a result whole, or its first lines.
 Where the local run differs from what Hugging Face would run (the job's Python is this machine's, not the
-image's), a one-line note says so. It is an MCP client, so (with ``server``) it is one of the two modules allowed
-to import the SDK.
+image's), a one-line note says so. It is an MCP client: the one module besides ``hfjobs_mcp.serve`` allowed to
+import the SDK.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import mcp
 from mcp_types import CallToolResult, TextContent
 
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.runtime import base_context, open_client
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.backend import open_client
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 
 SCRIPT = textwrap.dedent(
     """\

@@ -1,7 +1,7 @@
 """End-to-end fixtures: a real local Jobs backend on 127.0.0.1 and real MCP client sessions against our server.
 
 ``session(...)`` opens an in-memory ``mcp.Client`` on ``build_server`` wired exactly as the command line wires
-it (``runtime.base_context``), with a chosen protocol era (``auto`` negotiates 2026-07-28, ``legacy`` the
+it (``serve.context.base_context``), with a chosen protocol era (``auto`` negotiates 2026-07-28, ``legacy`` the
 2025-11-25 handshake), an optional elicitation callback, optionally declaring MCP Apps, and a fake server
 environment for secrets.
 """
@@ -24,8 +24,8 @@ from mcp_types import CallToolResult, ElicitResult, TextContent
 from hfjobs_mcp.api import JobsClient
 from hfjobs_mcp.config import TOOLSETS, Settings
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
-from hfjobs_mcp.runtime import base_context
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 from hfjobs_mcp.tools.base import ToolContext
 
 TOKEN = "hf_local_e2e_token_0123456789abcdef"

@@ -18,7 +18,7 @@ from mcp_types import TextResourceContents
 
 from hfjobs_mcp.api import JobSpec
 from hfjobs_mcp.policy.budget import committed_spend
-from hfjobs_mcp.server import ANSWER_TOOL, APP_URI, APPROVAL_META
+from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APP_URI, APPROVAL_META
 from tests.e2e.conftest import Asked, forbid, text
 from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client
 

@@ -12,8 +12,8 @@ import pytest
 
 from hfjobs_mcp.api import JobsClient
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.runtime import base_context
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 from tests.e2e.conftest import text
 
 pytestmark = pytest.mark.anyio

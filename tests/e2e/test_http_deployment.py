@@ -30,7 +30,7 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp_types import CallToolResult, ElicitResult
 
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
-from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_META
+from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APPROVAL_META
 from hfjobs_mcp.tools.registry import select_tools
 from tests.e2e.conftest import MODES, text
 from tests.e2e.http_util import BIN, LOCAL_AUTH, clean_env, http_client, local_server, mcp_client, running_server

@@ -13,7 +13,7 @@ import pytest
 from mcp_types import CallToolResult, TextResourceContents
 
 from hfjobs_mcp.api import JobSpec
-from hfjobs_mcp.server import ANSWER_TOOL, APP_URI
+from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APP_URI
 from tests.e2e.conftest import MODES, text
 
 pytestmark = pytest.mark.anyio

@@ -25,7 +25,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ElicitResult
 
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
-from hfjobs_mcp.web import WORKER_HEADER
+from hfjobs_mcp.serve.http.app import WORKER_HEADER
 from tests.e2e.conftest import text
 from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client, running_server
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hfjobs_mcp.policy.approvals import MAX_OPEN_PER_CALLER, Approvals, request_fingerprint
-from hfjobs_mcp.shared_state import check_state_key, derive_key
+from hfjobs_mcp.serve.http.keys import check_state_key, derive_key
 
 FP = request_fingerprint("run_job", {"image": "python:3.12", "command": ["true"]})
 

@@ -28,8 +28,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hfjobs_mcp.api import JobsClient, RetryPolicy
 from hfjobs_mcp.config import TOOLSETS, Settings
 from hfjobs_mcp.local import LocalBackend, LocalConfig
-from hfjobs_mcp.runtime import base_context
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 from tests.e2e.conftest import Session, text
 
 TOKEN = "hf_local_reliability_token_0123456789"  # a fake token for throwaway backends

@@ -15,8 +15,8 @@ from mcp_types import Tool
 
 from hfjobs_mcp.api import JobsClient
 from hfjobs_mcp.config import TOOLSETS, Settings
-from hfjobs_mcp.runtime import base_context
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 from tests.visibility import model_visible
 
 ListTools = Callable[..., Any]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hfjobs_mcp.server import ANSWER_TOOL, APP_URI
+from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APP_URI
 from hfjobs_mcp.tools.base import Hints, ToolArgs, ToolDef, ToolResult
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 

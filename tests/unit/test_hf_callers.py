@@ -1,5 +1,6 @@
-"""``--auth hf`` callers (hfjobs_mcp.web): whoami-v2 verdicts cached by token hash, refusals cached briefly, the Hub
-being down is a 503 (not a 401), the pool is bounded and closes what it evicts, each caller has its own context.
+"""``--auth hf`` callers (hfjobs_mcp.serve.http.auth): whoami-v2 verdicts cached by token hash, refusals cached
+briefly, the Hub being down is a 503 (not a 401), the pool is bounded and closes what it evicts, each caller has its
+own context.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 
 from hfjobs_mcp.config import Settings
 from hfjobs_mcp.policy.approvals import Approvals
-from hfjobs_mcp.web import VERIFIED_TTL, Caller, Refusal, _HfCallers
+from hfjobs_mcp.serve.http.auth import VERIFIED_TTL, Caller, HfCallers, Refusal
 
 pytestmark = pytest.mark.anyio
 
@@ -45,8 +46,8 @@ class Clock:
         return self.now
 
 
-def _callers(hub: Hub, clock: Clock, max_callers: int = 8, **limits: tuple[int, float]) -> _HfCallers:
-    return _HfCallers(
+def _callers(hub: Hub, clock: Clock, max_callers: int = 8, **limits: tuple[int, float]) -> HfCallers:
+    return HfCallers(
         settings=Settings(transport="http", auth="hf"),
         endpoint="http://hub.invalid",
         approvals=Approvals(),
@@ -57,7 +58,7 @@ def _callers(hub: Hub, clock: Clock, max_callers: int = 8, **limits: tuple[int, 
     )
 
 
-async def _caller(callers: _HfCallers, token: str) -> Caller:
+async def _caller(callers: HfCallers, token: str) -> Caller:
     found = await callers.caller(f"Bearer {token}")
     assert isinstance(found, Caller), found
     await callers.release(found)

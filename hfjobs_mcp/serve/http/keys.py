@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import secrets as _random
+from collections.abc import Mapping
+
+from hfjobs_mcp.serve.http.auth import DeploymentError
 
 STATE_KEY_ENV = "HFJOBS_MCP_STATE_KEY"
 MIN_STATE_KEY_BYTES = 32
@@ -32,3 +37,15 @@ def check_state_key(value: str) -> bytes:
 def derive_key(state_key: bytes, purpose: str) -> bytes:
     """A key for one ``purpose``, derived from the deployment's state key (HMAC-SHA256 as a PRF)."""
     return hmac.new(state_key, b"hfjobs-mcp/v1/" + purpose.encode(), hashlib.sha256).digest()
+
+
+def state_key(environ: Mapping[str, str] | None = None) -> bytes:
+    """``HFJOBS_MCP_STATE_KEY``, or a key of this process only (fine for one worker on one host)."""
+    env = os.environ if environ is None else environ
+    value = env.get(STATE_KEY_ENV)
+    if not value:
+        return _random.token_bytes(32)
+    try:
+        return check_state_key(value)
+    except ValueError as exc:
+        raise DeploymentError(str(exc)) from None

@@ -1,0 +1,101 @@
+"""The API client a running server uses: the Hub (or ``--endpoint``), or the local backend with ``--local``.
+
+:func:`attach_local_backend` is the one place that starts the local backend as a detached process or attaches to
+the one serving the state folder (stdio, the HTTP server and the HTTP workers' supervisor all go through it).
+Tests and the demo use :func:`open_client` to get exactly what the command line gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as _random
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+from pydantic import SecretStr
+
+from hfjobs_mcp.api import JobsClient, find_endpoint
+from hfjobs_mcp.api.auth import TokenSource
+from hfjobs_mcp.config import Settings, home_dir
+from hfjobs_mcp.private_paths import UnsafePathError
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.local.detached import Attached
+
+logger = logging.getLogger("hfjobs_mcp")
+
+LOCAL_USER = "local-user"
+
+
+def local_state_dir(settings: Settings) -> Path:
+    """Where the local backend keeps its jobs: ``--state-dir``, else ``local/`` in the server's home folder."""
+    return settings.state_dir or home_dir() / "local"
+
+
+def attach_local_backend(settings: Settings) -> Attached:
+    """The local backend serving the settings' state folder: attached to if one runs, else started detached.
+
+    Its jobs outlive this server; the caller holds the returned lease until it leaves (``release()``). A state folder
+    another user owns or may write to is refused (:class:`~hfjobs_mcp.private_paths.UnsafePathError`). Blocking:
+    call it from a thread in an event loop.
+    """
+    from hfjobs_mcp.local.detached import attach  # the local backend's code only with --local (start-up time)
+    from hfjobs_mcp.local.private import UnsafeStateDirError
+
+    state_dir = local_state_dir(settings)
+    try:
+        attached = attach(state_dir, user=LOCAL_USER)
+    except UnsafeStateDirError as exc:  # another user's folder, or one others may write to
+        raise UnsafePathError(str(exc)) from None
+    how = "started" if attached.started else "attached to"
+    logger.info("%s the local Jobs backend at %s (pid %d, state in %s)", how, attached.url, attached.pid, state_dir)
+    return attached
+
+
+@asynccontextmanager
+async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIterator[JobsClient]:
+    """The API client the settings ask for.
+
+    With ``local``, the local backend serving the state folder is used (:func:`attach_local_backend`); this process
+    holds a client lease until it leaves. ``embedded`` instead serves a backend from a thread of this process,
+    stopped on leaving (the demo, with its throwaway state folder).
+    """
+    async with AsyncExitStack() as stack:
+        if settings.local:
+            if embedded:
+                from hfjobs_mcp.local import LocalConfig, serve_in_thread  # the demo only (start-up time)
+                from hfjobs_mcp.local.private import UnsafeStateDirError
+
+                token = _random.token_urlsafe(24)
+                config = LocalConfig(
+                    state_dir=local_state_dir(settings), token=token, user=LOCAL_USER, host="127.0.0.1", port=0
+                )
+                try:
+                    url = stack.enter_context(serve_in_thread(config)).url
+                except UnsafeStateDirError as exc:  # another user's folder, or one others may write to
+                    raise UnsafePathError(str(exc)) from None
+            else:
+                attached = await anyio.to_thread.run_sync(attach_local_backend, settings)
+                stack.callback(attached.release)
+                url, token = attached.url, attached.token
+            local_token = TokenSource(SecretStr(token), origin="the local backend's own token (no cost)")
+            client = JobsClient(token=local_token, endpoint=url, namespace=settings.namespace)
+        else:
+            # The token found as huggingface_hub finds it; a browser login's token file is refreshed before it expires.
+            source = (
+                TokenSource(settings.token, origin="the token given to the server")
+                if settings.token
+                else TokenSource.found()
+            )
+            endpoint = settings.endpoint or find_endpoint()
+            client = JobsClient(token=source, endpoint=endpoint, namespace=settings.namespace)
+            if source.token is None:
+                logger.warning("no Hugging Face token found: tools will say so until HF_TOKEN is set (or use --local)")
+        await stack.enter_async_context(client)
+        yield client
+
+
+__all__ = ["LOCAL_USER", "attach_local_backend", "local_state_dir", "open_client"]

@@ -1,0 +1,153 @@
+"""A writing tool's way through the SDK: its plan phase, the user's yes through elicitation, then the gate.
+
+The SDK runs the two resolvers of :func:`plan_resolvers` before the call, once per round (the 2026-07-28 protocol
+asks in a separate round and runs them again with the answer): the plan is recomputed, reads only, and the question
+is asked again only if it changed. :func:`gate_and_execute` is then the one place where the request passes the
+consent gate (:func:`hfjobs_mcp.policy.gate.decide`) and is sent, or is refused with nothing sent.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, cast
+
+from mcp.server.apps import client_supports_apps
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+
+from hfjobs_mcp.errors import HfJobsError
+from hfjobs_mcp.policy.audit import audit
+from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
+from hfjobs_mcp.policy.plan import Plan
+from hfjobs_mcp.serve.context import ContextMaker
+from hfjobs_mcp.tools.arguments import parse_arguments
+from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
+
+ARGUMENTS = "arguments"  # the one parameter through which a call's raw arguments reach our own validation
+
+
+def _elicited(answer: Any) -> Elicited | None:
+    """What the user said through elicitation, from the resolver's outcome (None: they were not asked).
+
+    The SDK hands a plain resolver value back wrapped as accepted, so the marker string ("not_needed") is
+    unwrapped first; only a :class:`ConsentForm` with ``approve`` true is a yes.
+    """
+    if isinstance(answer, AcceptedElicitation):
+        answer = answer.data
+    if isinstance(answer, ConsentForm):
+        return "approved" if answer.approve else "declined"
+    if isinstance(answer, DeclinedElicitation):
+        return "declined"
+    if isinstance(answer, CancelledElicitation):
+        return "cancelled"
+    return None
+
+
+def _can_elicit(ctx: Context[Any, Any]) -> bool:
+    """Form elicitation declared (a bare ``elicitation: {}`` counts as form; url-only does not)."""
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def _channel(ctx: Context[Any, Any], context: ToolContext) -> Any:
+    return channel_for(context.settings, can_elicit=_can_elicit(ctx), has_apps=client_supports_apps(ctx))
+
+
+class Planned:
+    """The plan phase's outcome, shared by the consent resolver and the call within one round."""
+
+    __slots__ = ("args", "context", "error", "plan")
+
+    def __init__(
+        self, context: ToolContext, args: Any = None, plan: Plan[Any] | None = None, error: HfJobsError | None = None
+    ) -> None:
+        self.context = context
+        self.args = args
+        self.plan = plan
+        self.error = error
+
+
+def _resolver_signature(fn: Callable[..., Any], params: list[inspect.Parameter], returns: Any, name: str) -> None:
+    """Give a resolver the signature the SDK reads to inject its parameters (by tool-argument name)."""
+    fn.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    fn.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
+    fn.__qualname__ = fn.__name__ = name
+
+
+def plan_resolvers(tool: ToolDef[Any, Any], make_context: ContextMaker) -> dict[str, Any]:
+    """The two resolvers of a writing tool: its plan phase, then the elicitation of the user's yes when needed.
+
+    Errors the model can act on are carried to the call as its result; anything else is a bug.
+    """
+    assert tool.plan is not None
+
+    async def plan_step(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Planned:
+        context = make_context(ctx)
+        try:
+            args = parse_arguments(tool.args, arguments, tool=tool.name)
+        except HfJobsError as exc:
+            return Planned(context, error=exc)
+        try:
+            assert tool.plan is not None
+            return Planned(context, args, plan=await tool.plan(args, context.planning()))
+        except HfJobsError as exc:
+            return Planned(context, args, error=exc)
+
+    async def ask(ctx: Context[Any, Any], planned: Planned) -> Elicit[ConsentForm] | str:
+        plan = planned.plan
+        if plan is None or plan.dry_result is not None or not plan.needs_yes:
+            return "not_needed"
+        if _channel(ctx, planned.context) != "elicitation":
+            return "not_needed"
+        return Elicit(planned.context.redact(plan.question()), ConsentForm)
+
+    by_name = [inspect.Parameter(ARGUMENTS, inspect.Parameter.KEYWORD_ONLY, annotation=dict[str, Any])]
+    ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+    _resolver_signature(plan_step, [ctx_param, *by_name], Planned, f"plan_{tool.name}")
+    planned_param = inspect.Parameter(
+        "planned", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Resolve(plan_step)]
+    )
+    _resolver_signature(ask, [ctx_param, planned_param], Elicit[ConsentForm] | str, f"consent_for_{tool.name}")
+    return {"planned": (Resolve(plan_step), False), "consent": (Resolve(ask), True)}
+
+
+async def gate_and_execute(
+    tool: ToolDef[Any, Any], ctx: Context[Any, Any], planned: Planned, consent: Any
+) -> ToolResult | HfJobsError:
+    """The one place where a writing request passes the gate and is sent (or is refused, nothing sent)."""
+    if planned.error is not None:
+        return planned.error
+    plan, context = planned.plan, planned.context
+    assert plan is not None
+    assert tool.execute is not None
+    if plan.dry_result is not None:
+        return cast(ToolResult, plan.dry_result)
+    try:
+        confirmed_by = decide(
+            plan,
+            arguments=planned.args.model_dump(mode="json"),
+            settings=context.settings,
+            channel=_channel(ctx, context),
+            elicited=_elicited(consent),
+            approvals=context.approvals,
+            caller=context.principal,
+        )
+        result: ToolResult = await tool.execute(plan, context)
+    except HfJobsError as exc:
+        return exc
+    request = plan.request
+    if request.secrets:
+        audit(
+            tool=tool.name,
+            names=request.secrets,
+            namespace=request.namespace,
+            job_id=result.written_ref(),
+            confirmed_by=confirmed_by,
+        )
+    return result
+
+
+__all__ = ["ARGUMENTS", "Planned", "gate_and_execute", "plan_resolvers"]

@@ -1,0 +1,95 @@
+"""The MCP server: the selected tools, in their fixed order, as one ``MCPServer``.
+
+Each tool is adapted by :mod:`hfjobs_mcp.serve.adapter`; tools whose results the job page renders are bound to
+it (:mod:`hfjobs_mcp.serve.app_page`). The published schemas come from the cache (start-up time), without the
+``confirm`` argument unless ``--confirm-via code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
+from mcp_types import EmptyResult, SetLevelRequestParams
+
+from hfjobs_mcp import __version__
+from hfjobs_mcp.serve.adapter import sdk_tool
+from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APP_URI, APPROVAL_META, bound_to_app, job_app
+from hfjobs_mcp.serve.context import ContextFactory, call_context_maker
+from hfjobs_mcp.tools.base import ToolContext
+from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
+from hfjobs_mcp.tools.schema import cached_schemas
+
+SERVER_NAME = "hfjobs-mcp"
+
+INSTRUCTIONS = """\
+Tools for Hugging Face Jobs: run Docker-image or UV-script jobs on Hugging Face hardware, schedule them with
+cron, read their logs and metrics, wait for them, cancel them. Jobs cost money on paid hardware: call
+list_hardware for prices and use dry_run to see the exact request and its price ceiling before running.
+Secrets are passed by environment-variable NAME only, never by value."""
+
+
+async def _set_logging_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+    # Handshake-era clients may set a level (the conformance suite does); this server sends no log notifications.
+    return EmptyResult()
+
+
+def _without_confirm(published: dict[str, Any]) -> dict[str, Any]:
+    """The schemas without the ``confirm`` argument, which only ``--confirm-via code`` servers use.
+
+    A model shown a ``confirm`` field is invited to fill it; on a server that never issues codes it could only be
+    a guess (ignored all the same: the argument model still accepts and the gate ignores it), and it costs
+    ``tools/list`` bytes in every agent's context.
+    """
+    schema = published["input"]
+    if "confirm" not in schema.get("properties", {}):
+        return published
+    properties = {k: v for k, v in schema["properties"].items() if k != "confirm"}
+    return {**published, "input": {**schema, "properties": properties}}
+
+
+def build_server(
+    base_context: ToolContext,
+    *,
+    toolsets: Sequence[str] | None = None,
+    read_only: bool = False,
+    caller_context: ContextFactory | None = None,
+    request_state_security: RequestStateSecurity | None = None,
+) -> MCPServer[Any]:
+    """The MCP server with the selected tools, in their fixed order.
+
+    ``base_context`` carries the API client and settings; each call gets a copy bound to its own progress sink.
+    ``caller_context`` (HTTP deployments, :mod:`hfjobs_mcp.serve.http.app`) returns the context of the caller of
+    the current request instead, with that caller's client, secrets and redaction. ``request_state_security``
+    carries the deployment's shared request-state key, so a 2026-07-28 elicitation round trip can land on another
+    worker.
+    """
+    make_context = call_context_maker(base_context, caller_context)
+    redact = base_context.redact
+    selected = select_tools(toolsets=toolsets, read_only=read_only)
+    schemas = cached_schemas(
+        {t.name: (lambda t=t: {"input": t.input_schema(), "output": t.output_schema()}) for t in ALL_TOOLS}
+    )
+    if base_context.settings.confirm_via != "code":
+        schemas = {name: _without_confirm(published) for name, published in schemas.items()}
+    page = {"ui": {"resourceUri": APP_URI}}
+    tools = [
+        sdk_tool(t, make_context, redact, schemas[t.name], meta=page if bound_to_app(t) else None) for t in selected
+    ]
+    asks = any(t.may_ask for t in selected)
+    extensions = [job_app(make_context, approvals=asks)] if any(bound_to_app(t) for t in selected) else []
+    server: MCPServer[Any] = MCPServer(
+        SERVER_NAME,
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        tools=tools,
+        request_state_security=request_state_security,
+        extensions=extensions,
+    )
+    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, _set_logging_level)
+    return server
+
+
+__all__ = ["ANSWER_TOOL", "APPROVAL_META", "APP_URI", "SERVER_NAME", "build_server"]
