@@ -9,40 +9,59 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import anyio
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from hfjobs_mcp import __version__, logsetup
-from hfjobs_mcp.config import DEFAULT_TOOLSETS, TOOLSETS
+from hfjobs_mcp.config import Flag, Settings
 
 COMMANDS = ("serve", "local", "demo")
 
-
-def _toolsets(value: str) -> tuple[str, ...]:
-    if value.strip() == "all":
-        return TOOLSETS
-    names = tuple(v.strip() for v in value.split(",") if v.strip())
-    unknown = [n for n in names if n not in TOOLSETS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"choose toolsets among {', '.join(TOOLSETS)} (comma-separated), or all")
-    return names
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
-def _usd_or_none(value: str) -> float | None:
-    if value.strip().lower() == "none":
-        return None
-    try:
-        amount = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("give an amount in USD (e.g. 1.50) or 'none'") from None
-    if amount < 0:
-        raise argparse.ArgumentTypeError("the amount cannot be negative")
-    return amount
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _choices_or_all(choices: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """Comma-separated names among ``choices``, or ``all`` of them."""
+
+    def parse(value: str) -> tuple[str, ...]:
+        if value.strip() == "all":
+            return choices
+        names = _names(value)
+        if not names or any(n not in choices for n in names):
+            raise argparse.ArgumentTypeError(f"choose among {', '.join(choices)} (comma-separated), or all")
+        return names
+
+    parse.__name__ = "choices"  # what argparse names in "invalid choices value"
+    return parse
+
+
+def _or_none(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse``, or ``none`` for None (an optional setting whose default is not None: ``--budget none``)."""
+
+    def parse_or_none(value: str) -> Any:
+        if value.strip().lower() == "none":
+            return None
+        try:
+            return parse(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"give a number (e.g. 1.50) or 'none', not {value!r}") from None
+
+    parse_or_none.__name__ = parse.__name__
+    return parse_or_none
 
 
 def _duration(value: str) -> int:
+    # The API's own duration grammar, imported only when the option is given (start-up time).
     from hfjobs_mcp.api.spec import parse_timeout
     from hfjobs_mcp.errors import InvalidRequestError
 
@@ -55,104 +74,82 @@ def _duration(value: str) -> int:
     return seconds
 
 
-def _names(value: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip())
+def _flag(field: FieldInfo) -> Flag | None:
+    return next((m for m in field.metadata if isinstance(m, Flag)), None)
+
+
+def _option(name: str, flag: Flag) -> str:
+    return flag.name or "--" + name.replace("_", "-")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _option_kwargs(name: str, field: FieldInfo, flag: Flag) -> dict[str, Any]:
+    """The ``add_argument`` keywords of one :class:`Settings` field: its type read from its annotation."""
+    annotation, default = field.annotation, field.default
+    arms = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    optional = type(None) in arms
+    kind = next(a for a in arms if a is not type(None))
+    help_text = field.description or name.replace("_", " ")
+    kwargs: dict[str, Any] = {"dest": name, "default": default, "metavar": flag.metavar}
+    if kind is bool:
+        assert default is False, f"{name}: a switch must default to False"
+        return {"dest": name, "action": "store_true", "help": help_text}
+    if get_origin(kind) is Literal:
+        kwargs["choices"] = get_args(kind)
+    elif get_origin(kind) is tuple:
+        item = get_args(kind)[0]
+        if flag.repeat:
+            kwargs.update(action="append", default=list(default))
+        elif get_origin(item) is Literal:
+            kwargs["type"] = _choices_or_all(get_args(item))
+            help_text += f": comma-separated among {','.join(get_args(item))}, or all"
+        else:
+            kwargs["type"] = _names
+    else:
+        parse: Callable[[str], Any] = _duration if flag.duration else kind
+        kwargs["type"] = _or_none(parse) if optional and default is not None else parse
+    if default not in (None, ()):
+        help_text += f" (default {_shown(default)})"
+    kwargs["help"] = help_text
+    return kwargs
+
+
+def flagged(model: type[BaseModel]) -> dict[str, Flag]:
+    """The fields of ``model`` that are command-line options, with how each is written."""
+    return {name: flag for name, field in model.model_fields.items() if (flag := _flag(field)) is not None}
+
+
+def add_options(parser: argparse.ArgumentParser, model: type[BaseModel] = Settings) -> None:
+    """One option per field of ``model`` marked with a :class:`~hfjobs_mcp.config.Flag`, in field order."""
+    # Options of the HTTP deployment (see hfjobs_mcp.serve.http and the README's Deployment section).
+    http = parser.add_argument_group("HTTP deployment (--transport http)")
+    for name, flag in flagged(model).items():
+        kwargs = _option_kwargs(name, model.model_fields[name], flag)
+        (http if flag.http else parser).add_argument(_option(name, flag), **kwargs)
+
+
+def settings_from_args(args: argparse.Namespace, model: type[_Model]) -> _Model:
+    """The settings of parsed options; a value out of its field's bounds raises ValueError naming the option."""
+    options = flagged(model)
+    try:
+        return model(**{name: getattr(args, name) for name in options})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = str(error["loc"][0]) if error["loc"] else ""
+        option = _option(where, options[where]) if where in options else where
+        raise ValueError(f"argument {option}: {error['msg']}") from None
 
 
 def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the MCP server (the default command)")
-    p.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or streamable HTTP")
-    p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    p.add_argument("--endpoint", help="Jobs API base URL (default: HF_ENDPOINT, else https://huggingface.co)")
-    p.add_argument(
-        "--local",
-        action="store_true",
-        help="use the local Jobs backend (started in the background if none runs): no token, no network, no cost",
-    )
-    p.add_argument("--state-dir", type=Path, help="local backend state (default ~/.cache/hfjobs-mcp/local)")
-    p.add_argument("--namespace", help="default user or org for jobs (default: the token's user)")
-    p.add_argument("--read-only", action="store_true", help="only tools that change nothing")
-    p.add_argument(
-        "--toolsets",
-        type=_toolsets,
-        default=DEFAULT_TOOLSETS,
-        help=f"comma-separated subset of {','.join(TOOLSETS)}, or all (default {','.join(DEFAULT_TOOLSETS)})",
-    )
-    p.add_argument(
-        "--secrets-policy",
-        choices=("confirm", "strict", "allowlist", "deny"),
-        default="confirm",
-        help="how forwarding secrets is approved: confirm (default: asked through elicitation or an MCP Apps "
-        "approval card), strict (elicitation only), allowlist (--allow-secret names without asking), deny (never)",
-    )
-    p.add_argument(
-        "--confirm-via",
-        choices=("client", "code"),
-        default="client",
-        help="client (default): a yes comes only through the client (elicitation, an MCP Apps approval card); "
-        "a client with neither is refused. code: such clients get a one-time code in the tool result instead, "
-        "which TRUSTS THE AGENT to show it to you rather than approve itself",
-    )
-    p.add_argument("--allow-secret", action="append", default=[], metavar="NAME", help="for --secrets-policy allowlist")
-    p.add_argument("--secrets-file", type=Path, help="dotenv file of secret values the server may forward by name")
-    p.add_argument(
-        "--confirm-above",
-        type=_usd_or_none,
-        default=1.0,
-        metavar="USD|none",
-        help="ask the user when a run may cost more (per run; per day for schedules); 0 asks for every paid job, "
-        "none never asks for price (default 1.00)",
-    )
-    p.add_argument(
-        "--budget",
-        type=_usd_or_none,
-        default=10.0,
-        metavar="USD|none",
-        help="ask the user when a request would take a namespace's committed spend over 24 hours (what ran, the "
-        "ceilings of running jobs and the daily ceilings of active schedules) above this (default 10.00)",
-    )
-    p.add_argument(
-        "--max-spend-per-day", type=float, metavar="USD", help="refuse requests that would take it above this"
-    )
-    p.add_argument("--max-price-per-job", type=float, metavar="USD", help="refuse runs whose ceiling is above this")
-    p.add_argument(
-        "--max-timeout", type=_duration, metavar="DURATION", help="refuse longer timeouts (e.g. 2h, 90m, 3600)"
-    )
-    p.add_argument(
-        "--allowed-namespaces",
-        type=_names,
-        default=(),
-        metavar="NS,...",
-        help="namespaces billed without asking, besides the default one",
-    )
-    p.add_argument("--only-namespaces", type=_names, default=(), metavar="NS,...", help="refuse every other namespace")
-    _add_http_arguments(p)
+    add_options(p, Settings)
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     p.set_defaults(handler=_serve)
-
-
-def _add_http_arguments(p: argparse.ArgumentParser) -> None:
-    """Options of the HTTP deployment (see hfjobs_mcp.serve.http and the README's Deployment section)."""
-    g = p.add_argument_group("HTTP deployment (--transport http)")
-    g.add_argument(
-        "--auth",
-        choices=("token", "hf", "none"),
-        default="none",
-        help="token: one bearer token from HFJOBS_MCP_AUTH_TOKEN, calls use the server's HF token; hf: each "
-        "caller's bearer token is its own Hugging Face token; none (default): loopback only",
-    )
-    g.add_argument(
-        "--allowed-hosts", type=_names, default=(), metavar="HOSTS", help="Host headers accepted besides loopback"
-    )
-    g.add_argument(
-        "--allowed-origins", type=_names, default=(), metavar="ORIGINS", help="Origin headers accepted besides loopback"
-    )
-    g.add_argument("--max-body-bytes", type=int, default=1024 * 1024, help="request body cap (default 1 MiB)")
-    g.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
-    g.add_argument(
-        "--shutdown-grace", type=float, default=60.0, metavar="SECONDS", help="on SIGTERM, let calls finish (60)"
-    )
 
 
 def _add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -200,43 +197,18 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from hfjobs_mcp.config import Settings
-    from hfjobs_mcp.serve.stdio import serve
-
-    settings = Settings(
-        transport=args.transport,
-        host=args.host,
-        port=args.port,
-        endpoint=args.endpoint,
-        namespace=args.namespace,
-        local=args.local,
-        state_dir=args.state_dir,
-        read_only=args.read_only,
-        toolsets=args.toolsets,
-        secrets_policy=args.secrets_policy,
-        allow_secrets=tuple(args.allow_secret),
-        secrets_file=args.secrets_file,
-        confirm_above=args.confirm_above,
-        confirm_via=args.confirm_via,
-        budget=args.budget,
-        max_spend_per_day=args.max_spend_per_day,
-        max_price_per_job=args.max_price_per_job,
-        max_timeout=args.max_timeout,
-        only_namespaces=args.only_namespaces,
-        allowed_namespaces=args.allowed_namespaces,
-        auth=args.auth,
-        allowed_hosts=args.allowed_hosts,
-        allowed_origins=args.allowed_origins,
-        max_body_bytes=args.max_body_bytes,
-        workers=args.workers,
-        shutdown_grace_seconds=args.shutdown_grace,
-    )
+    try:
+        settings = settings_from_args(args, Settings)
+    except ValueError as exc:
+        print(f"hfjobs-mcp serve: error: {exc}", file=sys.stderr)
+        return 2
     if settings.transport == "http":
-        from hfjobs_mcp.serve.http.run import run_http
+        from hfjobs_mcp.serve.http.run import run_http  # uvicorn and Starlette only for HTTP (start-up time)
 
         return run_http(settings)
     from hfjobs_mcp.errors import PolicyError
     from hfjobs_mcp.private_paths import UnsafePathError
+    from hfjobs_mcp.serve.stdio import serve  # the serving side once the command line is read (start-up time)
 
     try:
         anyio.run(serve, settings)
