@@ -1,48 +1,34 @@
 """One MCP-free :class:`~hfjobs_mcp.tools.base.ToolDef` as an ``MCPServer`` tool.
 
-Each tool's own pydantic argument model is used as the SDK's argument model, so the published input schema and the
-validation of a call come from one model. The SDK hands the raw arguments through; the tool's model validates them
-(:func:`hfjobs_mcp.tools.arguments.parse_arguments`), so a refusal is an ``isError`` result naming each field.
+The tool function takes the SDK's ``Context`` and the call's raw arguments; a writing tool's function also takes
+its plan and the user's answer, through the SDK's resolvers (:mod:`hfjobs_mcp.serve.consent`). The tool's own
+pydantic model validates the arguments (:func:`hfjobs_mcp.tools.arguments.parse_arguments`), so the published schema
+and the validation come from one model and a refusal is an ``isError`` result naming each field;
+:mod:`hfjobs_mcp.serve.sdk_shim` is what lets the SDK hand the arguments through and publish our schemas.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import types
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools.base import Tool
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, ToolAnnotations
-from pydantic import ConfigDict
+from pydantic import BaseModel
 
 from hfjobs_mcp.errors import HfJobsError
-from hfjobs_mcp.serve.consent import ARGUMENTS, Planned, gate_and_execute, plan_resolvers
+from hfjobs_mcp.serve.consent import writing_call
 from hfjobs_mcp.serve.context import ContextMaker
 from hfjobs_mcp.serve.results import cut, error_result, success_result
+from hfjobs_mcp.serve.sdk_shim import sdk_tool_of
 from hfjobs_mcp.tools.arguments import parse_arguments
-from hfjobs_mcp.tools.base import ToolDef, ToolResult
+from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
 
-logger = logging.getLogger("hfjobs_mcp.server")
-
-
-def _sdk_arg_model(tool: ToolDef[Any, Any]) -> type[ArgModelBase]:
-    """The tool's own argument model, made acceptable to the SDK (which wants an ``ArgModelBase``).
-
-    Multiple inheritance keeps every field, validator and config of the tool's model; nothing is re-declared.
-    """
-    config = cast(ConfigDict, {**tool.args.model_config, "arbitrary_types_allowed": True, "title": tool.args.__name__})
-    return cast(
-        type[ArgModelBase],
-        type(
-            f"{tool.args.__name__}ForMcp",
-            (tool.args, ArgModelBase),
-            {"model_config": config, "__doc__": tool.args.__doc__},
-        ),
-    )
+logger = logging.getLogger("hfjobs_mcp.server")  # the name log lines have always shown
 
 
 def _accepts_str(annotation: Any) -> bool:
@@ -59,30 +45,32 @@ def _accepts_str(annotation: Any) -> bool:
     return False
 
 
-class _ArgMetadata(FuncMetadata):
-    """The SDK's call metadata, minus one rewrite: a string is JSON-decoded only for a field that takes no string.
+def decode_json_text(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with JSON text decoded for the fields that take no string (the SDK's workaround, for strings too).
 
-    The SDK decodes a string argument that looks like JSON whenever the field's type is not exactly ``str`` (a
-    workaround for clients that send lists as JSON text). For ``str | None`` fields that turned valid strings into
-    something else: ``name="[]"`` was refused as a list and ``grep="null"`` silently became no filter at all
-    (found by tests/reliability/test_fuzz_tools.py). List and object fields keep the workaround.
+    Some clients send a list or an object as JSON text (``'["a", "b"]'``), so the SDK decodes a string that parses
+    as a JSON list, object or null whenever the field's type is not exactly ``str``. For ``str | None`` fields that
+    turned valid strings into something else (``name="[]"`` was refused as a list, ``grep="null"`` became no filter;
+    found by tests/reliability/test_fuzz_tools.py): here a field that takes a string keeps it as sent.
     """
+    fields = model.model_fields
+    decoded = dict(data)
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None or not isinstance(value, str) or _accepts_str(field.annotation):
+            continue
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):  # not JSON, or JSON the parser refuses: validation says what is wrong
+            continue
+        if not isinstance(parsed, str | int | float):  # a number or a string is taken as it was sent
+            decoded[key] = parsed
+    return decoded
 
-    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        fields = self.arg_model.model_fields
-        as_sent = {
-            k: v for k, v in data.items() if isinstance(v, str) and k in fields and _accepts_str(fields[k].annotation)
-        }
-        return {**super().pre_parse_json(data), **as_sent}
 
-    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
-        """The raw arguments (JSON text decoded as above), for the tool to validate itself.
-
-        The tool's own model validates them in :func:`hfjobs_mcp.tools.arguments.parse_arguments`, so a refusal is
-        an ``isError`` result naming each field, what is expected and the closest valid name or value, rather
-        than the SDK's pydantic text.
-        """
-        return {ARGUMENTS: self.pre_parse_json(arguments_to_validate)}
+def read_arguments(tool: ToolDef[Any, Any], arguments: dict[str, Any]) -> Any:
+    """A call's raw arguments validated by the tool's own model (:class:`~hfjobs_mcp.errors.HfJobsError` if not)."""
+    return parse_arguments(tool.args, decode_json_text(tool.args, arguments), tool=tool.name)
 
 
 def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
@@ -108,53 +96,39 @@ def sdk_tool(
 ) -> Tool:
     """Adapt one :class:`ToolDef` to the SDK's ``Tool`` (``schemas``: its published input and output schemas)."""
     published = schemas or {"input": tool.input_schema(), "output": tool.output_schema()}
-    args_model = tool.args
 
-    async def call(
-        ctx: Context[Any, Any], arguments: dict[str, Any], planned: Planned | None = None, consent: Any = None
-    ) -> CallToolResult:
-        context = planned.context if planned is not None else make_context(ctx)
+    def finish(outcome: ToolResult | HfJobsError, context: ToolContext) -> CallToolResult:
         # The call's own context redacts (over HTTP in `hf` auth mode: the deployment's redactor, which knows every
         # caller's token and what the other workers forwarded); `redact` masks what is known before any call, e.g.
         # the server's own token.
-        context.redactor.refresh()
         redact_call = _both(redact, context.redact)
-        outcome: ToolResult | HfJobsError
-        if planned is not None:
-            outcome = await gate_and_execute(tool, ctx, planned, consent)
-        else:
-            assert tool.handler is not None
-            try:
-                outcome = await tool.handler(parse_arguments(args_model, arguments, tool=tool.name), context)
-            except HfJobsError as exc:
-                outcome = exc
         if isinstance(outcome, HfJobsError):
             logger.info("tool %s: %s: %s", tool.name, type(outcome).__name__, cut(redact_call(outcome.message)))
             return error_result(outcome, redact_call)
         return success_result(outcome, redact_call)
 
-    resolved: dict[str, Any] = {}
-    plans: dict[Any, Any] = {}
-    if tool.plan is not None:
-        resolved = plan_resolvers(tool, make_context)
-        plans = build_resolver_plans(resolved, {ARGUMENTS})
+    async def call(ctx: Context[Any, Any], arguments: dict[str, Any]) -> CallToolResult:
+        context = make_context(ctx)
+        context.redactor.refresh()
+        assert tool.handler is not None
+        outcome: ToolResult | HfJobsError
+        try:
+            outcome = await tool.handler(read_arguments(tool, arguments), context)
+        except HfJobsError as exc:
+            outcome = exc
+        return finish(outcome, context)
 
-    return Tool(
-        fn=call,
+    return sdk_tool_of(
+        call if tool.plan is None else writing_call(tool, make_context, read_arguments, finish),
         name=tool.name,
         title=tool.title,
         description=tool.description,
-        parameters=published["input"],
-        fn_metadata=_ArgMetadata(
-            arg_model=_sdk_arg_model(tool), output_model=tool.result, output_schema=published["output"]
-        ),
-        is_async=True,
-        context_kwarg="ctx",
         annotations=_annotations(tool),
-        resolved_params=resolved,
-        resolver_plans=plans,
         meta=meta,
+        input_schema=published["input"],
+        output_model=tool.result,
+        output_schema=published["output"],
     )
 
 
-__all__ = ["sdk_tool"]
+__all__ = ["decode_json_text", "read_arguments", "sdk_tool"]

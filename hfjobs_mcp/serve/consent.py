@@ -1,31 +1,44 @@
 """A writing tool's way through the SDK: its plan phase, the user's yes through elicitation, then the gate.
 
-The SDK runs the two resolvers of :func:`plan_resolvers` before the call, once per round (the 2026-07-28 protocol
-asks in a separate round and runs them again with the answer): the plan is recomputed, reads only, and the question
-is asked again only if it changed. :func:`gate_and_execute` is then the one place where the request passes the
-consent gate (:func:`hfjobs_mcp.policy.gate.decide`) and is sent, or is refused with nothing sent.
+:func:`writing_call` builds the tool function of a writing tool with two resolvers (the SDK's public ``Resolve``):
+the plan phase, then the elicitation of the user's yes when needed. The SDK runs them before the call, once per
+round (the 2026-07-28 protocol asks in a separate round and runs them again with the answer): the plan is
+recomputed, reads only, and the question is asked again only if it changed. :func:`gate_and_execute` is then the
+one place where the request passes the consent gate (:func:`hfjobs_mcp.policy.gate.decide`) and is sent, or is
+refused with nothing sent.
+
+No ``from __future__ import annotations`` here, unlike every other module: the SDK reads these annotations at run
+time, and the ``Resolve`` markers in them name each tool's own resolvers, closures a string annotation could not
+reach.
 """
 
-from __future__ import annotations
-
-import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, cast
 
 from mcp.server.apps import client_supports_apps
-from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    CancelledElicitation,
+    Context,
+    DeclinedElicitation,
+    Elicit,
+    ElicitationResult,
+    Resolve,
+)
+from mcp_types import CallToolResult
 
 from hfjobs_mcp.errors import HfJobsError
 from hfjobs_mcp.policy.audit import audit
 from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
 from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.serve.context import ContextMaker
-from hfjobs_mcp.tools.arguments import parse_arguments
 from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
 
-ARGUMENTS = "arguments"  # the one parameter through which a call's raw arguments reach our own validation
+ReadArguments = Callable[[ToolDef[Any, Any], dict[str, Any]], Any]
+"""A call's raw arguments validated by the tool's own model (an :class:`~hfjobs_mcp.errors.HfJobsError` if not)."""
+
+Finish = Callable[[ToolResult | HfJobsError, ToolContext], CallToolResult]
+"""A call's outcome as the result the client gets (masked with the call's context)."""
 
 
 def _elicited(answer: Any) -> Elicited | None:
@@ -70,50 +83,6 @@ class Planned:
         self.error = error
 
 
-def _resolver_signature(fn: Callable[..., Any], params: list[inspect.Parameter], returns: Any, name: str) -> None:
-    """Give a resolver the signature the SDK reads to inject its parameters (by tool-argument name)."""
-    fn.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
-    fn.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
-    fn.__qualname__ = fn.__name__ = name
-
-
-def plan_resolvers(tool: ToolDef[Any, Any], make_context: ContextMaker) -> dict[str, Any]:
-    """The two resolvers of a writing tool: its plan phase, then the elicitation of the user's yes when needed.
-
-    Errors the model can act on are carried to the call as its result; anything else is a bug.
-    """
-    assert tool.plan is not None
-
-    async def plan_step(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Planned:
-        context = make_context(ctx)
-        try:
-            args = parse_arguments(tool.args, arguments, tool=tool.name)
-        except HfJobsError as exc:
-            return Planned(context, error=exc)
-        try:
-            assert tool.plan is not None
-            return Planned(context, args, plan=await tool.plan(args, context.planning()))
-        except HfJobsError as exc:
-            return Planned(context, args, error=exc)
-
-    async def ask(ctx: Context[Any, Any], planned: Planned) -> Elicit[ConsentForm] | str:
-        plan = planned.plan
-        if plan is None or plan.dry_result is not None or not plan.needs_yes:
-            return "not_needed"
-        if _channel(ctx, planned.context) != "elicitation":
-            return "not_needed"
-        return Elicit(planned.context.redact(plan.question()), ConsentForm)
-
-    by_name = [inspect.Parameter(ARGUMENTS, inspect.Parameter.KEYWORD_ONLY, annotation=dict[str, Any])]
-    ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
-    _resolver_signature(plan_step, [ctx_param, *by_name], Planned, f"plan_{tool.name}")
-    planned_param = inspect.Parameter(
-        "planned", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Resolve(plan_step)]
-    )
-    _resolver_signature(ask, [ctx_param, planned_param], Elicit[ConsentForm] | str, f"consent_for_{tool.name}")
-    return {"planned": (Resolve(plan_step), False), "consent": (Resolve(ask), True)}
-
-
 async def gate_and_execute(
     tool: ToolDef[Any, Any], ctx: Context[Any, Any], planned: Planned, consent: Any
 ) -> ToolResult | HfJobsError:
@@ -150,4 +119,50 @@ async def gate_and_execute(
     return result
 
 
-__all__ = ["ARGUMENTS", "Planned", "gate_and_execute", "plan_resolvers"]
+def writing_call(
+    tool: ToolDef[Any, Any], make_context: ContextMaker, read_arguments: ReadArguments, finish: Finish
+) -> Callable[..., Awaitable[CallToolResult]]:
+    """The SDK tool function of a writing tool: plan, maybe ask, then pass the gate (or not) and send.
+
+    Errors the model can act on (bad arguments, a refused plan) are carried from the plan phase to the call as its
+    result; anything else is a bug.
+    """
+    assert tool.plan is not None
+
+    async def plan_step(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Planned:
+        context = make_context(ctx)
+        try:
+            args = read_arguments(tool, arguments)
+        except HfJobsError as exc:
+            return Planned(context, error=exc)
+        try:
+            assert tool.plan is not None
+            return Planned(context, args, plan=await tool.plan(args, context.planning()))
+        except HfJobsError as exc:
+            return Planned(context, args, error=exc)
+
+    async def ask(ctx: Context[Any, Any], planned: Annotated[Planned, Resolve(plan_step)]) -> Elicit[ConsentForm] | str:
+        plan = planned.plan
+        if plan is None or plan.dry_result is not None or not plan.needs_yes:
+            return "not_needed"
+        if _channel(ctx, planned.context) != "elicitation":
+            return "not_needed"
+        return Elicit(planned.context.redact(plan.question()), ConsentForm)
+
+    async def call(
+        ctx: Context[Any, Any],
+        arguments: dict[str, Any],  # read by plan_step (by name); declared so that the SDK offers it
+        planned: Annotated[Planned, Resolve(plan_step)],
+        consent: Annotated[ElicitationResult[ConsentForm], Resolve(ask)],
+    ) -> CallToolResult:
+        # The call's own context redacts (see hfjobs_mcp.serve.adapter); refreshed before anything is shown.
+        planned.context.redactor.refresh()
+        return finish(await gate_and_execute(tool, ctx, planned, consent), planned.context)
+
+    # Readable keys for the elicitation round trip (the SDK keys a resolver's question by its qualified name).
+    plan_step.__qualname__ = plan_step.__name__ = f"plan_{tool.name}"
+    ask.__qualname__ = ask.__name__ = f"consent_for_{tool.name}"
+    return call
+
+
+__all__ = ["Planned", "gate_and_execute", "writing_call"]

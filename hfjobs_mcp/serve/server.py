@@ -12,12 +12,12 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
-from mcp_types import EmptyResult, SetLevelRequestParams
 
 from hfjobs_mcp import __version__
 from hfjobs_mcp.serve.adapter import sdk_tool
 from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APP_URI, APPROVAL_META, bound_to_app, job_app
 from hfjobs_mcp.serve.context import ContextFactory, call_context_maker
+from hfjobs_mcp.serve.sdk_shim import accept_set_level
 from hfjobs_mcp.tools.base import ToolContext
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 from hfjobs_mcp.tools.schema import cached_schemas
@@ -29,11 +29,6 @@ Tools for Hugging Face Jobs: run Docker-image or UV-script jobs on Hugging Face 
 cron, read their logs and metrics, wait for them, cancel them. Jobs cost money on paid hardware: call
 list_hardware for prices and use dry_run to see the exact request and its price ceiling before running.
 Secrets are passed by environment-variable NAME only, never by value."""
-
-
-async def _set_logging_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
-    # Handshake-era clients may set a level (the conformance suite does); this server sends no log notifications.
-    return EmptyResult()
 
 
 def _without_confirm(published: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +83,7 @@ def build_server(
         request_state_security=request_state_security,
         extensions=extensions,
     )
-    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, _set_logging_level)
+    accept_set_level(server)
     return server
 
 

@@ -92,3 +92,13 @@ async def test_a_command_given_as_one_string_is_split_as_a_shell_would(session_f
         problems = _problems(await s.call("run_job", {"image": "x", "command": "echo 'unterminated"}))
         assert problems[0]["field"] == "command"
         assert "split" in problems[0]["expected"]
+
+
+async def test_a_list_or_an_object_sent_as_json_text_is_read_as_one(session_factory: Any) -> None:
+    """Some clients send lists and objects as JSON text; a field that takes no string reads it as JSON."""
+    async with session_factory() as s:
+        as_json = await s.ok("list_jobs", {"stages": '["RUNNING", "COMPLETED"]', "labels": '{"team": "none-such"}'})
+        as_values = await s.ok("list_jobs", {"stages": ["RUNNING", "COMPLETED"], "labels": {"team": "none-such"}})
+        assert as_json == as_values
+        problems = _problems(await s.call("list_jobs", {"stages": '["RUNING"]'}))
+        assert problems[0]["field"] == "stages.0"
