@@ -20,6 +20,8 @@ from pydantic.fields import FieldInfo
 
 from hfjobs_mcp import __version__, logsetup
 from hfjobs_mcp.config import Flag, Settings
+from hfjobs_mcp.errors import InvalidRequestError, PolicyError
+from hfjobs_mcp.private_paths import UnsafePathError
 
 COMMANDS = ("serve", "local", "demo")
 
@@ -63,7 +65,6 @@ def _or_none(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 def _duration(value: str) -> int:
     # The API's own duration grammar, imported only when the option is given (start-up time).
     from hfjobs_mcp.api.spec import parse_timeout
-    from hfjobs_mcp.errors import InvalidRequestError
 
     try:
         seconds = parse_timeout(value)
@@ -171,14 +172,14 @@ def _add_local_command(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         description="Serve the local Jobs backend. Point clients at it with HF_ENDPOINT=<the printed URL>.",
     )
     if full:
-        from hfjobs_mcp.local.cli import add_arguments
+        from hfjobs_mcp.local.cli import add_arguments  # only for `local` (start-up time, see above)
 
         add_arguments(p)
     p.set_defaults(handler=_local)
 
 
 def _local(args: argparse.Namespace) -> int:
-    from hfjobs_mcp.local.cli import run_local, stop_local
+    from hfjobs_mcp.local.cli import run_local, stop_local  # the backend, only for `local` (start-up time)
 
     if args.stop:
         return stop_local(args.state_dir)
@@ -206,8 +207,6 @@ def _serve(args: argparse.Namespace) -> int:
         from hfjobs_mcp.serve.http.run import run_http  # uvicorn and Starlette only for HTTP (start-up time)
 
         return run_http(settings)
-    from hfjobs_mcp.errors import PolicyError
-    from hfjobs_mcp.private_paths import UnsafePathError
     from hfjobs_mcp.serve.stdio import serve  # the serving side once the command line is read (start-up time)
 
     try:
@@ -222,7 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hfjobs_mcp.demo import run_demo
+    from hfjobs_mcp.demo import run_demo  # an MCP client and the embedded backend, only for `demo` (start-up time)
 
     return anyio.run(run_demo, args.state_dir)
 

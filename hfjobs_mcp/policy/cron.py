@@ -63,7 +63,7 @@ def _count(field: Sequence[object], full: int) -> int:
 
 def max_runs_per_day(expression: str) -> int:
     """The most runs ``expression`` starts in any 24-hour window of its cycle (see the module docstring)."""
-    from croniter import croniter
+    from croniter import croniter  # on first use (start-up time), as above
 
     value = check_schedule(expression)
     seconds = _with_seconds(value)
@@ -74,7 +74,7 @@ def max_runs_per_day(expression: str) -> int:
 
 def next_run(expression: str, after: datetime) -> datetime:
     """The first run of ``expression`` after ``after`` (UTC)."""
-    from croniter import croniter
+    from croniter import croniter  # on first use (start-up time), as above
 
     value = check_schedule(expression)
     result: datetime = croniter(value, after, second_at_beginning=_with_seconds(value)).get_next(datetime)

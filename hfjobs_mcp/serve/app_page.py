@@ -8,6 +8,7 @@ when the result is a job, the result's text otherwise.
 from __future__ import annotations
 
 import logging
+from importlib.resources import files
 from typing import Any
 
 from mcp.server.apps import Apps
@@ -17,7 +18,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from hfjobs_mcp.serve.context import ContextMaker
 from hfjobs_mcp.tools.base import ToolDef
 
-logger = logging.getLogger("hfjobs_mcp.server")
+logger = logging.getLogger("hfjobs_mcp.server")  # the name log lines have always shown
 
 APP_URI = "ui://hfjobs-mcp/job"
 APPROVAL_META = "io.github.hfjobs-mcp/approval"
@@ -38,8 +39,6 @@ def job_app(make_context: ContextMaker, *, approvals: bool) -> Apps:
     ``cancel_job``. ``approvals`` False (no selected tool can ask, e.g. ``--read-only``): the page without
     :data:`ANSWER_TOOL`.
     """
-    from importlib.resources import files
-
     apps = Apps()
     if approvals:
         _add_answer_tool(apps, make_context)

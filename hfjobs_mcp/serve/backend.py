@@ -42,7 +42,8 @@ def attach_local_backend(settings: Settings) -> Attached:
     another user owns or may write to is refused (:class:`~hfjobs_mcp.private_paths.UnsafePathError`). Blocking:
     call it from a thread in an event loop.
     """
-    from hfjobs_mcp.local.detached import attach  # the local backend's code only with --local (start-up time)
+    # The local backend's code only with --local (start-up time).
+    from hfjobs_mcp.local.detached import attach
     from hfjobs_mcp.local.private import UnsafeStateDirError
 
     state_dir = local_state_dir(settings)
@@ -66,7 +67,8 @@ async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIte
     async with AsyncExitStack() as stack:
         if settings.local:
             if embedded:
-                from hfjobs_mcp.local import LocalConfig, serve_in_thread  # the demo only (start-up time)
+                # The backend's server in this process: the demo only (start-up time).
+                from hfjobs_mcp.local import LocalConfig, serve_in_thread
                 from hfjobs_mcp.local.private import UnsafeStateDirError
 
                 token = _random.token_urlsafe(24)

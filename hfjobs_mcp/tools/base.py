@@ -20,6 +20,7 @@ from hfjobs_mcp.config import TOOLSETS, Settings, Toolset
 from hfjobs_mcp.policy.approvals import Approvals
 from hfjobs_mcp.policy.redaction import Redactor
 from hfjobs_mcp.policy.sources import SecretSources
+from hfjobs_mcp.tools.schema import compact_root, shallow
 
 if TYPE_CHECKING:
     from hfjobs_mcp.api import JobsClient
@@ -192,12 +193,8 @@ class ToolDef(Generic[A, R]):
 
     def input_schema(self) -> dict[str, Any]:
         """The published input schema: the argument model's, compacted (descriptions kept: the model reads them)."""
-        from hfjobs_mcp.tools.schema import compact_root
-
         return compact_root(self.args.model_json_schema())
 
     def output_schema(self) -> dict[str, Any]:
         """The published output schema: the result model's, typed at the top level (see ``schema.shallow``)."""
-        from hfjobs_mcp.tools.schema import shallow
-
         return shallow(self.result.model_json_schema())

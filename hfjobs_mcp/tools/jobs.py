@@ -6,6 +6,7 @@ act on are raised as :class:`~hfjobs_mcp.errors.HfJobsError` and become ``isErro
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import Any
 
@@ -83,8 +84,6 @@ class RunResult(ToolResult):
         ceiling = f"at most ${c.ceiling_usd}" if c.ceiling_usd is not None else "ceiling unknown"
         money = f"{c.flavor} {price}, timeout {c.timeout_seconds}s, {ceiling}"
         if self.dry_run:
-            import json
-
             script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/jobs/{self.namespace} with:\n"

@@ -56,7 +56,12 @@ from hfjobs_mcp.serve.http.auth import (
 from hfjobs_mcp.serve.http.keys import derive_key, state_key
 from hfjobs_mcp.serve.server import build_server
 
-logger = logging.getLogger("hfjobs_mcp.web")
+try:  # the SDK's Server-Sent Events (see _keep_streams_open_on_shutdown)
+    from sse_starlette.sse import AppStatus as _SseStatus
+except ImportError:  # the SDK stopped using it
+    _SseStatus = None  # type: ignore[assignment,misc]
+
+logger = logging.getLogger("hfjobs_mcp.web")  # the name log lines have always shown
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
@@ -135,11 +140,8 @@ def _keep_streams_open_on_shutdown() -> None:
     as uvicorn is asked to stop: a call in flight would lose its result. Here each stream ends with its call, and
     uvicorn's own grace period (``--shutdown-grace``) bounds the wait.
     """
-    try:
-        from sse_starlette.sse import AppStatus
-    except ImportError:  # the SDK stopped using it: nothing to undo
-        return
-    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
+    if _SseStatus is not None:  # else the SDK stopped using it: nothing to undo
+        _SseStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:

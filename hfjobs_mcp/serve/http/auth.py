@@ -44,7 +44,7 @@ from hfjobs_mcp.policy.redaction import Redactor
 from hfjobs_mcp.policy.sources import SecretSources
 from hfjobs_mcp.tools.base import ToolContext
 
-logger = logging.getLogger("hfjobs_mcp.web")
+logger = logging.getLogger("hfjobs_mcp.web")  # the name log lines have always shown
 
 AUTH_TOKEN_ENV = "HFJOBS_MCP_AUTH_TOKEN"  # noqa: S105 (a variable name)
 MIN_AUTH_TOKEN_LENGTH = 16

@@ -25,6 +25,7 @@ import anyio
 import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
 
 from hfjobs_mcp import logsetup
 from hfjobs_mcp.api import JobsClient, find_endpoint
@@ -37,7 +38,7 @@ from hfjobs_mcp.serve.http.app import MCP_PATH, create_app
 from hfjobs_mcp.serve.http.auth import DeploymentError, check_deployment
 from hfjobs_mcp.serve.http.keys import STATE_KEY_ENV, state_key
 
-logger = logging.getLogger("hfjobs_mcp.web")
+logger = logging.getLogger("hfjobs_mcp.web")  # the name log lines have always shown
 
 APP_FACTORY = "hfjobs_mcp.serve.http.run:app_from_env"  # what uvicorn's workers import
 SETTINGS_ENV = "HFJOBS_MCP_SERVE_SETTINGS"  # the supervisor hands each worker its settings through this
@@ -115,8 +116,6 @@ def app_from_env() -> Starlette:
 
 def run_workers(settings: Settings) -> int:
     """``--workers N``: uvicorn's supervisor over N worker processes sharing one socket and one state key."""
-    from uvicorn.supervisors import Multiprocess
-
     check_deployment(settings)
     os.environ.setdefault(STATE_KEY_ENV, _random.token_urlsafe(48))
     state_key(os.environ)  # refuse a bad configured key here, not in every worker
