@@ -5,6 +5,7 @@ One job per module, like :mod:`hfjobs_mcp.local`:
 - :mod:`~hfjobs_mcp.serve.server`: ``build_server``, the selected tools as one ``MCPServer``;
 - :mod:`~hfjobs_mcp.serve.adapter`: one :class:`~hfjobs_mcp.tools.base.ToolDef` as an SDK tool;
 - :mod:`~hfjobs_mcp.serve.consent`: the plan phase and the user's yes of a writing tool, then the gate;
+- :mod:`~hfjobs_mcp.serve.sdk_shim`: the one place that relies on SDK internals (each use documented and tested);
 - :mod:`~hfjobs_mcp.serve.results`: tool outcomes as ``CallToolResult`` (masked, then cut);
 - :mod:`~hfjobs_mcp.serve.app_page`: the MCP Apps job page and its app-only answer tool;
 - :mod:`~hfjobs_mcp.serve.context`: the context every call starts from, and each call's own;
