@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from hfjobs_mcp.errors import HfJobsError
 from hfjobs_mcp.serve.consent import writing_call
 from hfjobs_mcp.serve.context import ContextMaker
+from hfjobs_mcp.serve.resources import job_links
 from hfjobs_mcp.serve.results import cut, error_result, success_result
 from hfjobs_mcp.serve.sdk_shim import sdk_tool_of
 from hfjobs_mcp.tools.arguments import parse_arguments
@@ -83,7 +84,7 @@ def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
     )
 
 
-def _both(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
+def both(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
     return first if first == second else lambda text: second(first(text))
 
 
@@ -93,6 +94,7 @@ def sdk_tool(
     redact: Callable[[str], str],
     schemas: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
+    links: bool = False,
 ) -> Tool:
     """Adapt one :class:`ToolDef` to the SDK's ``Tool`` (``schemas``: its published input and output schemas)."""
     published = schemas or {"input": tool.input_schema(), "output": tool.output_schema()}
@@ -101,11 +103,14 @@ def sdk_tool(
         # The call's own context redacts (over HTTP in `hf` auth mode: the deployment's redactor, which knows every
         # caller's token and what the other workers forwarded); `redact` masks what is known before any call, e.g.
         # the server's own token.
-        redact_call = _both(redact, context.redact)
+        redact_call = both(redact, context.redact)
         if isinstance(outcome, HfJobsError):
             logger.info("tool %s: %s: %s", tool.name, type(outcome).__name__, cut(redact_call(outcome.message)))
             return error_result(outcome, redact_call)
-        return success_result(outcome, redact_call)
+        shown = success_result(outcome, redact_call)
+        if links:  # a result that shows a job links to it and its logs (serve.resources)
+            shown.content = [*shown.content, *job_links(shown.structured_content)]
+        return shown
 
     async def call(ctx: Context[Any, Any], arguments: dict[str, Any]) -> CallToolResult:
         context = make_context(ctx)

@@ -1,7 +1,7 @@
 """The one place that relies on MCP SDK internals; ``tests/serve/test_sdk_shim.py`` fails when the SDK changes them.
 
 Our tools go through the SDK's public surface (``MCPServer(tools=...)``, ``Resolve`` and ``Elicit`` for the consent
-resolvers, the ``Context`` of each call). Three things that surface has no way to say are done here, each on the
+resolvers, the ``Context`` of each call). Two things that surface has no way to say are done here, each on the
 narrowest internal it needs:
 
 1. **A tool validates its own arguments.** ``Tool.from_function`` validates a call with a pydantic model it builds
@@ -16,9 +16,6 @@ narrowest internal it needs:
    :func:`sdk_tool_of` builds the ``Tool`` that ``Tool.from_function`` would, with the SDK's own context and
    resolver discovery, but without deriving an argument model and schema from the signature only to replace them
    (1.3 ms a tool under pydantic, about 16 ms of every start). The test holds it equal to ``from_function``'s.
-3. **``logging/setLevel`` for handshake-era clients** (the conformance suite sends it): the SDK's docs say to
-   re-provide it with the low-level ``Server.add_request_handler``, which ``MCPServer`` keeps as
-   ``_lowlevel_server``.
 """
 
 from __future__ import annotations
@@ -26,12 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp_types import EmptyResult, SetLevelRequestParams, ToolAnnotations
+from mcp_types import ToolAnnotations
 
 ARGUMENTS = "arguments"
 """The one parameter (of a tool function and of its plan resolver) that receives a call's raw arguments."""
@@ -85,14 +81,4 @@ def sdk_tool_of(
     )
 
 
-async def _set_logging_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
-    # Handshake-era clients may set a level (the conformance suite does); this server sends no log notifications.
-    return EmptyResult()
-
-
-def accept_set_level(server: MCPServer[Any]) -> None:
-    """Answer ``logging/setLevel`` (2025-11-25 and earlier) with an empty result, as that protocol asks."""
-    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, _set_logging_level)
-
-
-__all__ = ["ARGUMENTS", "RawArguments", "accept_set_level", "sdk_tool_of"]
+__all__ = ["ARGUMENTS", "RawArguments", "sdk_tool_of"]

@@ -14,13 +14,18 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
 from hfjobs_mcp import __version__
-from hfjobs_mcp.serve.adapter import sdk_tool
+from hfjobs_mcp.serve.adapter import both, sdk_tool
 from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APP_URI, APPROVAL_META, bound_to_app, job_app
+from hfjobs_mcp.serve.capabilities import CACHE_HINTS, WEBSITE, honest_capabilities, icons
+from hfjobs_mcp.serve.completions import install_completions
 from hfjobs_mcp.serve.context import ContextFactory, call_context_maker
-from hfjobs_mcp.serve.sdk_shim import accept_set_level
+from hfjobs_mcp.serve.prompts import add_prompts
+from hfjobs_mcp.serve.resources import add_resources
+from hfjobs_mcp.serve.results import success_result
 from hfjobs_mcp.tools.base import ToolContext
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 from hfjobs_mcp.tools.schema import cached_schemas
+from hfjobs_mcp.workflows import Facts
 
 SERVER_NAME = "hfjobs-mcp"
 
@@ -62,6 +67,10 @@ def build_server(
     worker.
     """
     make_context = call_context_maker(base_context, caller_context)
+
+    def current_context() -> ToolContext:
+        return base_context if caller_context is None else caller_context()
+
     redact = base_context.redact
     selected = select_tools(toolsets=toolsets, read_only=read_only)
     schemas = cached_schemas(
@@ -70,8 +79,17 @@ def build_server(
     if base_context.settings.confirm_via != "code":
         schemas = {name: _without_confirm(published) for name, published in schemas.items()}
     page = {"ui": {"resourceUri": APP_URI}}
+    served_sets = {t.toolset for t in selected}
     tools = [
-        sdk_tool(t, make_context, redact, schemas[t.name], meta=page if bound_to_app(t) else None) for t in selected
+        sdk_tool(
+            t,
+            make_context,
+            redact,
+            schemas[t.name],
+            meta=page if bound_to_app(t) else None,
+            links="jobs" in served_sets,
+        )
+        for t in selected
     ]
     asks = any(t.may_ask for t in selected)
     extensions = [job_app(make_context, approvals=asks)] if any(bound_to_app(t) for t in selected) else []
@@ -82,8 +100,26 @@ def build_server(
         tools=tools,
         request_state_security=request_state_security,
         extensions=extensions,
+        website_url=WEBSITE,
+        icons=icons(),
+        cache_hints=CACHE_HINTS,
+        subscriptions=False,
     )
-    accept_set_level(server)
+    prompts = add_prompts(server, [t.name for t in selected], Facts(local_backend=base_context.settings.local))
+    templates = add_resources(
+        server,
+        current_context,
+        lambda result, context: success_result(result, both(redact, context.redact)),
+        jobs="jobs" in served_sets,
+        scheduled="scheduled" in served_sets,
+        hardware="hardware" in served_sets,
+    )
+    if prompts or templates:
+        install_completions(server, current_context, prompts=prompts, templates=templates)
+    resources = bool(templates) or "hardware" in served_sets or bool(extensions)
+    server.middleware.append(
+        honest_capabilities(prompts=bool(prompts), resources=resources, completions=bool(prompts or templates))
+    )
     return server
 
 

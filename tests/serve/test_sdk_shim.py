@@ -4,7 +4,6 @@
   replace), so a new ``Tool`` field, or a change in how the SDK finds the context and the resolvers, shows here;
 - ``Tool.run`` hands ``FuncMetadata.validate_arguments``'s result to the function and to by-name resolvers, and
   still checks structured content against ``output_model``;
-- ``MCPServer._lowlevel_server.add_request_handler`` serves ``logging/setLevel`` to a handshake-era client.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from hfjobs_mcp.serve import sdk_shim
-from hfjobs_mcp.serve.sdk_shim import ARGUMENTS, accept_set_level, sdk_tool_of
+from hfjobs_mcp.serve.sdk_shim import ARGUMENTS, sdk_tool_of
 
 pytestmark = pytest.mark.anyio
 
@@ -149,12 +148,3 @@ async def test_structured_content_is_still_checked_against_the_output_model() ->
     async with mcp.Client(server) as client:
         result = await client.call_tool("bad", {})
     assert result.is_error  # the SDK refused content that does not fit Echo
-
-
-@pytest.mark.filterwarnings("ignore:The logging capability is deprecated")
-async def test_set_level_is_answered_for_handshake_era_clients() -> None:
-    server: MCPServer[Any] = MCPServer("probe")
-    accept_set_level(server)
-    async with mcp.Client(server, mode="legacy") as client:
-        assert client.server_capabilities.logging is not None
-        await client.set_logging_level("debug")  # an error response would raise here
