@@ -13,7 +13,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
+from mcp.shared.exceptions import MCPError
+from mcp_types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    ResourceTemplateReference,
+)
 
 from hfjobs_mcp.errors import HfJobsError
 from hfjobs_mcp.policy.pricing import PRICES
@@ -94,7 +102,10 @@ def install_completions(
         ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, extra: CompletionContext | None
     ) -> Completion | None:
         table = prompts.get(ref.name) if isinstance(ref, PromptReference) else templates.get(ref.uri)
-        source = (table or {}).get(argument.name)
+        if table is None:  # the spec's answer to a reference to nothing: invalid params, not an empty list
+            what = f"prompt {ref.name!r}" if isinstance(ref, PromptReference) else f"resource template {ref.uri!r}"
+            raise MCPError(code=INVALID_PARAMS, message=f"no {what} on this server")
+        source = table.get(argument.name)
         if source is None:
             return None
         try:

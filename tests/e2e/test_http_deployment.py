@@ -27,7 +27,8 @@ import httpx2
 import pytest
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
-from mcp_types import CallToolResult, ElicitResult
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, ElicitResult, ResourceTemplateReference
 
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APPROVAL_META
@@ -299,6 +300,35 @@ async def test_an_approval_card_is_bound_to_its_caller(hf_server: HfDeployment) 
         assert (await alice.call_tool("run_job", args)).is_error  # Alice's own request has no approval either
         assert not (await bob.call_tool(ANSWER_TOOL, {"approval_id": approval_id, "approve": True})).is_error
         assert _result(await bob.call_tool("run_job", args))["job"]["namespace"] == "bob"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_resources_and_completions_are_the_callers_own(hf_server: HfDeployment, mode: str) -> None:
+    """A resource is read with the caller's own token: Bob cannot read Alice's job, logs or metrics (issue 21)."""
+    url = hf_server.server.mcp_url
+    async with (
+        http_client(ALICE) as alice_http,
+        http_client(BOB) as bob_http,
+        mcp_client(url, client=alice_http, mode=mode) as alice,
+        mcp_client(url, client=bob_http, mode=mode) as bob,
+    ):
+        started = await alice.call_tool("run_job", {"image": "python:3.12", "command": ["echo", "alice-only"]})
+        job = _result(started)["job"]
+        await alice.call_tool("wait_for_job", {"job_id": job["id"], "timeout_seconds": 60})
+        uri = f"hfjobs://jobs/alice/{job['id']}"
+        logs = (await alice.read_resource(f"{uri}/logs")).contents[0]
+        assert "alice-only" in getattr(logs, "text", "")
+        for suffix in ("", "/logs", "/metrics"):
+            with pytest.raises(MCPError) as refused:
+                await bob.read_resource(uri + suffix)
+            assert "alice-only" not in refused.value.error.message
+        ref = ResourceTemplateReference(uri="hfjobs://jobs/{namespace}/{job_id}")
+        mine = await alice.complete(ref, {"name": "namespace", "value": ""})
+        theirs = await bob.complete(ref, {"name": "namespace", "value": ""})
+        assert mine.completion.values == ["alice", "alice-org"]
+        assert theirs.completion.values == ["bob"]
+        peek = await bob.complete(ref, {"name": "job_id", "value": ""}, {"namespace": "alice"})
+        assert peek.completion.values == []
 
 
 # --- refused configurations ------------------------------------------------------------------------------------------

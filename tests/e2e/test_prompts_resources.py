@@ -153,6 +153,10 @@ async def test_prompt_arguments_are_completed(session_factory: Any, mode: str) -
         assert namespaces.completion.values == [USER, "myorg"]
         none = await s.client.complete(PromptReference(name="review_spend"), {"name": "hours", "value": "2"})
         assert none.completion.values == []
+        with pytest.raises(MCPError, match="no prompt 'test_prompt' on this server"):
+            await s.client.complete(PromptReference(name="test_prompt"), {"name": "x", "value": ""})
+        with pytest.raises(MCPError, match="no resource template"):
+            await s.client.complete(ResourceTemplateReference(uri="test://t/{x}"), {"name": "x", "value": ""})
 
 
 # --- resources ----------------------------------------------------------------------------------------------------
