@@ -168,3 +168,15 @@ class Settings(BaseModel):
     shutdown_grace_seconds: Annotated[float, Flag(name="--shutdown-grace", metavar="SECONDS", http=True)] = Field(
         default=60.0, gt=0, description="on SIGTERM, let running calls finish for this long"
     )
+    # OAuth (--auth hf, hfjobs_mcp.serve.oauth): the URL clients reach /mcp at (the resource a token is issued for;
+    # default this server's own address) and the authorization server named in its metadata (default the Hub).
+    public_url: Annotated[str | None, Flag(metavar="URL", http=True)] = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="the URL clients use for /mcp (e.g. https://mcp.example.com/mcp): the OAuth resource of --auth hf",
+    )
+    authorization_server: Annotated[str | None, Flag(metavar="URL", http=True)] = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="the OAuth authorization server --auth hf names (default: the Hub, --endpoint)",
+    )

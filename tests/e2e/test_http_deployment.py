@@ -182,7 +182,11 @@ def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfDeployment
 def test_hf_mode_refuses_a_missing_or_unknown_token(hf_server: HfDeployment) -> None:
     missing = _post(hf_server.server.mcp_url)
     assert missing.status_code == 401
-    assert missing.headers["www-authenticate"] == 'Bearer realm="hfjobs-mcp"'
+    # OAuth hosts learn from the challenge where the metadata naming the issuer is (tests/e2e/test_oauth.py).
+    port = hf_server.server.port
+    assert missing.headers["www-authenticate"] == (
+        f'Bearer realm="hfjobs-mcp", resource_metadata="http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp"'
+    )
     unknown = "hf_UnknownFakeToken0123456789abcdefg"
     refused = _post(hf_server.server.mcp_url, token=unknown)
     assert refused.status_code == 401

@@ -54,6 +54,7 @@ from hfjobs_mcp.serve.http.auth import (
     is_loopback,
 )
 from hfjobs_mcp.serve.http.keys import derive_key, state_key
+from hfjobs_mcp.serve.http.oauth import authorization_server, metadata_routes, metadata_url, resource_url
 from hfjobs_mcp.serve.server import build_server
 
 try:  # the SDK's Server-Sent Events (see _keep_streams_open_on_shutdown)
@@ -75,10 +76,18 @@ LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"
 class _Gateway:
     """In front of ``/mcp``: Host/Origin, then the caller; the caller's context is set for the request."""
 
-    def __init__(self, app: ASGIApp, *, security: TransportSecuritySettings, auth: Authenticator) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        security: TransportSecuritySettings,
+        auth: Authenticator,
+        resource_metadata: str | None = None,
+    ) -> None:
         self.app = app
         self.security = TransportSecurityMiddleware(security)
         self.auth = auth
+        self.resource_metadata = resource_metadata
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,7 +112,7 @@ class _Gateway:
         peer = scope.get("client")
         caller = await self.auth.caller(request.headers.get("authorization"), str(peer[0]) if peer else "")
         if isinstance(caller, Refusal):
-            await _refusal_response(caller)(scope, receive, send_with_worker)
+            await _refusal_response(caller, self.resource_metadata)(scope, receive, send_with_worker)
             return
         token = current_caller.set(caller)
         try:
@@ -113,11 +122,13 @@ class _Gateway:
             await self.auth.release(caller)
 
 
-def _refusal_response(refusal: Refusal) -> Response:
+def _refusal_response(refusal: Refusal, resource_metadata: str | None = None) -> Response:
     if refusal.status == 401:
         challenge = f'Bearer realm="{REALM}"'
         if refusal.error:
             challenge += f', error="{refusal.error}", error_description="{refusal.description}"'
+        if resource_metadata:  # RFC 9728 section 5.1: where an OAuth client learns who issues tokens for this server
+            challenge += f', resource_metadata="{resource_metadata}"'
         body = {"error": refusal.error or "unauthorized", "error_description": refusal.description}
         return JSONResponse(body, status_code=401, headers={"www-authenticate": challenge})
     if refusal.status == 429:
@@ -188,7 +199,10 @@ def create_app(
         redactor = server_context.redactor
         redactor.shared = forwarded
         redactor.transient_cap = 4 * MAX_CALLERS
-        auth = HfCallers(settings=settings, endpoint=client.endpoint, approvals=approvals, redactor=redactor)
+        resource = resource_url(settings, MCP_PATH)
+        auth = HfCallers(
+            settings=settings, endpoint=client.endpoint, approvals=approvals, redactor=redactor, resource=resource
+        )
     elif settings.auth == "token":
         assert static_token is not None
         auth = StaticToken(server_caller, static_token)
@@ -216,7 +230,14 @@ def create_app(
         transport_security=transport_security(settings),
         host=settings.host,
     )
-    app.add_middleware(_Gateway, security=transport_security(settings), auth=auth)
+    resource_metadata = None
+    if settings.auth == "hf":  # OAuth: the RFC 9728 metadata naming the Hub as issuer, and the 401 pointing to it
+        resource = resource_url(settings, MCP_PATH)
+        app.router.routes.extend(metadata_routes(resource, authorization_server(settings, client.endpoint)))
+        resource_metadata = metadata_url(resource)
+    app.add_middleware(
+        _Gateway, security=transport_security(settings), auth=auth, resource_metadata=resource_metadata
+    )
     sdk_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

@@ -42,6 +42,7 @@ from hfjobs_mcp.errors import ForbiddenError, HfJobsError, TokenNotFoundError, U
 from hfjobs_mcp.policy.approvals import Approvals
 from hfjobs_mcp.policy.redaction import Redactor
 from hfjobs_mcp.policy.sources import SecretSources
+from hfjobs_mcp.serve.http.oauth import issued_elsewhere
 from hfjobs_mcp.tools.base import ToolContext
 
 logger = logging.getLogger("hfjobs_mcp.web")  # the name log lines have always shown
@@ -230,8 +231,10 @@ class HfCallers(Authenticator):
         transport: httpx2.AsyncBaseTransport | None = None,
         per_client: tuple[int, float] = WHOAMI_PER_CLIENT,
         total: tuple[int, float] = WHOAMI_TOTAL,
+        resource: str | None = None,
     ) -> None:
         self.settings = settings
+        self.resource = resource  # this server's OAuth resource: a token issued for another one is refused
         self.transport = transport
         self.endpoint = endpoint
         self.approvals = approvals
@@ -257,6 +260,8 @@ class HfCallers(Authenticator):
         token = _bearer(authorization)
         if token is None:
             return Refusal(401, "send your Hugging Face token as `Authorization: Bearer hf_...`", error=None)
+        if self.resource is not None and issued_elsewhere(token, self.resource):
+            return Refusal(401, "the token was issued for another resource, not this server")
         digest = token_digest(token)
         now = self.clock()
         known = self._callers.get(digest)
