@@ -235,9 +235,7 @@ def create_app(
         resource = resource_url(settings, MCP_PATH)
         app.router.routes.extend(metadata_routes(resource, authorization_server(settings, client.endpoint)))
         resource_metadata = metadata_url(resource)
-    app.add_middleware(
-        _Gateway, security=transport_security(settings), auth=auth, resource_metadata=resource_metadata
-    )
+    app.add_middleware(_Gateway, security=transport_security(settings), auth=auth, resource_metadata=resource_metadata)
     sdk_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
