@@ -37,6 +37,12 @@ CARD = FAST_AGENT_DIR / "hf-jobs.md"
 DRIVER = Path(__file__).with_name("fast_agent_driver.py")
 
 
+def _first_json(answer: str) -> dict[str, Any]:
+    """The JSON document an answer starts with (what follows it, e.g. resource links, is left out)."""
+    document: dict[str, Any] = json.JSONDecoder().raw_decode(answer)[0]
+    return document
+
+
 def _config() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     return data
@@ -135,12 +141,14 @@ def test_fast_agent_drives_the_server_from_the_shipped_configuration(
     by_name = {f["name"]: f for f in hardware["flavors"]}
     assert by_name["cpu-basic"]["price_per_hour_usd"] > 0
 
-    started = json.loads(results["run_uv_job"])
+    # fast-agent shows a result's structured JSON, then its resource links (issue 21): the job's and its log's.
+    started = _first_json(results["run_uv_job"])
+    assert f"hfjobs://jobs/local-user/{results['job_id']}/logs" in results["run_uv_job"]
     assert started["dry_run"] is False
     assert started["job"]["id"] == results["job_id"]
     assert started["job"]["flavor"] == "cpu-basic"
 
-    waited = json.loads(results["wait_for_job"])
+    waited = _first_json(results["wait_for_job"])
     assert waited["job"]["stage"] == "COMPLETED", waited
 
     logs = json.loads(results["fetch_logs"])
