@@ -12,13 +12,15 @@ there. Here:
   method defines, from :func:`honest_capabilities`, rather than an error;
 - ``prompts``, ``resources`` and ``completions`` are dropped from ``initialize`` and ``server/discover`` when
   the selected toolsets leave none of them (:func:`honest_capabilities`);
+- an extension served on 2026-07-28 only (tasks: its ``resultType: "task"`` has no 2025-11-25 form) is dropped
+  from the 2025-11-25 ``initialize`` result;
 - the lists carry a cache hint (2026-07-28): they only change when the server is restarted with other flags.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -44,7 +46,9 @@ def icons() -> list[Icon]:
     return [Icon(src=src, mime_type="image/svg+xml", sizes=["any"])]
 
 
-def honest_capabilities(*, prompts: bool, resources: bool, completions: bool) -> ServerMiddleware[Any]:
+def honest_capabilities(
+    *, prompts: bool, resources: bool, completions: bool, modern_only: Sequence[str] = ()
+) -> ServerMiddleware[Any]:
     """Middleware: drop what is not served from the advertised capabilities; accept a handshake-era setLevel."""
     unserved = [name for name, served in (("prompts", prompts), ("resources", resources)) if not served]
     if not completions:
@@ -54,10 +58,17 @@ def honest_capabilities(*, prompts: bool, resources: bool, completions: bool) ->
         if ctx.method == "logging/setLevel" and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
             return {}  # no log notifications are sent at any level, so every level is already honoured
         result = await call_next(ctx)
-        if ctx.method in ("initialize", "server/discover") and isinstance(result, dict) and unserved:
+        if ctx.method in ("initialize", "server/discover") and isinstance(result, dict):
             capabilities = result.get("capabilities")
             if isinstance(capabilities, dict):
-                result = {**result, "capabilities": {k: v for k, v in capabilities.items() if k not in unserved}}
+                capabilities = {k: v for k, v in capabilities.items() if k not in unserved}
+                extensions = capabilities.get("extensions")
+                if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS and isinstance(extensions, dict):
+                    kept = {k: v for k, v in extensions.items() if k not in modern_only}
+                    capabilities = {k: v for k, v in capabilities.items() if k != "extensions"}
+                    if kept:
+                        capabilities["extensions"] = kept
+                result = {**result, "capabilities": capabilities}
         return result
 
     return middleware

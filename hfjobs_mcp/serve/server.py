@@ -7,6 +7,7 @@ it (:mod:`hfjobs_mcp.serve.app_page`). The published schemas come from the cache
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ from hfjobs_mcp.serve.context import ContextFactory, call_context_maker
 from hfjobs_mcp.serve.prompts import add_prompts
 from hfjobs_mcp.serve.resources import add_resources
 from hfjobs_mcp.serve.results import success_result
+from hfjobs_mcp.serve.tasks import IDENTIFIER as TASKS
+from hfjobs_mcp.serve.tasks import TASK_TOOL, JobTasks, TaskIds
 from hfjobs_mcp.tools.base import ToolContext
 from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
 from hfjobs_mcp.tools.schema import cached_schemas
@@ -57,6 +60,7 @@ def build_server(
     read_only: bool = False,
     caller_context: ContextFactory | None = None,
     request_state_security: RequestStateSecurity | None = None,
+    task_key: bytes | None = None,
 ) -> MCPServer[Any]:
     """The MCP server with the selected tools, in their fixed order.
 
@@ -92,7 +96,14 @@ def build_server(
         for t in selected
     ]
     asks = any(t.may_ask for t in selected)
-    extensions = [job_app(make_context, approvals=asks)] if any(bound_to_app(t) for t in selected) else []
+    extensions: list[Any] = [job_app(make_context, approvals=asks)] if any(bound_to_app(t) for t in selected) else []
+    names = {t.name for t in selected}
+    if TASK_TOOL in names:  # tasks/get, tasks/cancel: wait_for_job as a task, for clients that declare it
+        ids = TaskIds(task_key or os.urandom(32))
+        can_cancel = "cancel_job" in names
+        extensions.append(
+            JobTasks(current_context=current_context, redact=redact, ids=ids, can_cancel=can_cancel, links=True)
+        )
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         version=__version__,
@@ -118,7 +129,12 @@ def build_server(
         install_completions(server, current_context, prompts=prompts, templates=templates)
     resources = bool(templates) or "hardware" in served_sets or bool(extensions)
     server.middleware.append(
-        honest_capabilities(prompts=bool(prompts), resources=resources, completions=bool(prompts or templates))
+        honest_capabilities(
+            prompts=bool(prompts),
+            resources=resources,
+            completions=bool(prompts or templates),
+            modern_only=[TASKS],
+        )
     )
     return server
 

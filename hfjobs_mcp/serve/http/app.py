@@ -220,6 +220,7 @@ def create_app(
         read_only=settings.read_only,
         caller_context=caller_context,
         request_state_security=RequestStateSecurity(keys=[key], bind_principal=current_principal),
+        task_key=derive_key(key, "task-ids"),  # every worker answers for a task made by another
     )
 
     server.custom_route(HEALTH_PATH, methods=["GET", "HEAD"])(_health)
