@@ -28,13 +28,14 @@ import pytest
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, ElicitResult, ResourceTemplateReference
+from mcp_types import INVALID_PARAMS, CallToolResult, ElicitResult, ResourceTemplateReference
 
 from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APPROVAL_META
 from hfjobs_mcp.tools.registry import select_tools
 from tests.e2e.conftest import MODES, text
 from tests.e2e.http_util import BIN, LOCAL_AUTH, clean_env, http_client, local_server, mcp_client, running_server
+from tests.e2e.tasks_client import CreatedTask, Tasks, cancel_task, get_task
 from tests.visibility import model_visible
 
 pytestmark = pytest.mark.anyio
@@ -390,3 +391,40 @@ async def test_sigterm_lets_a_running_call_finish(tmp_path: Path) -> None:
         assert code == 0, server.output()
         with pytest.raises(httpx2.TransportError):
             httpx2.get(f"{server.base_url}/healthz", timeout=2)
+
+
+async def test_a_task_is_its_callers_only(hf_server: HfDeployment) -> None:
+    """Tasks over HTTP (2026-07-28): Bob can neither read nor cancel Alice's task, a tampered id is no task, and
+    Alice polls and cancels hers through requests that need no session (any worker answers)."""
+    url = hf_server.server.mcp_url
+    async with (
+        http_client(ALICE) as alice_http,
+        http_client(BOB) as bob_http,
+        mcp_client(url, client=alice_http, extensions=[Tasks()]) as alice,
+        mcp_client(url, client=bob_http, extensions=[Tasks()]) as bob,
+    ):
+        long = {"image": "python:3.12", "command": ["python", "-c", "import time; time.sleep(600)"]}
+        job = _result(await alice.call_tool("run_job", long))["job"]
+        ref = f"{job['namespace']}/{job['id']}"
+        created = await alice.session.call_tool("wait_for_job", {"job_id": ref}, allow_claimed=True)
+        assert isinstance(created, CreatedTask), created
+        task_id = created.task_id
+        body = task_id[3:]
+        tampered = "v1." + body[:30] + ("A" if body[30] != "A" else "B") + body[31:]
+        for session, attempt in [(bob.session, task_id), (alice.session, tampered)]:
+            for ask in (get_task, cancel_task):
+                with pytest.raises(MCPError) as refused:
+                    await ask(session, attempt)
+                assert refused.value.code == INVALID_PARAMS
+                assert ref not in str(refused.value)
+        # Bob's own task on Alice's job cannot even be made: his token cannot see the job.
+        peek = await bob.session.call_tool("wait_for_job", {"job_id": ref}, allow_claimed=True)
+        assert isinstance(peek, CallToolResult)
+        assert peek.is_error
+        still = _result(await alice.call_tool("inspect_job", {"job_id": ref}))
+        assert still["job"]["stage"] in {"SCHEDULING", "RUNNING"}
+        assert (await get_task(alice.session, task_id)).status == "working"
+        await cancel_task(alice.session, task_id)
+        ended = _result(await alice.call_tool("inspect_job", {"job_id": ref}))
+        assert ended["job"]["stage"] == "CANCELED"
+        assert (await get_task(alice.session, task_id)).status == "cancelled"
