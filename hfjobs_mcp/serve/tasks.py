@@ -151,20 +151,19 @@ class JobTasks(Extension):
         ref = TaskRef(
             principal=context.principal, job=f"{job.owner.name}/{job.id}", until=args.until_stage, created=_now()
         )
-        return {"resultType": "task", **self._task(ref, "working", f"{ref.job}: {job.status.stage}")}
+        redact = _both(self._redact, context.redact)
+        message = cut(redact(f"{ref.job}: {job.status.stage}"), 500)
+        return {"resultType": "task", **self._task(self._ids.mint(ref), ref, "working"), "statusMessage": message}
 
-    def _task(self, ref: TaskRef, status: str, message: str | None = None) -> dict[str, Any]:
-        task: dict[str, Any] = {
-            "taskId": self._ids.mint(ref),
+    def _task(self, task_id: str, ref: TaskRef, status: str) -> dict[str, Any]:
+        return {
+            "taskId": task_id,
             "status": status,
             "createdAt": ref.created,
             "lastUpdatedAt": _now(),
             "ttlMs": None,  # the job is the state: the task lasts as long as the Hub keeps the job
             "pollIntervalMs": POLL_INTERVAL_MS,
         }
-        if message is not None:
-            task["statusMessage"] = cut(self._redact(message), 500)
-        return task
 
     def _open(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> tuple[TaskRef, ToolContext]:
         require_client_extension(ctx, IDENTIFIER)  # -32021 for a client that did not declare the extension
@@ -178,8 +177,7 @@ class JobTasks(Extension):
         ref, context = self._open(ctx, params.task_id)
         context.redactor.refresh()
         redact = _both(self._redact, context.redact)
-        task = self._task(ref, "working")
-        task["taskId"] = params.task_id
+        task = self._task(params.task_id, ref, "working")
         try:
             one_read = WaitForJobArgs(job_id=ref.job, timeout_seconds=_ONE_READ, until_stage=ref.until)  # type: ignore[arg-type]
             waited = await wait_for_job(one_read, context)
