@@ -24,7 +24,7 @@ PUBLISHED = {
     "--toolsets", "--secrets-policy", "--confirm-via", "--allow-secret", "--secrets-file", "--confirm-above",
     "--budget", "--max-spend-per-day", "--max-price-per-job", "--max-timeout", "--allowed-namespaces",
     "--only-namespaces", "--auth", "--allowed-hosts", "--allowed-origins", "--max-body-bytes", "--workers",
-    "--shutdown-grace", "--log-level",
+    "--shutdown-grace", "--public-url", "--authorization-server", "--log-level",
 }  # fmt: skip
 
 
