@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.backends import TOKEN, serve_backend
+
 if TYPE_CHECKING:
     from hfjobs_mcp.local import LocalBackend
 
@@ -55,7 +57,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-LOCAL_TEST_TOKEN = "hf_local_test_token_0123456789"
+LOCAL_TEST_TOKEN = TOKEN
 
 
 @pytest.fixture
@@ -63,16 +65,7 @@ def local_backend(tmp_path: Path) -> Iterator[LocalBackend]:
     """A local Jobs backend served from a thread for one test: ``.url`` (HF_ENDPOINT), ``.token``, ``.faults``.
 
     User ``alice`` with org ``myorg``; state in ``tmp_path/"state"``. Stopping it kills every job's processes.
+    Tests that need another configuration call :func:`tests.backends.serve_backend` with what differs.
     """
-    from hfjobs_mcp.local import LocalConfig, serve_in_thread
-
-    cfg = LocalConfig(
-        state_dir=tmp_path / "state",
-        token=LOCAL_TEST_TOKEN,
-        user="alice",
-        orgs=("myorg",),
-        host="127.0.0.1",
-        port=0,
-    )
-    with serve_in_thread(cfg) as backend:
+    with serve_backend(tmp_path / "state", orgs=("myorg",)) as backend:
         yield backend

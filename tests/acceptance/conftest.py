@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.acceptance.recording_proxy import RecordingProxy
+from tests.backends import backend_config, serve_backend
 
 TOKEN = "hf_local_test_token_0123456789"  # a fake token: the local backend's, never a real one
 HERE = Path(__file__).resolve().parent
@@ -104,9 +105,8 @@ class Hub:
 
 @pytest.fixture(scope="session")
 def acceptance_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from hfjobs_mcp.local import LocalConfig, serve_in_thread
 
-    cfg = LocalConfig(
+    cfg = backend_config(
         state_dir=tmp_path_factory.mktemp("acceptance-state"),
         token=TOKEN,
         user="alice",
@@ -116,7 +116,7 @@ def acceptance_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any
         faults=None,
         page_size=3,  # small pages, so list_jobs and `hf jobs ps` follow Link rel="next" through the proxy
     )
-    with serve_in_thread(cfg) as backend:
+    with serve_backend(cfg) as backend:
         yield backend
 
 

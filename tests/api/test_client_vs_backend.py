@@ -17,6 +17,7 @@ import pytest
 from hfjobs_mcp.api import JobInfo, JobsClient, JobSpec, RetryPolicy
 from hfjobs_mcp.errors import ConflictError, NotFoundError, PaymentRequiredError, ServerError
 from tests.api.fakes import FakeSleep
+from tests.backends import backend_config, serve_backend
 
 pytestmark = pytest.mark.anyio
 
@@ -154,10 +155,11 @@ async def test_webhook_cycle(client: JobsClient) -> None:
 
 
 async def test_pagination_against_the_backend(tmp_path: Any) -> None:
-    from hfjobs_mcp.local import LocalConfig, serve_in_thread
 
-    cfg = LocalConfig(state_dir=tmp_path / "paged", token="hf_fake_paged_token_0123456789", user="alice", page_size=2)
-    with serve_in_thread(cfg) as backend:
+    cfg = backend_config(
+        state_dir=tmp_path / "paged", token="hf_fake_paged_token_0123456789", user="alice", page_size=2
+    )
+    with serve_backend(cfg) as backend:
         async with JobsClient(token=backend.token, endpoint=backend.url) as client:
             ids = [(await client.run_job(JobSpec(image="ubuntu", command=["true"], labels=LABEL))).id for _ in range(5)]
             listed = await client.list_jobs()

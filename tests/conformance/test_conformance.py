@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
+from tests.backends import backend_config, serve_backend
 from tests.e2e.http_util import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,9 +100,9 @@ def test_server_scenarios(tmp_path: Path) -> None:
     out = tmp_path / "results"
     # The conformance suite sends no bearer token: the server runs with --auth none, so not --local (which needs
     # --auth token), in front of a local backend of its own.
-    config = LocalConfig(state_dir=tmp_path / "backend", token=BACKEND_TOKEN, user="conformance")
+    config = backend_config(state_dir=tmp_path / "backend", token=BACKEND_TOKEN, user="conformance")
     with (
-        serve_in_thread(config) as backend,
+        serve_backend(config) as backend,
         running_server(tmp_path, "--endpoint", backend.url, env={"HF_TOKEN": BACKEND_TOKEN}) as server,
     ):
         env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}

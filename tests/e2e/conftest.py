@@ -23,10 +23,10 @@ from mcp_types import CallToolResult, ElicitResult, TextContent
 
 from hfjobs_mcp.api import JobsClient
 from hfjobs_mcp.config import TOOLSETS, Settings
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.serve.context import base_context
 from hfjobs_mcp.serve.server import build_server
 from hfjobs_mcp.tools.base import ToolContext
+from tests.backends import backend_config, serve_backend
 
 TOKEN = "hf_local_e2e_token_0123456789abcdef"
 USER = "alice"
@@ -44,8 +44,8 @@ class Backend:
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     state = tmp_path_factory.mktemp("e2e") / "state"
-    config = LocalConfig(state_dir=state, token=TOKEN, user=USER, orgs=("myorg",), host="127.0.0.1", port=0)
-    with serve_in_thread(config) as served:
+    config = backend_config(state_dir=state, token=TOKEN, user=USER, orgs=("myorg",), host="127.0.0.1", port=0)
+    with serve_backend(config) as served:
         yield Backend(url=served.url, token=served.token, state_dir=state, faults=served.faults)
 
 

@@ -25,7 +25,7 @@ import httpx2
 import pytest
 from mcp_types import CallToolResult, ElicitResult
 
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
+from tests.backends import backend_config, serve_backend
 from tests.e2e.conftest import text
 from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client, running_server
 
@@ -59,13 +59,13 @@ class Deployment:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """Two ``--auth hf`` servers with one home and one state key (two workers, or hosts on shared storage)."""
     tmp = tmp_path_factory.mktemp("hf-shared")
-    config = LocalConfig(
+    config = backend_config(
         state_dir=tmp / "backend",
         token=SERVER_TOKEN,
         user="server-owner",
         extra_users={ALICE: ("alice", ("shared-org",)), BOB: ("bob", ("shared-org",))},
     )
-    with serve_in_thread(config) as backend:
+    with serve_backend(config) as backend:
         env = {"HF_TOKEN": SERVER_TOKEN, "HFJOBS_MCP_STATE_KEY": KEY}
         args = ("--auth", "hf", "--endpoint", backend.url)
         with (

@@ -30,9 +30,9 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ElicitResult, ResourceTemplateReference
 
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APPROVAL_META
 from hfjobs_mcp.tools.registry import select_tools
+from tests.backends import backend_config, serve_backend
 from tests.e2e.conftest import MODES, text
 from tests.e2e.http_util import BIN, LOCAL_AUTH, clean_env, http_client, local_server, mcp_client, running_server
 from tests.e2e.tasks_client import CreatedTask, Tasks, cancel_task, get_task
@@ -164,13 +164,13 @@ class HfDeployment:
 @pytest.fixture(scope="module")
 def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfDeployment]:
     tmp = tmp_path_factory.mktemp("hf")
-    config = LocalConfig(
+    config = backend_config(
         state_dir=tmp / "backend",
         token=SERVER_TOKEN,
         user="server-owner",
         extra_users={ALICE: ("alice", ("alice-org",)), BOB: ("bob", ())},
     )
-    with serve_in_thread(config) as backend:
+    with serve_backend(config) as backend:
         # The server's own environment holds a token and a secret: neither may ever be forwarded for a caller.
         env = {"HF_TOKEN": SERVER_TOKEN, "SERVER_SECRET": SERVER_SECRET}
         with running_server(tmp, "--auth", "hf", "--endpoint", backend.url, "--confirm-via", "code", env=env) as server:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
+from tests.backends import backend_config, serve_backend
 from tests.e2e.conftest import MODES, text
 from tests.e2e.http_util import free_port, http_client, mcp_client, running_server
 
@@ -100,9 +100,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     while not stand_in.started and time.monotonic() < deadline:
         time.sleep(0.05)
     users = {token: ("carol", ()) for token in ISSUED.values()} | {STATIC: ("dave", ())}
-    config = LocalConfig(state_dir=tmp / "backend", token=SERVER_TOKEN, user="server-owner", extra_users=users)
+    config = backend_config(state_dir=tmp / "backend", token=SERVER_TOKEN, user="server-owner", extra_users=users)
     try:
-        with serve_in_thread(config) as backend:
+        with serve_backend(config) as backend:
             args = ["--auth", "hf", "--endpoint", backend.url, "--authorization-server", issuer, "--public-url", PUBLIC]
             with running_server(tmp, *args, env={"HF_TOKEN": SERVER_TOKEN}) as server:
                 yield Deployment(mcp_url=server.mcp_url, base_url=server.base_url, issuer=issuer)

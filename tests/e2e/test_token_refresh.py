@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
+from tests.backends import backend_config, serve_backend
 from tests.e2e.conftest import forbid, text
 
 pytestmark = pytest.mark.anyio
@@ -77,8 +77,8 @@ class Hub:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[tuple[str, Hub]]:
-    config = LocalConfig(state_dir=tmp_path / "state", token=NEW, user="alice")
-    with serve_in_thread(config) as backend:
+    config = backend_config(state_dir=tmp_path / "state", token=NEW, user="alice")
+    with serve_backend(config) as backend:
         stand_in = Hub(backend.url)
         server = uvicorn.Server(uvicorn.Config(stand_in.app(), host="127.0.0.1", port=0, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)

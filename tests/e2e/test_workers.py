@@ -24,8 +24,8 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ElicitResult
 
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
 from hfjobs_mcp.serve.http.app import WORKER_HEADER
+from tests.backends import backend_config, serve_backend
 from tests.e2e.conftest import text
 from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client, running_server
 
@@ -86,8 +86,8 @@ class Pair:
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     """Two servers with one state key and one home, one backend; and a third server with another key."""
     tmp = tmp_path_factory.mktemp("pair")
-    config = LocalConfig(state_dir=tmp / "backend", token=BACKEND_TOKEN, user="team")
-    with serve_in_thread(config) as backend:
+    config = backend_config(state_dir=tmp / "backend", token=BACKEND_TOKEN, user="team")
+    with serve_backend(config) as backend:
         env = {"HF_TOKEN": BACKEND_TOKEN, "HFJOBS_MCP_AUTH_TOKEN": AUTH, "HFJOBS_MCP_STATE_KEY": KEY}
         other = {**env, "HFJOBS_MCP_STATE_KEY": secrets.token_urlsafe(48)}
         # Confirmation codes are the opt-in channel for clients without elicitation or Apps: these tests use them.

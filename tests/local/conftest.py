@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalBackend, LocalConfig
+from tests.backends import backend_config, serve_backend
 from tests.openapi import UnknownOperation, validate_response
 
 from .util import TOKEN, FakeClock
@@ -42,7 +43,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def fast_config(tmp_path: Path, clock: FakeClock) -> LocalConfig:
     """Short intervals so streams, kills and the scheduler act within a test's patience."""
-    return LocalConfig(
+    return backend_config(
         state_dir=tmp_path / "state",
         token=TOKEN,
         user="alice",
@@ -58,7 +59,7 @@ def fast_config(tmp_path: Path, clock: FakeClock) -> LocalConfig:
 
 @pytest.fixture
 def backend(fast_config: LocalConfig) -> Iterator[LocalBackend]:
-    with serve_in_thread(fast_config) as b:
+    with serve_backend(fast_config) as b:
         yield b
 
 
@@ -71,7 +72,7 @@ def api(backend: LocalBackend) -> Iterator[httpx2.Client]:
 @pytest.fixture(scope="module")
 def shared_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
     """One backend for a whole module of tests that do not depend on each other's jobs."""
-    cfg = LocalConfig(
+    cfg = backend_config(
         state_dir=tmp_path_factory.mktemp("shared") / "state",
         token=TOKEN,
         user="alice",
@@ -79,7 +80,7 @@ def shared_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBa
         keepalive_interval=0.5,
         kill_grace_seconds=1.0,
     )
-    with serve_in_thread(cfg) as b:
+    with serve_backend(cfg) as b:
         yield b
 
 

@@ -16,7 +16,8 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import BucketNotFoundError, HfHubHTTPError
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalBackend, LocalConfig
+from tests.backends import serve_backend
 
 from .conftest import client
 from .util import TOKEN, log_text, py, run, wait_stage
@@ -36,7 +37,7 @@ def hub_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def backend(fast_config: LocalConfig, hub_env: None) -> Iterator[LocalBackend]:
     cfg = dataclasses.replace(fast_config, extra_users={BOB_TOKEN: ("bob", ())})
-    with serve_in_thread(cfg) as b:
+    with serve_backend(cfg) as b:
         yield b
 
 

@@ -9,8 +9,9 @@ import time
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import FaultSpecError, LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import FaultSpecError, LocalBackend, LocalConfig
 from hfjobs_mcp.local.faults import parse_spec
+from tests.backends import serve_backend
 
 from .util import py, run, wait_stage
 
@@ -65,7 +66,7 @@ def test_faults_from_the_config_and_clear(tmp_path: object, fast_config: LocalCo
 
     cfg = dataclasses.replace(fast_config, faults="503:times=inf:path=/api/whoami-v2")
     with (
-        serve_in_thread(cfg) as b,
+        serve_backend(cfg) as b,
         httpx2.Client(base_url=b.url, headers={"authorization": f"Bearer {b.token}"}) as api,
     ):
         assert [api.get("/api/whoami-v2").status_code for _ in range(3)] == [503] * 3

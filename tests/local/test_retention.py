@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalBackend, LocalConfig
+from tests.backends import backend_config, serve_backend
 
 from .conftest import client
 from .util import TOKEN, FakeClock, py, run, spec, wait_stage
@@ -29,12 +30,12 @@ DAY = 86400.0
 
 def _config(tmp_path: Path, clock: FakeClock, **extra: object) -> LocalConfig:
     settings: dict[str, object] = {"housekeeping_interval": 0.1, "kill_grace_seconds": 1.0, **extra}
-    return LocalConfig(state_dir=tmp_path / "state", token=TOKEN, user="alice", clock=clock, **settings)  # type: ignore[arg-type]
+    return backend_config(state_dir=tmp_path / "state", token=TOKEN, user="alice", clock=clock, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def aging(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[LocalBackend, httpx2.Client]]:
-    with serve_in_thread(_config(tmp_path, clock)) as b, client(b) as c:
+    with serve_backend(_config(tmp_path, clock)) as b, client(b) as c:
         yield b, c
 
 
@@ -78,7 +79,7 @@ def test_finished_jobs_older_than_keep_days_are_removed_with_their_folders(
 
 
 def test_only_the_newest_finished_jobs_beyond_the_count_are_kept(tmp_path: Path, clock: FakeClock) -> None:
-    with serve_in_thread(_config(tmp_path, clock, keep_jobs=3)) as backend, client(backend) as api:
+    with serve_backend(_config(tmp_path, clock, keep_jobs=3)) as backend, client(backend) as api:
         running = run(api, spec("sleep", "60"))
         ids = [wait_stage(api, run(api, spec("true"))["id"])["id"] for _ in range(6)]
         _wait(lambda: api.get("/api/jobs/alice/count").json()["count"] == 4)
@@ -90,7 +91,7 @@ def test_only_the_newest_finished_jobs_beyond_the_count_are_kept(tmp_path: Path,
 
 def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path, clock: FakeClock) -> None:
     cfg = _config(tmp_path, clock, housekeeping_interval=3600.0)
-    with serve_in_thread(cfg) as backend, client(backend) as api:
+    with serve_backend(cfg) as backend, client(backend) as api:
         ids = [wait_stage(api, run(api, spec("true"))["id"])["id"] for _ in range(4)]
     jobs = cfg.state_dir / "jobs"
     orphan = jobs / "0123456789abcdef01234567"  # a folder a sweep did not finish removing, two hours ago
@@ -101,7 +102,7 @@ def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path,
     other = jobs / "not-a-job-folder"  # not ours to remove
     other.mkdir()
     # Restart with a smaller count: the first sweep (on start, the next would be an hour later) applies it.
-    with serve_in_thread(replace(cfg, keep_jobs=2)) as backend, client(backend) as api:
+    with serve_backend(replace(cfg, keep_jobs=2)) as backend, client(backend) as api:
         _wait(lambda: not orphan.exists())
         _wait(lambda: api.get("/api/jobs/alice/count").json()["count"] == 2)
         assert {j["id"] for j in api.get("/api/jobs/alice").json()} == set(ids[2:])
@@ -112,7 +113,7 @@ def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path,
 def test_the_uv_cache_is_pruned_on_the_same_schedule(tmp_path: Path, clock: FakeClock) -> None:
     cfg = _config(tmp_path, clock, housekeeping_interval=3600.0)
     uv_job = spec("uv", "run", "--no-project", "python", "-c", "print('uv ok')")
-    with serve_in_thread(cfg) as backend, client(backend) as api:
+    with serve_backend(cfg) as backend, client(backend) as api:
         job = wait_stage(api, run(api, uv_job)["id"])
         assert job["status"]["stage"] == "COMPLETED", job["status"]
     cache = cfg.state_dir / "uv-cache" / "alice"  # the namespace's cache
@@ -122,7 +123,7 @@ def test_the_uv_cache_is_pruned_on_the_same_schedule(tmp_path: Path, clock: Fake
     unreferenced = cache / "archive-v0" / "0123456789abcdef"  # an archive no entry points to
     unreferenced.mkdir(parents=True)
     (unreferenced / "payload").write_bytes(b"x" * 4096)
-    with serve_in_thread(cfg) as backend, client(backend) as api:
+    with serve_backend(cfg) as backend, client(backend) as api:
         _wait(lambda: not unreferenced.exists() and not dangling_bucket.exists(), timeout=60)
         assert (cache / "CACHEDIR.TAG").is_file()  # pruned, not wiped
         # The pruned cache still serves the namespace's jobs (in the sandbox, as the user jobs run as).

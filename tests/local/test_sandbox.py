@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalConfig
 from hfjobs_mcp.local import sandbox as sandbox_module
+from tests.backends import serve_backend
 
 from .conftest import client
 from .util import first_events, log_events, log_text, py, run, wait_stage
@@ -134,7 +135,7 @@ def test_without_a_sandbox_the_job_runs_and_its_banner_says_why(
     fast_config: LocalConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sandbox_module, "_which", lambda name: None)
-    with serve_in_thread(fast_config) as backend, client(backend) as api:
+    with serve_backend(fast_config) as backend, client(backend) as api:
         assert backend.core.runner.sandbox.enabled is False
         job = run(api, py("print('ran anyway')"))
         assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED"
@@ -145,7 +146,7 @@ def test_without_a_sandbox_the_job_runs_and_its_banner_says_why(
 
 def test_require_refuses_to_run_a_job_unsandboxed(fast_config: LocalConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox_module, "_which", lambda name: None)
-    with serve_in_thread(dataclasses.replace(fast_config, sandbox="require")) as backend, client(backend) as api:
+    with serve_backend(dataclasses.replace(fast_config, sandbox="require")) as backend, client(backend) as api:
         job = run(api, py("print('must not run')"))
         done = wait_stage(api, job["id"])
         assert done["status"]["stage"] == "ERROR"
@@ -154,7 +155,7 @@ def test_require_refuses_to_run_a_job_unsandboxed(fast_config: LocalConfig, monk
 
 
 def test_sandbox_off_says_so(fast_config: LocalConfig) -> None:
-    with serve_in_thread(dataclasses.replace(fast_config, sandbox="off")) as backend, client(backend) as api:
+    with serve_backend(dataclasses.replace(fast_config, sandbox="off")) as backend, client(backend) as api:
         job = run(api, py("import os; print(os.getcwd() == os.path.realpath(os.getcwd()))"))
         assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED"
         assert "WITHOUT a sandbox (the sandbox is turned off" in log_events(api, job["id"])[0]["data"]

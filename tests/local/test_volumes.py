@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalBackend, LocalConfig
+from tests.backends import serve_backend
 
 from .conftest import client
 from .util import log_text, py, run, wait_stage
@@ -47,7 +48,7 @@ def cache(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def vbackend(fast_config: LocalConfig, cache: Path) -> Iterator[LocalBackend]:
-    with serve_in_thread(dataclasses.replace(fast_config, hf_cache_dir=cache)) as b:
+    with serve_backend(dataclasses.replace(fast_config, hf_cache_dir=cache)) as b:
         yield b
 
 
@@ -146,7 +147,7 @@ def test_inspect_shows_volumes_as_sent(vapi: httpx2.Client) -> None:
 
 
 def test_volumes_need_the_sandbox(fast_config: LocalConfig) -> None:
-    with serve_in_thread(dataclasses.replace(fast_config, sandbox="off")) as b, client(b) as api:
+    with serve_backend(dataclasses.replace(fast_config, sandbox="off")) as b, client(b) as api:
         job = run(api, py("print(1)", volumes=[bucket("alice/x")]))
         done = wait_stage(api, job["id"])
         assert done["status"]["stage"] == "ERROR"

@@ -27,9 +27,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hfjobs_mcp.api import JobsClient, RetryPolicy
 from hfjobs_mcp.config import TOOLSETS, Settings
-from hfjobs_mcp.local import LocalBackend, LocalConfig
+from hfjobs_mcp.local import LocalBackend
 from hfjobs_mcp.serve.context import base_context
 from hfjobs_mcp.serve.server import build_server
+from tests.backends import backend_config
 from tests.e2e.conftest import Session, text
 
 TOKEN = "hf_local_reliability_token_0123456789"  # a fake token for throwaway backends
@@ -86,7 +87,7 @@ class Counted:
 @contextmanager
 def counted_backend(state_dir: Path, **config: Any) -> Iterator[Counted]:
     """A backend on 127.0.0.1 (free port) whose app is wrapped by a :class:`RequestCounter` before it serves."""
-    cfg = LocalConfig(state_dir=state_dir, token=TOKEN, user=USER, orgs=(ORG,), host="127.0.0.1", port=0, **config)
+    cfg = backend_config(state_dir=state_dir, token=TOKEN, user=USER, orgs=(ORG,), host="127.0.0.1", port=0, **config)
     backend = LocalBackend(cfg)
     counter = RequestCounter(backend.app)
     backend.app = counter  # type: ignore[assignment]  # uvicorn serves whatever ASGI app this holds

@@ -1,6 +1,6 @@
 """The README's tool table is generated from the registry: this test fails when they differ.
 
-Run ``UPDATE_README=1 pytest tests/tools/test_readme.py`` to regenerate it after changing a tool.
+Run ``UPDATE_README=1 pytest tests/tools/test_registry_readme.py`` to regenerate it after changing a tool.
 """
 
 from __future__ import annotations
@@ -24,5 +24,5 @@ def test_readme_tool_table_matches_the_registry() -> None:
         README.write_text(BLOCK.sub(lambda m: m.group(1) + expected + m.group(3), text), encoding="utf-8")
         return
     assert match.group(2) == expected, (
-        "README tool table is stale: run UPDATE_README=1 pytest tests/tools/test_readme.py"
+        "README tool table is stale: run UPDATE_README=1 pytest tests/tools/test_registry_readme.py"
     )

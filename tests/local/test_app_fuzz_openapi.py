@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalBackend
+from tests.backends import backend_config, serve_backend
 from tests.openapi import OAS_FILE
 
 from .conftest import client
@@ -42,7 +43,7 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalBackend, dict[str, str]]]:
     """A backend of its own, with one job, one scheduled job and one webhook whose ids the cases may use."""
-    cfg = LocalConfig(
+    cfg = backend_config(
         state_dir=tmp_path_factory.mktemp("fuzz") / "state",
         token=TOKEN,
         user="alice",
@@ -51,7 +52,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalBack
         metrics_interval=0.1,
         kill_grace_seconds=0.5,
     )
-    with serve_in_thread(cfg) as backend, client(backend) as api:
+    with serve_backend(cfg) as backend, client(backend) as api:
         job = api.post("/api/jobs/alice", json=spec(TRUE)).json()
         sched = api.post("/api/scheduled-jobs/alice", json={"jobSpec": spec(TRUE), "schedule": "0 3 1 1 *"}).json()
         hook = api.post(

@@ -22,7 +22,8 @@ import anyio
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig
+from hfjobs_mcp.local import LocalBackend
+from tests.backends import backend_config
 
 from .util import TERMINAL, TOKEN
 
@@ -60,7 +61,7 @@ async def _metrics(http: httpx2.AsyncClient, job_id: str, *, hang_up: bool) -> i
 
 
 async def test_per_job_structures_return_to_empty_after_thousands_of_streamed_jobs(tmp_path: Path) -> None:
-    cfg = LocalConfig(
+    cfg = backend_config(
         state_dir=tmp_path / "state",
         token=TOKEN,
         user="alice",

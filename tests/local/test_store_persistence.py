@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalConfig, StateDirBusyError, serve_in_thread
+from hfjobs_mcp.local import LocalConfig, StateDirBusyError
+from tests.backends import serve_backend
 
 from .conftest import check_against_openapi
 from .util import TOKEN, alive, first_events, host_pid, job_pid, local_command, log_text, py, run, wait_gone, wait_stage
@@ -35,7 +36,7 @@ def _client(url: str) -> httpx2.Client:
 
 
 def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> None:
-    with serve_in_thread(fast_config) as first, _client(first.url) as api:
+    with serve_backend(fast_config) as first, _client(first.url) as api:
         done = run(api, py("print('kept')", labels={"k": "v"}))
         wait_stage(api, done["id"])
         running = run(
@@ -49,7 +50,7 @@ def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> Non
         sched = api.post("/api/scheduled-jobs/alice", json={"jobSpec": py("print(1)"), "schedule": "@daily"}).json()
         before = api.get(f"/api/jobs/alice/{done['id']}").json()
     assert wait_gone(pid)  # stopping the backend stopped the job's processes
-    with serve_in_thread(fast_config) as second, _client(second.url) as api:
+    with serve_backend(fast_config) as second, _client(second.url) as api:
         assert api.get(f"/api/jobs/alice/{done['id']}").json() == before
         assert log_text(api, done["id"]) == ["kept"]
         after = api.get(f"/api/jobs/alice/{running['id']}").json()
@@ -63,10 +64,10 @@ def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> Non
 
 
 def test_two_backends_cannot_share_a_state_folder(fast_config: LocalConfig) -> None:
-    with serve_in_thread(fast_config), pytest.raises(StateDirBusyError), serve_in_thread(fast_config):
+    with serve_backend(fast_config), pytest.raises(StateDirBusyError), serve_backend(fast_config):
         pass
     other = dataclasses.replace(fast_config, state_dir=fast_config.state_dir.parent / "other")
-    with serve_in_thread(fast_config), serve_in_thread(other):
+    with serve_backend(fast_config), serve_backend(other):
         pass
 
 

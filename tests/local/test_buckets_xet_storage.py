@@ -16,8 +16,9 @@ from typing import Any
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalBackend, LocalConfig
 from hfjobs_mcp.local.buckets.xetfmt import SHARD_TAG, XetFormatError, chunk_offsets, parse_shard
+from tests.backends import serve_backend
 
 from .util import TOKEN
 
@@ -55,7 +56,7 @@ def shard(file_hash: str, terms: list[tuple[str, int, int, int]], xorbs: list[tu
 @pytest.fixture
 def backend(fast_config: LocalConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalBackend]:
     monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
-    with serve_in_thread(dataclasses.replace(fast_config, extra_users={BOB: ("bob", ())})) as b:
+    with serve_backend(dataclasses.replace(fast_config, extra_users={BOB: ("bob", ())})) as b:
         yield b
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, create_app
+from hfjobs_mcp.local import LocalBackend, create_app
+from tests.backends import backend_config
 
 from .util import TOKEN, py
 
@@ -17,7 +18,7 @@ HEADERS = {"authorization": f"Bearer {TOKEN}"}
 
 
 async def test_create_app_serves_in_process(tmp_path: Path) -> None:
-    app = create_app(LocalConfig(state_dir=tmp_path / "state", token=TOKEN, user="alice"))
+    app = create_app(backend_config(state_dir=tmp_path / "state", token=TOKEN, user="alice"))
     transport = httpx2.ASGITransport(app=app)
     try:
         async with httpx2.AsyncClient(transport=transport, base_url="http://local", headers=HEADERS) as api:
@@ -31,7 +32,7 @@ async def test_create_app_serves_in_process(tmp_path: Path) -> None:
 
 
 async def test_local_backend_in_the_current_loop(tmp_path: Path) -> None:
-    cfg = LocalConfig(state_dir=tmp_path / "state", token=TOKEN, user="alice", orgs=("myorg",))
+    cfg = backend_config(state_dir=tmp_path / "state", token=TOKEN, user="alice", orgs=("myorg",))
     async with LocalBackend(cfg) as backend:
         assert backend.url.startswith("http://127.0.0.1:")
         assert not backend.url.endswith("/")

@@ -8,7 +8,8 @@ from dataclasses import replace
 import httpx2
 import pytest
 
-from hfjobs_mcp.local import LocalBackend, LocalConfig, serve_in_thread
+from hfjobs_mcp.local import LocalBackend, LocalConfig
+from tests.backends import serve_backend
 
 from .util import TOKEN, run, spec
 
@@ -20,7 +21,7 @@ BOB_TOKEN = "hf_local_bob_token_0123456789abcdef"
 @pytest.fixture
 def two_users(fast_config: LocalConfig) -> Iterator[LocalBackend]:
     cfg = replace(fast_config, extra_users={BOB_TOKEN: ("bob", ("bobs-org",))})
-    with serve_in_thread(cfg) as b:
+    with serve_backend(cfg) as b:
         yield b
 
 
