@@ -90,6 +90,7 @@ def test_tools_never_import_mcp(path: Path) -> None:
     assert not bad, f"{path} imports {bad}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _files("local"), ids=lambda p: p.name)
 def test_local_backend_stands_alone(path: Path) -> None:
     own = [i for i in _imports(path) if i == "hfjobs_mcp" or i.startswith("hfjobs_mcp.")]

@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_ruff_is_clean() -> None:
     proc = subprocess.run(
@@ -37,6 +38,7 @@ def test_ruff_format_is_clean() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_mypy_strict_is_clean() -> None:
     proc = subprocess.run(

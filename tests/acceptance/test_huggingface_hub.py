@@ -19,6 +19,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from tests.acceptance.conftest import Hub
 
 TERMINAL = {"COMPLETED", "CANCELED", "ERROR", "DELETED"}
@@ -33,6 +35,7 @@ def _logs_exchanges(hub: Hub, job_id: str) -> list[Any]:
     return [ex for ex in hub.proxy.snapshot() if ex.path.split("?")[0].endswith(f"/{job_id}/logs")]
 
 
+@pytest.mark.slow
 def test_run_job_then_logs_follow_tail_and_inspect(hub: Hub) -> None:
     r = hub.scenario("run_and_logs", label=hub.label)
     created, done, job_id = r["created"], r["done"], r["created"]["id"]
@@ -73,6 +76,7 @@ def test_run_job_then_logs_follow_tail_and_inspect(hub: Hub) -> None:
     assert any("tail=1" in ex.path for ex in streams)
 
 
+@pytest.mark.slow
 def test_list_jobs_stage_and_label_filters(hub: Hub) -> None:
     r = hub.scenario("filters", label=hub.label)
     fast, fail, slow, other = r["fast"], r["fail"], r["slow"], r["other"]
@@ -93,6 +97,7 @@ def test_list_jobs_stage_and_label_filters(hub: Hub) -> None:
     assert "3" in (r["fail_job"]["message"] or ""), r["fail_job"]["message"]
 
 
+@pytest.mark.slow
 def test_cancel_job_stops_a_sleeping_job(hub: Hub) -> None:
     r = hub.scenario("cancel", label=hub.label)
     assert r["running_stage"] == "RUNNING"
@@ -111,6 +116,7 @@ def test_cancel_job_stops_a_sleeping_job(hub: Hub) -> None:
     assert metrics[0].stream_lines[:1] == ["event: metric"], metrics[0].stream_lines
 
 
+@pytest.mark.slow
 def test_duplicate_labels_and_expose(hub: Hub) -> None:
     r = hub.scenario("duplicate_labels_expose", label=hub.label)
     base, dup = r["base"], r["dup"]
@@ -141,6 +147,7 @@ def test_duplicate_labels_and_expose(hub: Hub) -> None:
     assert not r["closed"]["expose_urls"]
 
 
+@pytest.mark.slow
 def test_list_jobs_hardware(hub: Hub) -> None:
     hardware = {h["name"]: h for h in hub.scenario("hardware")["hardware"]}
     from huggingface_hub import JobHardware  # only the enum: this process never talks to the backend
@@ -156,6 +163,7 @@ def test_list_jobs_hardware(hub: Hub) -> None:
     assert not any(ex.path.startswith("/api/whoami") for ex in hub.proxy.snapshot())  # wire §3: no whoami
 
 
+@pytest.mark.slow
 def test_uv_jobs_run_inline_programs(hub: Hub) -> None:
     r = hub.scenario("uv", label=hub.label, timeout=200)
     assert r["plain"]["stage"] == "COMPLETED", (r["plain"]["message"], r["plain_logs"])
@@ -166,6 +174,7 @@ def test_uv_jobs_run_inline_programs(hub: Hub) -> None:
     assert "uv job ok" in r["via_uv_logs"]
 
 
+@pytest.mark.slow
 def test_scheduled_job_cycle(hub: Hub) -> None:
     before = datetime.now(UTC)
     r = hub.scenario("scheduled", label=hub.label)
@@ -212,6 +221,7 @@ def test_scheduled_job_cycle(hub: Hub) -> None:
     assert not leaked, f"a secret value was echoed back: {leaked}"
 
 
+@pytest.mark.slow
 def test_error_statuses_the_client_maps(hub: Hub) -> None:
     r = hub.scenario("errors", label=hub.label)
     assert r["inspect_missing"]["status"] == 404
@@ -222,6 +232,7 @@ def test_error_statuses_the_client_maps(hub: Hub) -> None:
     assert r["bad_token"]["status"] == 401
 
 
+@pytest.mark.slow
 def test_webhooks_are_stored_and_listed(hub: Hub) -> None:
     r = hub.scenario("webhooks", label=hub.label)
     created, wid = r["created"], r["created"]["id"]
@@ -245,6 +256,7 @@ def test_webhooks_are_stored_and_listed(hub: Hub) -> None:
 # --- the `hf jobs` CLI -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_run_attached_prints_the_output(hub: Hub) -> None:
     done = hub.hf(
         "jobs", "run", "--label", f"acc={hub.label}", "python:3.12", "python", "-c", "print('hello from cli')"
@@ -254,6 +266,7 @@ def test_cli_run_attached_prints_the_output(hub: Hub) -> None:
     assert "completed" in done.stdout, done.report()
 
 
+@pytest.mark.slow
 def test_cli_run_failing_job_exits_1(hub: Hub) -> None:
     done = hub.hf("jobs", "run", "python:3.12", "python", "-c", "import sys; print('about to fail'); sys.exit(7)")
     assert done.returncode == 1, done.report()
@@ -268,6 +281,7 @@ def _job_id(done: Any) -> str:
     return str(ids[0])
 
 
+@pytest.mark.slow
 def test_cli_detached_ps_logs_inspect_cancel(hub: Hub) -> None:
     label = f"acc={hub.label}"
     quick = _job_id(

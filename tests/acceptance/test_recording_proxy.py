@@ -82,6 +82,7 @@ def proxy() -> Iterator[tuple[RecordingProxy, Upstream]]:
         thread.join(timeout=10)
 
 
+@pytest.mark.slow
 def test_json_is_forwarded_recorded_and_validated(proxy: tuple[RecordingProxy, Upstream]) -> None:
     rec, _ = proxy
     with httpx2.Client(base_url=rec.url) as client:
@@ -91,6 +92,7 @@ def test_json_is_forwarded_recorded_and_validated(proxy: tuple[RecordingProxy, U
     assert rec.failures() == []
 
 
+@pytest.mark.slow
 def test_link_header_is_rewritten_to_the_proxy(proxy: tuple[RecordingProxy, Upstream]) -> None:
     rec, _ = proxy
     with httpx2.Client() as client:
@@ -100,6 +102,7 @@ def test_link_header_is_rewritten_to_the_proxy(proxy: tuple[RecordingProxy, Upst
     assert [ex.path for ex in rec.snapshot()] == ["/api/jobs/alice", "/api/jobs/alice?cursor=2"]
 
 
+@pytest.mark.slow
 def test_bad_bodies_and_content_types_are_listed(proxy: tuple[RecordingProxy, Upstream]) -> None:
     rec, _ = proxy
     with httpx2.Client(base_url=rec.url) as client:
@@ -112,6 +115,7 @@ def test_bad_bodies_and_content_types_are_listed(proxy: tuple[RecordingProxy, Up
         httpx2.get(rec.url + "/api/jobs/alice/j1")
 
 
+@pytest.mark.slow
 def test_sse_streams_through_untouched_and_is_checked(proxy: tuple[RecordingProxy, Upstream]) -> None:
     rec, upstream = proxy
     with httpx2.stream("GET", rec.url + "/api/jobs/alice/j1/logs", timeout=10) as response:

@@ -612,6 +612,7 @@ async def test_concurrent_calls_ask_whoami_once() -> None:
     assert len(rec.requests) == 6
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(ref=st.text(max_size=12), namespace=st.none() | st.text(max_size=8))
 def test_fuzz_references_stay_inside_their_path(ref: str, namespace: str | None) -> None:

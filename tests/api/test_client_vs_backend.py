@@ -60,6 +60,7 @@ async def wait_for(client: JobsClient, job_id: str, stages: set[str], timeout: f
 # --- workflows ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_run_follow_logs_until_completed(client: JobsClient) -> None:
     job = await client.run_job(JobSpec(image="python:3.12", command=printer(8), labels=LABEL))
     assert job.status.stage in ("SCHEDULING", "RUNNING")
@@ -76,6 +77,7 @@ async def test_run_follow_logs_until_completed(client: JobsClient) -> None:
     assert [s async for s in client.stream_metrics(job.id)] == []  # 406 once finished
 
 
+@pytest.mark.slow
 async def test_list_with_filters_and_namespaces(client: JobsClient) -> None:
     a = await client.run_job(JobSpec(image="ubuntu", command=["true"], labels={"team": "a", **LABEL}))
     b = await client.run_job(JobSpec(image="ubuntu", command=["sleep", "30"], labels={"team": "b", **LABEL}))
@@ -97,6 +99,7 @@ async def test_list_with_filters_and_namespaces(client: JobsClient) -> None:
     assert canceled.finished
 
 
+@pytest.mark.slow
 async def test_rerun_and_labels(client: JobsClient) -> None:
     job = await client.run_job(JobSpec(image="ubuntu", command=["true"], name="first"))
     await wait_for(client, job.id, {"COMPLETED"})
@@ -108,6 +111,7 @@ async def test_rerun_and_labels(client: JobsClient) -> None:
     assert relabeled.labels.get("env") == "prod"
 
 
+@pytest.mark.slow
 async def test_scheduled_cycle(client: JobsClient) -> None:
     spec = JobSpec(image="python:3.12", command=["sleep", "30"], labels={"kind": "nightly"}, timeout="5m")
     sj = await client.create_scheduled_job(spec, schedule="@hourly", suspend=True, concurrency=False)
@@ -135,6 +139,7 @@ async def test_scheduled_cycle(client: JobsClient) -> None:
         await client.inspect_scheduled_job(sj.id)
 
 
+@pytest.mark.slow
 async def test_webhook_cycle(client: JobsClient) -> None:
     job = await client.run_job(JobSpec(image="ubuntu", command=["true"]))
     hook = await client.create_webhook(
@@ -154,6 +159,7 @@ async def test_webhook_cycle(client: JobsClient) -> None:
         await client.get_webhook(hook.id)
 
 
+@pytest.mark.slow
 async def test_pagination_against_the_backend(tmp_path: Any) -> None:
 
     cfg = backend_config(
@@ -171,6 +177,7 @@ async def test_pagination_against_the_backend(tmp_path: Any) -> None:
 # --- reliability under injected faults ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_429_then_success(local_backend: Any, client: JobsClient) -> None:
     await client.namespace()
     local_backend.faults.add("429:method=GET:path=/api/jobs/*:retry_after=1")
@@ -179,6 +186,7 @@ async def test_429_then_success(local_backend: Any, client: JobsClient) -> None:
     assert [kind for kind, _, _ in local_backend.faults.history] == ["429"]
 
 
+@pytest.mark.slow
 async def test_503_on_reads_is_retried(local_backend: Any, client: JobsClient) -> None:
     job = await client.run_job(JobSpec(image="ubuntu", command=["true"]))
     local_backend.faults.add("503:method=GET:path=/api/jobs/**:times=3")
@@ -187,6 +195,7 @@ async def test_503_on_reads_is_retried(local_backend: Any, client: JobsClient) -
     assert [kind for kind, _, _ in local_backend.faults.history] == ["503"] * 3
 
 
+@pytest.mark.slow
 async def test_503_on_a_submission_is_not_retried(local_backend: Any, client: JobsClient) -> None:
     await client.namespace()
     local_backend.faults.add("503:method=POST:path=/api/jobs/*")
@@ -195,6 +204,7 @@ async def test_503_on_a_submission_is_not_retried(local_backend: Any, client: Jo
     assert await client.list_jobs() == []
 
 
+@pytest.mark.slow
 async def test_drop_after_create_makes_exactly_one_job(local_backend: Any, client: JobsClient) -> None:
     await client.namespace()
     local_backend.faults.add("drop-after-create")
@@ -204,6 +214,7 @@ async def test_drop_after_create_makes_exactly_one_job(local_backend: Any, clien
     assert local_backend.faults.history == [("drop-after-create", "POST", "/api/jobs/alice")]
 
 
+@pytest.mark.slow
 async def test_drop_after_create_on_rerun_scheduled_and_trigger(local_backend: Any, client: JobsClient) -> None:
     job = await client.run_job(JobSpec(image="ubuntu", command=["true"]))
     await wait_for(client, job.id, {"COMPLETED"})
@@ -222,6 +233,7 @@ async def test_drop_after_create_on_rerun_scheduled_and_trigger(local_backend: A
     assert [kind for kind, _, _ in local_backend.faults.history] == ["drop-after-create"] * 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tail", [None, 3])
 async def test_cut_logs_follow_yields_every_line_once(local_backend: Any, client: JobsClient, tail: int | None) -> None:
     job = await client.run_job(JobSpec(image="python:3.12", command=printer(12, pause=0.05)))
@@ -236,6 +248,7 @@ async def test_cut_logs_follow_yields_every_line_once(local_backend: Any, client
     assert [kind for kind, _, _ in local_backend.faults.history] == ["cut-logs"] * 4
 
 
+@pytest.mark.slow
 async def test_402_is_payment_required_with_a_billing_hint(local_backend: Any, client: JobsClient) -> None:
     await client.namespace()
     local_backend.faults.add("402:method=POST:path=/api/jobs/*")

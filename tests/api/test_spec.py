@@ -103,6 +103,7 @@ def test_timeout_agrees_with_huggingface_hub(value: int | float | str) -> None:
 # --- default names ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @given(
     st.text(alphabet="abcdefghijklmnop:/.@-_019", min_size=1, max_size=30),
     st.lists(st.text(min_size=1, max_size=10), min_size=1, max_size=4),
@@ -311,6 +312,7 @@ def test_fuzz_spec_never_crashes(kwargs: dict[str, Any]) -> None:
     assert ("dockerImage" in wire) != ("spaceId" in wire)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_spec_kwargs)
 def test_fuzz_run_job_sends_nothing_for_invalid_input(kwargs: dict[str, Any]) -> None:
@@ -359,6 +361,7 @@ def _request_errors(method: str, path: str, body: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_spec_kwargs, st.sampled_from(_OAS_FLAVORS))
 def test_fuzz_accepted_specs_validate_against_the_hub_schema(kwargs: dict[str, Any], flavor: str) -> None:

@@ -332,6 +332,7 @@ async def _many(n: int, start: datetime) -> AsyncIterator[LogLine]:
         yield LogLine(timestamp=start + timedelta(seconds=i), text=f"line {i}" + (" ERROR" if i % 1000 == 0 else ""))
 
 
+@pytest.mark.slow
 async def test_collectors_return_the_last_lines() -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
     lines, cut = await collect_tail(_many(20_000, start), 3)

@@ -95,6 +95,7 @@ def test_expected_failures_are_only_fixture_scenarios() -> None:
         assert re.search(r"\btest(_\w+|://\S+)", reason), f"{name}: name the fixture"
 
 
+@pytest.mark.slow
 def test_server_scenarios(tmp_path: Path) -> None:
     node, suite = _install()
     out = tmp_path / "results"

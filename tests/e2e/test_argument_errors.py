@@ -82,6 +82,7 @@ async def test_a_secret_pasted_into_the_wrong_field_is_not_echoed(session_factor
         assert SECRETISH not in repr(result.structured_content)
 
 
+@pytest.mark.slow
 async def test_a_command_given_as_one_string_is_split_as_a_shell_would(session_factory: Any) -> None:
     async with session_factory() as s:
         out = await s.ok("run_job", {"image": "python:3.12", "command": "python -c 'print(\"split ok\")'"})

@@ -52,6 +52,7 @@ def _audit(caplog: pytest.LogCaptureFixture) -> list[str]:
 # --- 1. the agent approves itself --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_without_a_human_channel_the_agent_cannot_forward_spend_or_schedule(session_factory: Any) -> None:
     """The default server and a client with neither elicitation nor Apps: refused, no code, nothing sent."""
     async with session_factory(environ=ENV) as s:
@@ -113,6 +114,7 @@ STRICT = {
 }
 
 
+@pytest.mark.slow
 async def test_a_webhook_meets_every_cap_rule_and_question(session_factory: Any) -> None:
     async with session_factory(environ=ENV, **STRICT) as s:
         big_org = await _job(s, namespace="myorg", flavor="h200x8", timeout="2d")
@@ -164,6 +166,7 @@ async def test_a_webhook_that_forwards_a_secret_is_audited(
 # --- 3. resume, rerun and trigger: caps, namespaces, price, stored secrets ---------------------------------------
 
 
+@pytest.mark.slow
 async def test_resume_goes_through_the_gate(session_factory: Any, caplog: pytest.LogCaptureFixture) -> None:
     async with session_factory(environ=ENV, **STRICT) as s:
         spec = JobSpec(image="python:3.12", command=["true"], flavor="h200x8", timeout="2d")
@@ -200,6 +203,7 @@ async def test_resume_goes_through_the_gate(session_factory: Any, caplog: pytest
         await s.ok("suspend_scheduled_job", {"scheduled_job_id": ref})
 
 
+@pytest.mark.slow
 async def test_rerun_and_trigger_re_forward_stored_secrets_only_with_a_yes(
     session_factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -264,6 +268,7 @@ async def test_a_schedule_that_never_runs_is_refused_before_sending(session_fact
 SLEEPER = ["python", "-c", "import time; time.sleep(120)"]
 
 
+@pytest.mark.slow
 async def test_many_small_runs_meet_the_budget_and_the_daily_cap(session_factory: Any) -> None:
     asked = Asked(action="accept", approve=False)
     async with session_factory(elicitation=asked) as s:
@@ -341,6 +346,7 @@ async def test_the_question_shows_the_script_volumes_and_files_read(session_fact
     assert f"reads {path.resolve()} from the server's disk ({len(script)} bytes, sha256 {digest})" in local
 
 
+@pytest.mark.slow
 async def test_over_http_a_script_path_is_never_read_from_the_servers_disk(tmp_path: Path) -> None:
     marker = "TOP-SECRET-FILE-CONTENT-4711"
     path = tmp_path / "server_side.py"
@@ -359,6 +365,7 @@ async def test_over_http_a_script_path_is_never_read_from_the_servers_disk(tmp_p
 # --- 7. the MCP Apps approval card -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_an_apps_host_gets_the_card_and_one_approval_lets_one_request_through(
     session_factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -407,6 +414,7 @@ async def test_an_apps_host_gets_the_card_and_one_approval_lets_one_request_thro
         assert (await _counts(s))[0] == before[0] + 1
 
 
+@pytest.mark.slow
 async def test_reject_on_the_card_sends_nothing(session_factory: Any) -> None:
     args = {"image": "python:3.12", "command": ["true"], "flavor": "a100-large"}
     async with session_factory(apps=True) as s:
@@ -419,6 +427,7 @@ async def test_reject_on_the_card_sends_nothing(session_factory: Any) -> None:
         assert await _counts(s) == before
 
 
+@pytest.mark.slow
 async def test_strict_is_elicitation_only_even_for_an_apps_host(session_factory: Any) -> None:
     async with session_factory(environ=ENV, apps=True, secrets_policy="strict") as s:
         result = await s.call("run_job", {"image": "x", "command": ["true"], "secrets": ["MY_KEY"]})
@@ -427,6 +436,7 @@ async def test_strict_is_elicitation_only_even_for_an_apps_host(session_factory:
         assert APPROVAL_META not in (result.meta or {})
 
 
+@pytest.mark.slow
 async def test_elicitation_wins_over_the_card(session_factory: Any) -> None:
     asked = Asked()
     async with session_factory(environ=ENV, apps=True, elicitation=asked) as s:

@@ -32,6 +32,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_demo_shows_every_step(demo: str) -> None:
     for step in ("list_hardware", "dry_run", "run_uv_job", "wait_for_job", "fetch_logs", "run_job", "schedule_job"):
         assert step in demo, f"demo did not show {step}"

@@ -37,6 +37,7 @@ async def test_a_dry_run_needs_no_token_and_a_real_call_says_it_does(backend: An
             assert (real.structured_content or {})["error"]["type"] == "TokenNotFoundError"
 
 
+@pytest.mark.slow
 async def test_a_uv_dry_run_shows_the_script_not_a_blob(session_factory: Any) -> None:
     async with session_factory() as s:
         result = await s.call("run_uv_job", {"script": SCRIPT, "dry_run": True})

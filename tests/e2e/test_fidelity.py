@@ -15,6 +15,7 @@ pytestmark = pytest.mark.anyio
 RUN = {"image": "python:3.12", "command": ["true"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavor", ["sprx8", "zero-a10g", "inf2x6"])
 async def test_flavors_of_the_hub_schema_missing_from_the_hardware_list_are_accepted(
     session_factory: Any, flavor: str

@@ -78,6 +78,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         assert value not in logs, "a token reached a server's log"
 
 
+@pytest.mark.slow
 async def test_a_token_one_caller_forwarded_is_masked_for_every_caller(deployment: Deployment) -> None:
     code = (
         "import os, base64; t = os.environ['HF_TOKEN']; print('raw', t); "
@@ -128,6 +129,7 @@ async def _health_latency(base_url: str) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.slow
 async def test_a_backtracking_regex_leaves_the_server_answering(tmp_path: Path) -> None:
     # 200 lines of 20,000 'a' and one '!': Python's backtracking `re` never finishes `(a+)+$` on one of them.
     printer = "import sys\nfor _ in range(200):\n    sys.stdout.write('a' * 20000 + '!\\n')\n"
@@ -172,6 +174,7 @@ def test_the_matcher_is_linear_and_refuses_what_it_cannot_do() -> None:
     assert time.monotonic() - started < 5.0
 
 
+@pytest.mark.slow
 async def test_a_bad_regex_is_an_error_result_that_says_what_to_do(tmp_path: Path) -> None:
     with local_server(tmp_path) as server:
         async with (
@@ -197,6 +200,7 @@ INITIALIZE = {
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 
 
+@pytest.mark.slow
 def test_unknown_tokens_are_rate_limited_per_client(deployment: Deployment) -> None:
     url = deployment.urls[1]
     statuses: list[int] = []

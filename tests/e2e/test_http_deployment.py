@@ -81,6 +81,7 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
 
 
+@pytest.mark.slow
 def test_missing_token_is_401_with_a_challenge(token_server: Any) -> None:
     response = _post(token_server.mcp_url)
     assert response.status_code == 401
@@ -127,6 +128,7 @@ def test_request_bodies_are_capped(token_server: Any) -> None:
     assert response.status_code == 413
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_calls_with_the_static_token(token_server: Any, mode: str) -> None:
     async with http_client(AUTH) as http, mcp_client(token_server.mcp_url, client=http, mode=mode) as client:
@@ -180,6 +182,7 @@ def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfDeployment
         assert value not in output, "a token or secret reached the server's log"
 
 
+@pytest.mark.slow
 def test_hf_mode_refuses_a_missing_or_unknown_token(hf_server: HfDeployment) -> None:
     missing = _post(hf_server.server.mcp_url)
     assert missing.status_code == 401
@@ -195,6 +198,7 @@ def test_hf_mode_refuses_a_missing_or_unknown_token(hf_server: HfDeployment) -> 
     assert unknown not in refused.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_each_caller_sees_only_what_its_token_can(hf_server: HfDeployment, mode: str) -> None:
     url = hf_server.server.mcp_url
@@ -226,6 +230,7 @@ async def test_each_caller_sees_only_what_its_token_can(hf_server: HfDeployment,
         assert SERVER_TOKEN not in blob
 
 
+@pytest.mark.slow
 async def test_hf_token_forwarded_is_the_callers_own_and_is_redacted(hf_server: HfDeployment) -> None:
     code = (
         "import os, hashlib; t = os.environ['HF_TOKEN']; "
@@ -263,6 +268,7 @@ async def test_the_servers_environment_is_never_forwarded(hf_server: HfDeploymen
     assert all("SERVER_SECRET" not in (j.get("secrets") or []) for j in jobs)
 
 
+@pytest.mark.slow
 async def test_a_confirmation_code_is_bound_to_its_caller(hf_server: HfDeployment) -> None:
     args = {"image": "python:3.12", "command": ["true"], "secrets": ["HF_TOKEN"]}
     url = hf_server.server.mcp_url
@@ -282,6 +288,7 @@ async def test_a_confirmation_code_is_bound_to_its_caller(hf_server: HfDeploymen
         assert _result(confirmed)["job"]["namespace"] == "bob"
 
 
+@pytest.mark.slow
 async def test_an_approval_card_is_bound_to_its_caller(hf_server: HfDeployment) -> None:
     """Bob's card id is worthless to Alice (she never sees it; had she got it, the server refuses her answer).
 
@@ -307,6 +314,7 @@ async def test_an_approval_card_is_bound_to_its_caller(hf_server: HfDeployment) 
         assert _result(await bob.call_tool("run_job", args))["job"]["namespace"] == "bob"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_resources_and_completions_are_the_callers_own(hf_server: HfDeployment, mode: str) -> None:
     """A resource is read with the caller's own token: Bob cannot read Alice's job, logs or metrics (issue 21)."""
@@ -339,6 +347,7 @@ async def test_resources_and_completions_are_the_callers_own(hf_server: HfDeploy
 # --- refused configurations ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "env", "says"),
     [
@@ -372,6 +381,7 @@ def test_unsafe_configurations_are_refused(tmp_path: Path, args: list[str], env:
 # --- graceful shutdown -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_sigterm_lets_a_running_call_finish(tmp_path: Path) -> None:
     with local_server(tmp_path) as server:
         async with http_client(LOCAL_AUTH) as http, mcp_client(server.mcp_url, client=http, mode="legacy") as client:
@@ -393,6 +403,7 @@ async def test_sigterm_lets_a_running_call_finish(tmp_path: Path) -> None:
             httpx2.get(f"{server.base_url}/healthz", timeout=2)
 
 
+@pytest.mark.slow
 async def test_a_task_is_its_callers_only(hf_server: HfDeployment) -> None:
     """Tasks over HTTP (2026-07-28): Bob can neither read nor cancel Alice's task, a tampered id is no task, and
     Alice polls and cancels hers through requests that need no session (any worker answers)."""

@@ -74,6 +74,7 @@ def _our_meta(result: CallToolResult) -> dict[str, Any]:
     return {k: v for k, v in (result.meta or {}).items() if not k.startswith("io.modelcontextprotocol/")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_client_without_apps_gets_the_same_results(session_factory: Any, mode: str) -> None:
     """Same server, same jobs: the results are identical with and without Apps, and carry no `_meta`."""

@@ -30,6 +30,7 @@ async def _ended(s: Any, job_id: str) -> dict[str, Any]:
 TRACEBACK = "print('loading data')\ndef step():\n    raise ValueError('bad learning rate: -1')\nstep()\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "kind", "code", "said"),
     [
@@ -59,6 +60,7 @@ async def test_a_failed_job_says_why_without_a_second_call(
         assert f"failure: {kind}" in text(s.results[-1])
 
 
+@pytest.mark.slow
 async def test_a_canceled_job_says_who_canceled_it_and_a_completed_one_has_no_failure(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (await s.ok("run_job", _py("import time; time.sleep(60)")))["job"]
@@ -73,6 +75,7 @@ async def test_a_canceled_job_says_who_canceled_it_and_a_completed_one_has_no_fa
         assert (await _ended(s, ok["id"]))["failure"] is None
 
 
+@pytest.mark.slow
 async def test_failure_lines_are_masked(session_factory: Any) -> None:
     secret = "failure-secret-value-31337"
     asked = Asked()
@@ -86,6 +89,7 @@ async def test_failure_lines_are_masked(session_factory: Any) -> None:
 # --- cost and spend ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_every_job_view_carries_its_cost(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (await s.ok("run_job", _py("import time; time.sleep(1.5)", flavor="t4-small", timeout="10m")))["job"]
@@ -103,6 +107,7 @@ async def test_every_job_view_carries_its_cost(session_factory: Any) -> None:
         assert all(j["cost"] is not None for j in listed["jobs"])
 
 
+@pytest.mark.slow
 async def test_spend_report_sums_by_flavor_and_label_with_schedules(session_factory: Any) -> None:
     async with session_factory() as s:
         for flavor, team in (("t4-small", "a"), ("cpu-upgrade", "b")):
@@ -132,6 +137,7 @@ async def test_spend_report_sums_by_flavor_and_label_with_schedules(session_fact
 # --- wait for several jobs --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_wait_for_jobs_all_any_and_by_label(session_factory: Any) -> None:
     async with session_factory() as s:
         fast = (await s.ok("run_job", _py("print(1)", labels={"sweep": "s1"})))["job"]
@@ -189,6 +195,7 @@ async def test_update_scheduled_job_asks_only_when_it_runs_more_often(session_fa
         await s.api.delete_scheduled_job(sj.id)
 
 
+@pytest.mark.slow
 async def test_webhooks_can_be_listed_disabled_enabled_and_deleted(session_factory: Any) -> None:
     asked = Asked()
     async with session_factory(elicitation=asked) as s:

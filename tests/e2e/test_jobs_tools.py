@@ -20,6 +20,7 @@ async def _finished(s: Any, job_ref: str) -> dict[str, Any]:
     return out["job"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_run_wait_logs_round_trip(session_factory: Any, mode: str) -> None:
     async with session_factory(mode=mode) as s:
@@ -49,6 +50,7 @@ async def test_run_wait_logs_round_trip(session_factory: Any, mode: str) -> None
         assert inspected["finished"] is True
 
 
+@pytest.mark.slow
 async def test_failed_job_says_why(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["python", "-c", "raise SystemExit(3)"]}))[
@@ -59,6 +61,7 @@ async def test_failed_job_says_why(session_factory: Any) -> None:
         assert "3" in (final["message"] or "")
 
 
+@pytest.mark.slow
 async def test_uv_job_inline_script_with_args(session_factory: Any) -> None:
     script = "import sys\nprint('args:', sys.argv[1:])\n"
     async with session_factory() as s:
@@ -70,6 +73,7 @@ async def test_uv_job_inline_script_with_args(session_factory: Any) -> None:
         assert logs["lines"][-1]["text"] == "args: ['--x', '1 2', '$HOME']"
 
 
+@pytest.mark.slow
 async def test_fast_agent_reference_job_is_expressible(session_factory: Any, backend: Any) -> None:
     """The fast-agent seed: `hf jobs uv run --python 3.13 --with fast-agent-mcp --flavor cpu-basic --timeout 2h
     --secrets HF_TOKEN -- fast-agent go --model kimi --message ... --results result.json`."""
@@ -101,6 +105,7 @@ async def test_fast_agent_reference_job_is_expressible(session_factory: Any, bac
         assert len(await s.api.list_jobs()) == before, "a dry run sent something"
 
 
+@pytest.mark.slow
 async def test_dry_run_shows_payload_and_price_and_sends_nothing(session_factory: Any) -> None:
     async with session_factory() as s:
         before = len(await s.api.list_jobs())
@@ -121,6 +126,7 @@ async def test_dry_run_shows_payload_and_price_and_sends_nothing(session_factory
         assert len(await s.api.list_jobs()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -148,6 +154,7 @@ async def test_invalid_input_is_an_error_result_and_sends_nothing(
         assert len(await s.api.list_jobs()) == before
 
 
+@pytest.mark.slow
 async def test_fetch_logs_tail_grep_and_cursor(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (
@@ -174,6 +181,7 @@ async def test_fetch_logs_tail_grep_and_cursor(session_factory: Any) -> None:
         assert "cursor" in text(bad)
 
 
+@pytest.mark.slow
 async def test_follow_and_wait_report_throttled_progress(session_factory: Any) -> None:
     progress: list[tuple[float, float | None, str | None]] = []
 
@@ -199,6 +207,7 @@ async def test_follow_and_wait_report_throttled_progress(session_factory: Any) -
         assert 1 <= len(progress) <= 10
 
 
+@pytest.mark.slow
 async def test_wait_gives_up_at_its_cap_and_says_so(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["sleep", "30"]}))["job"]
@@ -210,6 +219,7 @@ async def test_wait_gives_up_at_its_cap_and_says_so(session_factory: Any) -> Non
         assert cancelled["job"]["stage"] == "CANCELED"
 
 
+@pytest.mark.slow
 async def test_cancel_and_rerun(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["sleep", "60"]}))["job"]
@@ -223,6 +233,7 @@ async def test_cancel_and_rerun(session_factory: Any) -> None:
         await s.ok("cancel_job", {"job_id": again["job"]["id"]})
 
 
+@pytest.mark.slow
 async def test_metrics_of_a_running_job(session_factory: Any) -> None:
     async with session_factory() as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["sleep", "20"]}))["job"]
@@ -262,6 +273,7 @@ async def test_hardware_with_filters(session_factory: Any) -> None:
         assert prices == sorted(prices)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_scheduled_cycle(session_factory: Any, mode: str) -> None:
     async with session_factory(mode=mode) as s:
@@ -299,6 +311,7 @@ async def test_schedule_refuses_bad_cron_and_uv_schedule_dry_run(session_factory
         assert dry["request"]["jobSpec"]["environment"]["UV_SCRIPT_ENCODED"]
 
 
+@pytest.mark.slow
 async def test_webhook_creation(session_factory: Any) -> None:
     asked = Asked()
     async with session_factory(elicitation=asked) as s:

@@ -60,6 +60,7 @@ def _local_backend_session(tmp_path: Path, *extra: str) -> tuple[str, list[str]]
     return log.read_text(), ids
 
 
+@pytest.mark.slow
 def test_local_backend_logs_lifecycle_at_info_and_no_line_per_request(tmp_path: Path) -> None:
     err, (ok, failed) = _local_backend_session(tmp_path)
     assert not ACCESS_LINE.search(err), err
@@ -71,6 +72,7 @@ def test_local_backend_logs_lifecycle_at_info_and_no_line_per_request(tmp_path: 
     assert len(err) < 4000, err  # 64 requests; the access lines alone were about 6 KB
 
 
+@pytest.mark.slow
 def test_local_backend_access_lines_at_debug(tmp_path: Path) -> None:
     err, _ = _local_backend_session(tmp_path, "--log-level", "DEBUG")
     lines = [line for line in err.splitlines() if ACCESS_LINE.search(line)]
@@ -86,6 +88,7 @@ async def _calls(client: mcp.Client, count: int) -> None:
         assert not (await client.call_tool("inspect_job", {"job_id": job["id"]})).is_error
 
 
+@pytest.mark.slow
 async def test_stdio_server_writes_no_line_per_tool_call(tmp_path: Path) -> None:
     state = tmp_path / "state"
     params = StdioServerParameters(
@@ -106,6 +109,7 @@ async def test_stdio_server_writes_no_line_per_tool_call(tmp_path: Path) -> None
     assert "HTTP Request" not in backend_log
 
 
+@pytest.mark.slow
 async def test_http_server_writes_no_access_line_per_call(tmp_path: Path) -> None:
     with local_server(tmp_path) as server:
         async with http_client(LOCAL_AUTH) as http, mcp_client(server.mcp_url, client=http) as client:

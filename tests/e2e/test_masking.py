@@ -50,6 +50,7 @@ def _texts(result: dict[str, Any]) -> list[str]:
 # --- 1. grep is not an oracle ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_grep_filters_masked_lines_so_it_cannot_recover_a_value(session_factory: Any) -> None:
     environ = {"ORACLE_KEY": ORACLE}
     async with session_factory(environ=environ, elicitation=Asked()) as s:
@@ -87,6 +88,7 @@ def _fake_pem() -> tuple[str, list[str]]:
     return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(body) + "\n-----END PRIVATE KEY-----", body
 
 
+@pytest.mark.slow
 async def test_a_value_printed_across_lines_is_masked_in_every_window(session_factory: Any, tmp_path: Path) -> None:
     pem, body = _fake_pem()
     forbid(pem, *[line for line in body if len(line) >= 8])
@@ -144,6 +146,7 @@ async def test_a_label_key_holding_the_token_is_masked(session_factory: Any) -> 
 # --- 4. encodings ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_encoded_forms_of_a_forwarded_value_are_masked(session_factory: Any) -> None:
     raw = ENCODED.encode()
     forms = {
@@ -265,6 +268,7 @@ async def test_ordinary_env_values_still_pass(session_factory: Any, value: str) 
         await s.ok("run_job", {"image": "python:3.12", "command": ["true"], "env": {"REVISION": value}})
 
 
+@pytest.mark.slow
 async def test_a_password_typed_as_a_secret_name_is_never_echoed(
     session_factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

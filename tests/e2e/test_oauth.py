@@ -154,6 +154,7 @@ def _walk(deployment: Deployment, resource: str | None = None) -> str:
     return str(issued.json()["access_token"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_the_discovery_walk_ends_in_a_tool_call(deployment: Deployment, mode: str) -> None:
     token = _walk(deployment)
@@ -184,6 +185,7 @@ async def test_a_static_hugging_face_token_keeps_working(deployment: Deployment,
         assert not listed.is_error, text(listed)
 
 
+@pytest.mark.slow
 def test_an_unknown_token_is_refused_with_the_metadata_to_get_a_good_one(deployment: Deployment) -> None:
     unknown = _jwt({"sub": "mallory", "aud": PUBLIC})  # for this resource, but no user of the Hub's
     refused = httpx2.post(

@@ -36,6 +36,7 @@ async def _raw_log_lines(s: Any, job_id: str) -> list[str]:
     return [line.text async for line in s.api.stream_logs(job_id)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_accepted_secret_reaches_the_job_and_is_masked_everywhere(
     session_factory: Any, mode: str, caplog: pytest.LogCaptureFixture
@@ -82,6 +83,7 @@ async def test_declined_or_cancelled_sends_nothing(session_factory: Any, mode: s
         assert len(await s.api.list_jobs()) == before
 
 
+@pytest.mark.slow
 async def test_no_elicitation_code_round_trip(session_factory: Any) -> None:
     args = {"image": "python:3.12", "command": PRINT_IT, "secrets": ["MY_SECRET"]}
     async with session_factory(environ=ENV, confirm_via="code") as s:
@@ -210,6 +212,7 @@ async def test_missing_and_short_secrets(session_factory: Any) -> None:
         assert "shorter than 8" in text(short)
 
 
+@pytest.mark.slow
 async def test_hf_token_comes_from_the_servers_own_token(session_factory: Any, backend: Any) -> None:
     asked = Asked(action="accept")
     async with session_factory(environ={}, elicitation=asked) as s:

@@ -46,6 +46,7 @@ async def test_decline_sends_nothing(session_factory: Any) -> None:
         assert len(await s.api.list_jobs()) == before
 
 
+@pytest.mark.slow
 async def test_threshold_zero_asks_for_every_paid_job_and_none_never(session_factory: Any) -> None:
     asked = Asked(action="accept")
     async with session_factory(elicitation=asked, confirm_above=0.0) as s:
@@ -123,6 +124,7 @@ async def test_one_prompt_lists_every_reason(session_factory: Any) -> None:
         assert "bills namespace 'myorg'" in prompt
 
 
+@pytest.mark.slow
 async def test_rerun_and_trigger_spend_under_the_same_rules(session_factory: Any) -> None:
     yes = Asked(action="accept")
     async with session_factory(elicitation=yes) as s:
@@ -142,6 +144,7 @@ async def test_rerun_and_trigger_spend_under_the_same_rules(session_factory: Any
         await s.ok("delete_scheduled_job", {"scheduled_job_id": sched["id"]})
 
 
+@pytest.mark.slow
 async def test_no_credits_is_a_clear_result(session_factory: Any, backend: Any) -> None:
     async with session_factory() as s:
         backend.faults.add("402:method=POST:path=/api/jobs/*")

@@ -46,6 +46,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 @needs_root
 def test_a_state_folder_of_another_user_is_refused(tmp_path: Path) -> None:
     squatted = tmp_path / "shared" / "state"
@@ -58,6 +59,7 @@ def test_a_state_folder_of_another_user_is_refused(tmp_path: Path) -> None:
     assert list(squatted.iterdir()) == [], "the server wrote into a folder it refused"
 
 
+@pytest.mark.slow
 def test_a_state_folder_others_may_write_to_is_refused(tmp_path: Path) -> None:
     loose = tmp_path / "loose"
     loose.mkdir()
@@ -85,6 +87,7 @@ def test_a_discovery_file_planted_by_another_user_is_not_followed(tmp_path: Path
         find_running(state)
 
 
+@pytest.mark.slow
 @needs_root
 @pytest.mark.parametrize("problem", ["owner", "mode"])
 def test_a_secrets_file_another_user_controls_is_refused(tmp_path: Path, problem: str) -> None:
@@ -102,6 +105,7 @@ def test_a_secrets_file_another_user_controls_is_refused(tmp_path: Path, problem
     assert "value-from-the-file" not in done.stderr
 
 
+@pytest.mark.slow
 def test_the_http_approvals_folder_must_be_private(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / "http").mkdir(parents=True)
@@ -114,6 +118,7 @@ def test_the_http_approvals_folder_must_be_private(tmp_path: Path) -> None:
     assert "writable by group or others" in done.stderr
 
 
+@pytest.mark.slow
 async def test_files_are_private_whatever_existed_before(tmp_path: Path) -> None:
     """A state folder made by an older version, under a loose umask: tightened, and new files are 0600."""
     state = tmp_path / "state"

@@ -123,6 +123,7 @@ async def _list(client: Any) -> dict[str, Any]:
     return dict(result.structured_content or {})
 
 
+@pytest.mark.slow
 async def test_a_browser_login_token_is_refreshed_before_it_expires(tmp_path: Path, hub: tuple[str, Hub]) -> None:
     endpoint, stand_in = hub
     _login(tmp_path / "hf", OLD, expires_in=600)  # ten minutes left: within huggingface_hub's one-day margin
@@ -137,6 +138,7 @@ async def test_a_browser_login_token_is_refreshed_before_it_expires(tmp_path: Pa
     assert stored["browser-login"]["hf_token"] == NEW
 
 
+@pytest.mark.slow
 async def test_a_token_far_from_expiry_is_left_alone(tmp_path: Path, hub: tuple[str, Hub]) -> None:
     endpoint, stand_in = hub
     _login(tmp_path / "hf", NEW, expires_in=7 * 24 * 3600)
@@ -145,6 +147,7 @@ async def test_a_token_far_from_expiry_is_left_alone(tmp_path: Path, hub: tuple[
     assert stand_in.refreshes == []
 
 
+@pytest.mark.slow
 async def test_a_new_login_while_the_server_runs_is_picked_up_after_a_401(tmp_path: Path, hub: tuple[str, Hub]) -> None:
     endpoint, stand_in = hub
     hf = tmp_path / "hf"

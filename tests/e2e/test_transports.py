@@ -53,6 +53,7 @@ async def _exercise(client: mcp.Client) -> None:
     assert [ln["text"] for ln in (logs.structured_content or {})["lines"]] == ["over the wire"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_stdio_subprocess(tmp_path: Path, mode: str) -> None:
     params = StdioServerParameters(
@@ -62,6 +63,7 @@ async def test_stdio_subprocess(tmp_path: Path, mode: str) -> None:
         await _exercise(client)
 
 
+@pytest.mark.slow
 async def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
     params = StdioServerParameters(
         command=sys.executable,
@@ -109,12 +111,14 @@ def http_server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_streamable_http(http_server: str, mode: str) -> None:
     async with http_client(LOCAL_AUTH) as http, mcp_client(http_server, client=http, mode=mode) as client:
         await _exercise(client)
 
 
+@pytest.mark.slow
 async def test_stdio_server_exits_when_the_client_goes(tmp_path: Path) -> None:
     """Closing stdin stops the server (the detached backend it started stops on its own once idle)."""
     proc = await anyio.open_process([str(BIN), "--local", "--state-dir", str(tmp_path / "state")], env=_env(tmp_path))
@@ -125,6 +129,7 @@ async def test_stdio_server_exits_when_the_client_goes(tmp_path: Path) -> None:
     assert code == 0
 
 
+@pytest.mark.slow
 async def test_stdio_secrets_file_value_never_reaches_stderr_or_results(tmp_path: Path) -> None:
     """The real process with --secrets-file and DEBUG logging: the job gets the value, stderr and results never."""
     value = "file-secret-value-9d2e71c4"
@@ -177,6 +182,7 @@ async def _secret_job(client: mcp.Client, seen: list[str]) -> None:
     assert [ln["text"] for ln in (logs.structured_content or {})["lines"]] == ["value: ***"]
 
 
+@pytest.mark.slow
 async def test_two_local_servers_share_one_backend(tmp_path: Path) -> None:
     """Two MCP clients configured with --local on the same state folder: the second attaches to the first's
     backend (the store is locked to one process) and both see the same jobs."""

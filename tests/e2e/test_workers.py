@@ -100,6 +100,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             yield Pair(ports=[a.port, b.port, c.port], url=a.mcp_url)
 
 
+@pytest.mark.slow
 async def test_elicitation_answered_on_another_worker(pair: Pair) -> None:
     router = Router(pair.ports[:2])
     asked = Asked()
@@ -114,6 +115,7 @@ async def test_elicitation_answered_on_another_worker(pair: Pair) -> None:
     assert router.workers[0] != router.workers[1], "the question and its answer went to the same worker"
 
 
+@pytest.mark.slow
 async def test_confirmation_code_redeemed_once_on_another_worker(pair: Pair) -> None:
     router = Router(pair.ports[:2])
     async with (
@@ -146,6 +148,7 @@ async def test_a_worker_without_the_shared_key_cannot_finish_the_round_trip(pair
     assert router.workers[0] != router.workers[1]
 
 
+@pytest.mark.slow
 async def test_two_uvicorn_workers_complete_round_trips_wherever_they_land(tmp_path: Path) -> None:
     with local_server(tmp_path, "--workers", "2", "--confirm-via", "code") as server:
         seen = {httpx2.get(f"{server.base_url}/healthz", timeout=5).json()["worker"] for _ in range(30)}

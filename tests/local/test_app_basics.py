@@ -12,6 +12,7 @@ from .util import log_text, py, run, wait_stage
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.mark.slow
 def test_whoami_answers_the_configured_user_and_orgs(api: httpx2.Client) -> None:
     me = api.get("/api/whoami-v2").json()
     assert me["name"] == "alice"
@@ -20,6 +21,7 @@ def test_whoami_answers_the_configured_user_and_orgs(api: httpx2.Client) -> None
         assert key in me
 
 
+@pytest.mark.slow
 def test_hardware_lists_26_priced_flavors_without_auth(backend: LocalBackend) -> None:
     flavors = httpx2.get(f"{backend.url}/api/jobs/hardware").json()
     assert len(flavors) == 26
@@ -32,11 +34,13 @@ def test_hardware_lists_26_priced_flavors_without_auth(backend: LocalBackend) ->
     assert a10g["unitCostUSD"] == 0.025
 
 
+@pytest.mark.slow
 def test_agent_harnesses_needs_no_auth(backend: LocalBackend) -> None:
     r = httpx2.get(f"{backend.url}/api/agent-harnesses")
     assert r.json() == {"standardEnvVars": [], "harnesses": {}}
 
 
+@pytest.mark.slow
 def test_a_job_runs_to_completed_and_its_output_is_logged(api: httpx2.Client) -> None:
     job = run(api, py("print('hello from a job')"))
     assert job["status"]["stage"] == "SCHEDULING"

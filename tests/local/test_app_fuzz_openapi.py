@@ -99,6 +99,7 @@ def _send(api: httpx2.Client, case: Any) -> httpx2.Response:
     return api.request(sent["method"], sent["url"], **kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[f"{op.method.upper()} {op.path}" for op in OPERATIONS])
 def test_generated_requests_get_no_5xx_and_schema_valid_answers(
     fuzzed: tuple[LocalBackend, dict[str, str]], operation: Any

@@ -29,6 +29,7 @@ def _client(backend: LocalBackend, token: str) -> httpx2.Client:
     return httpx2.Client(base_url=backend.url, headers={"authorization": f"Bearer {token}"}, timeout=30)
 
 
+@pytest.mark.slow
 def test_whoami_answers_for_the_token_given(two_users: LocalBackend) -> None:
     with _client(two_users, TOKEN) as alice, _client(two_users, BOB_TOKEN) as bob:
         me = alice.get("/api/whoami-v2").json()
@@ -39,6 +40,7 @@ def test_whoami_answers_for_the_token_given(two_users: LocalBackend) -> None:
     assert [o["name"] for o in other["orgs"]] == ["bobs-org"]
 
 
+@pytest.mark.slow
 def test_each_user_sees_only_their_namespaces(two_users: LocalBackend) -> None:
     with _client(two_users, TOKEN) as alice, _client(two_users, BOB_TOKEN) as bob:
         job = run(bob, spec("true"), ns="bobs-org")
@@ -49,6 +51,7 @@ def test_each_user_sees_only_their_namespaces(two_users: LocalBackend) -> None:
         assert [j["id"] for j in bob.get("/api/jobs/bobs-org").json()] == [job["id"]]
 
 
+@pytest.mark.slow
 def test_an_unknown_token_is_still_refused(two_users: LocalBackend) -> None:
     with _client(two_users, "hf_nobody_0123456789abcdefghij") as nobody:
         response = nobody.get("/api/whoami-v2")

@@ -29,6 +29,7 @@ ROUTES = [
 ]
 
 
+@pytest.mark.slow
 def test_missing_or_wrong_token_is_401(backend: LocalBackend) -> None:
     for method, path in ROUTES:
         for auth in (None, "Bearer wrong-token", "Basic abc", "Bearer", f"bearer {backend.token}x"):
@@ -55,6 +56,7 @@ def test_a_namespace_that_is_not_the_users_nor_its_orgs_is_403(sapi: httpx2.Clie
     assert "bob" in r.json()["error"] or "otherorg" in r.json()["error"]
 
 
+@pytest.mark.slow
 def test_the_users_org_is_a_namespace(api: httpx2.Client) -> None:
     r = api.post("/api/jobs/myorg", json=py("print(1)"))
     assert r.status_code == 200
@@ -77,6 +79,7 @@ def test_unknown_ids_are_404_with_an_error(sapi: httpx2.Client, path: str) -> No
     assert "not found" in r.json()["error"].lower()
 
 
+@pytest.mark.slow
 def test_a_job_is_not_found_under_another_namespace(api: httpx2.Client) -> None:
     job = api.post("/api/jobs/alice", json=py("print(1)")).json()
     assert api.get(f"/api/jobs/myorg/{job['id']}").status_code == 404
@@ -160,6 +163,7 @@ def test_invalid_list_filters_are_400(sapi: httpx2.Client, query: dict[str, str]
     assert field in r.json()["error"]
 
 
+@pytest.mark.slow
 def test_invalid_tail_is_400(api: httpx2.Client) -> None:
     job = api.post("/api/jobs/alice", json=py("print(1)")).json()
     r = api.get(f"/api/jobs/alice/{job['id']}/logs", params={"tail": "-1"})
@@ -177,6 +181,7 @@ _fields = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.dictionaries(_fields, _json, max_size=4))
 def test_fuzzed_bodies_get_400_never_a_server_error(sapi: httpx2.Client, body: dict[str, Any]) -> None:

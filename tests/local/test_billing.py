@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import httpx2
+import pytest
 
 from .util import py, run, wait_stage
 
 
+@pytest.mark.slow
 def test_usage_lists_the_users_own_jobs_of_the_period_priced(api: httpx2.Client) -> None:
     own = run(api, py("print(1)", flavor="t4-small"))
     org = run(api, py("print(2)"), ns="myorg")

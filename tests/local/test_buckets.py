@@ -77,6 +77,7 @@ def test_create_info_list_settings_and_delete(hub: HfApi, backend: LocalBackend)
     hub.delete_bucket("alice/first", missing_ok=True)
 
 
+@pytest.mark.slow
 def test_bad_names_and_foreign_namespaces_are_refused(hub: HfApi) -> None:
     with pytest.raises(HfHubHTTPError) as bad:
         hub.create_bucket("alice/bad..name")
@@ -87,6 +88,7 @@ def test_bad_names_and_foreign_namespaces_are_refused(hub: HfApi) -> None:
     assert foreign.value.response.status_code == 403
 
 
+@pytest.mark.slow
 def test_upload_list_and_download_back(hub: HfApi, backend: LocalBackend, tmp_path: Path) -> None:
     hub.create_bucket("alice/data")
     big = tmp_path / "weights.bin"
@@ -120,6 +122,7 @@ def test_upload_list_and_download_back(hub: HfApi, backend: LocalBackend, tmp_pa
     assert [f.path for f in hub.list_bucket_tree("alice/data", recursive=True)] == ["empty.txt", "models/weights.bin"]
 
 
+@pytest.mark.slow
 def test_sync_a_folder_up_and_back(hub: HfApi, tmp_path: Path) -> None:
     src = tmp_path / "src"
     (src / "a").mkdir(parents=True)
@@ -135,6 +138,7 @@ def test_sync_a_folder_up_and_back(hub: HfApi, tmp_path: Path) -> None:
     assert (back / "two.txt").read_text() == "2" * 10_000
 
 
+@pytest.mark.slow
 def test_files_a_job_writes_are_bucket_files(hub: HfApi, backend: LocalBackend, tmp_path: Path) -> None:
     with client(backend) as api:
         code = "import os; os.makedirs('/out/run1'); open('/out/run1/metrics.json', 'w').write('{\"acc\": 0.9}')"
@@ -154,6 +158,7 @@ def test_files_a_job_writes_are_bucket_files(hub: HfApi, backend: LocalBackend, 
     assert (tmp_path / "m2.json").read_text() == '{"acc": 0.95, "epoch": 2}'
 
 
+@pytest.mark.slow
 def test_links_planted_by_a_job_are_not_bucket_files(hub: HfApi, backend: LocalBackend, tmp_path: Path) -> None:
     secret_dir = tmp_path / "host-secrets"
     secret_dir.mkdir()
@@ -177,6 +182,7 @@ def test_links_planted_by_a_job_are_not_bucket_files(hub: HfApi, backend: LocalB
         assert raw.get("/buckets/alice/trap/resolve/real.txt").content == b"ok"
 
 
+@pytest.mark.slow
 def test_resolve_gives_the_xet_metadata_and_the_bytes(hub: HfApi, backend: LocalBackend) -> None:
     hub.create_bucket("alice/r")
     hub.batch_bucket_files("alice/r", add=[(b"some bytes", "dir/f.txt")])
@@ -189,6 +195,7 @@ def test_resolve_gives_the_xet_metadata_and_the_bytes(hub: HfApi, backend: Local
         assert r.headers["x-xet-hash"] == meta.xet_file_data.file_hash
 
 
+@pytest.mark.slow
 def test_other_users_see_private_buckets_as_missing_and_cannot_write(hub: HfApi, bob: HfApi) -> None:
     hub.create_bucket("alice/private", private=True)
     hub.create_bucket("alice/public", private=False)

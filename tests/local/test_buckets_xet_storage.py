@@ -92,6 +92,7 @@ def upload(url: str, tok: str) -> None:
         assert r.status_code == 200, r.text
 
 
+@pytest.mark.slow
 def test_tokens_are_needed_and_read_tokens_cannot_write(hub: httpx2.Client) -> None:
     url, read = token(hub, "read")
     with cas(url, None) as c:
@@ -103,6 +104,7 @@ def test_tokens_are_needed_and_read_tokens_cannot_write(hub: httpx2.Client) -> N
         assert c.post("/v1/shards", content=b"x").status_code == 403
 
 
+@pytest.mark.slow
 def test_bad_objects_are_refused(hub: httpx2.Client) -> None:
     url, write = token(hub, "write")
     with cas(url, write) as c:
@@ -120,6 +122,7 @@ def test_bad_objects_are_refused(hub: httpx2.Client) -> None:
         assert c.post(f"/v1/xorbs/default/{XORB}", content=xorb(CHUNKS)).status_code == 404
 
 
+@pytest.mark.slow
 def test_a_batch_rebuilds_the_file_with_the_real_client_and_ranges_are_served(
     hub: httpx2.Client, backend: LocalBackend
 ) -> None:
@@ -155,6 +158,7 @@ def test_a_batch_rebuilds_the_file_with_the_real_client_and_ranges_are_served(
         assert c.get(f"/v1/reconstructions/{FILE}").status_code == 404  # another bucket's token
 
 
+@pytest.mark.slow
 def test_a_batch_naming_an_unknown_hash_fails_that_operation(hub: httpx2.Client) -> None:
     ops = [
         {"type": "addFile", "path": "a.txt", "xetHash": "55" * 32, "mtime": 1},

@@ -31,6 +31,7 @@ def _all_pages(api: httpx2.Client, url: str, **params: object) -> tuple[list[dic
         r = api.get(m.group(1))  # absolute, used verbatim as huggingface_hub does
 
 
+@pytest.mark.slow
 def test_list_is_newest_first_filtered_and_paginated(api: httpx2.Client) -> None:
     done_a = run(api, py("print(1)", labels={"team": "ml", "env": "prod"}))
     done_b = run(api, py("print(1)", labels={"team": "ml", "env": "dev"}))
@@ -65,6 +66,7 @@ def test_list_is_newest_first_filtered_and_paginated(api: httpx2.Client) -> None
         api.post(f"/api/jobs/alice/{job['id']}/cancel")
 
 
+@pytest.mark.slow
 def test_duplicate_copies_the_spec_and_says_where_it_came_from(api: httpx2.Client) -> None:
     src = run(api, py("import os; print(os.environ['TOKEN_X'])", labels={"k": "v"}, secrets={"TOKEN_X": "val"}))
     wait_stage(api, src["id"])
@@ -79,6 +81,7 @@ def test_duplicate_copies_the_spec_and_says_where_it_came_from(api: httpx2.Clien
     assert done["status"]["stage"] == "COMPLETED"  # the secret's value was kept for the re-run
 
 
+@pytest.mark.slow
 def test_labels_are_replaced(api: httpx2.Client) -> None:
     job = run(api, py("print(1)", labels={"name": "first", "a": "1"}))
     r = api.put(f"/api/jobs/alice/{job['id']}/labels", json={"labels": {"name": "second"}})
@@ -92,6 +95,7 @@ def test_labels_are_replaced(api: httpx2.Client) -> None:
     assert api.put(f"/api/jobs/alice/{job['id']}/labels", json={}).status_code == 400
 
 
+@pytest.mark.slow
 def test_expose_sets_local_urls_and_can_be_cleared(api: httpx2.Client) -> None:
     job = run(api, py("print(1)", expose={"ports": [8000, 9000], "portsPublic": [9000]}))
     assert job["expose"] == {"ports": [8000, 9000], "portsPublic": [9000]}

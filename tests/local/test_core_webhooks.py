@@ -10,6 +10,7 @@ from .util import py, run
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.mark.slow
 def test_webhook_lifecycle_with_a_source_job(api: httpx2.Client) -> None:
     job = run(api, py("print(1)", secrets={"JOB_SECRET": "not-copied"}))
     body = {

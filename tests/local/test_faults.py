@@ -40,6 +40,7 @@ def test_bad_specs_are_refused(bad: str) -> None:
         parse_spec(bad)
 
 
+@pytest.mark.slow
 def test_429_has_retry_after_then_the_request_passes(api: httpx2.Client, backend: LocalBackend) -> None:
     backend.faults.add("429:retry_after=3:times=2:path=/api/whoami-v2")
     for _ in range(2):
@@ -52,6 +53,7 @@ def test_429_has_retry_after_then_the_request_passes(api: httpx2.Client, backend
     assert backend.faults.history == [("429", "GET", "/api/whoami-v2")] * 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx(api: httpx2.Client, backend: LocalBackend, status: int) -> None:
     backend.faults.add(f"{status}:method=GET:path=/api/jobs/*:skip=1")
@@ -61,6 +63,7 @@ def test_5xx(api: httpx2.Client, backend: LocalBackend, status: int) -> None:
     assert api.get("/api/jobs/alice").status_code == 200  # times=1 by default
 
 
+@pytest.mark.slow
 def test_faults_from_the_config_and_clear(tmp_path: object, fast_config: LocalConfig) -> None:
     import dataclasses
 
@@ -74,6 +77,7 @@ def test_faults_from_the_config_and_clear(tmp_path: object, fast_config: LocalCo
         assert api.get("/api/whoami-v2").status_code == 200
 
 
+@pytest.mark.slow
 def test_drop_after_create_is_a_transport_error_but_the_job_exists(api: httpx2.Client, backend: LocalBackend) -> None:
     backend.faults.add("drop-after-create")
     with pytest.raises(httpx2.RemoteProtocolError):
@@ -84,6 +88,7 @@ def test_drop_after_create_is_a_transport_error_but_the_job_exists(api: httpx2.C
     assert api.post("/api/jobs/alice", json=py("print(2)")).status_code == 200
 
 
+@pytest.mark.slow
 def test_drop_after_create_waits_for_a_request_that_creates_something(
     api: httpx2.Client, backend: LocalBackend
 ) -> None:
@@ -95,6 +100,7 @@ def test_drop_after_create_waits_for_a_request_that_creates_something(
     assert backend.faults.history == [("drop-after-create", "POST", "/api/jobs/alice")]
 
 
+@pytest.mark.slow
 def test_cut_logs_closes_the_stream_abruptly_after_n_events(api: httpx2.Client, backend: LocalBackend) -> None:
     job = run(api, py("for i in range(10): print(i)"))
     wait_stage(api, job["id"])
@@ -110,6 +116,7 @@ def test_cut_logs_closes_the_stream_abruptly_after_n_events(api: httpx2.Client, 
         assert len([x for x in r.iter_lines() if x.startswith("data: ")]) == 11
 
 
+@pytest.mark.slow
 def test_cut_logs_on_a_live_stream(api: httpx2.Client, backend: LocalBackend) -> None:
     backend.faults.add("cut-logs:after=2")
     job = run(api, py("import time\nfor i in range(3):\n    print(i, flush=True); time.sleep(0.3)"))

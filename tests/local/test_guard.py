@@ -43,6 +43,7 @@ def planted(backend: LocalBackend, monkeypatch: pytest.MonkeyPatch) -> dict[str,
     return switch
 
 
+@pytest.mark.slow
 def test_huggingface_hub_next_call_after_a_500_succeeds(
     backend: LocalBackend, planted: dict[str, bool], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -64,6 +65,7 @@ def test_huggingface_hub_next_call_after_a_500_succeeds(
     assert any("a bug in the local backend" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_raw_client_sees_json_and_reconnects(api: httpx2.Client, planted: dict[str, bool]) -> None:
     job = api.post("/api/jobs/alice", json=spec("true")).json()
     for _ in range(20):
@@ -75,6 +77,7 @@ def test_raw_client_sees_json_and_reconnects(api: httpx2.Client, planted: dict[s
         assert api.post("/api/jobs/alice", json=spec("true")).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_bug_in_a_started_stream_cuts_it_and_the_client_goes_on(
     backend: LocalBackend, api: httpx2.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,6 +96,7 @@ def test_a_bug_in_a_started_stream_cuts_it_and_the_client_goes_on(
     assert api.post("/api/jobs/alice", json=spec("true")).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_client_that_leaves_mid_body_is_not_logged_as_a_bug(
     backend: LocalBackend, api: httpx2.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -112,6 +116,7 @@ def test_a_client_that_leaves_mid_body_is_not_logged_as_a_bug(
     assert api.get("/api/jobs/alice/count").json()["count"] == 0  # nothing was created
 
 
+@pytest.mark.slow
 def test_an_idle_keep_alive_connection_outlives_the_clients_expiry(backend: LocalBackend) -> None:
     """httpx (huggingface_hub, this server's client) keeps an idle connection 5 s: the backend must keep it longer,
     or a request sent as the backend closes it is lost (a ReadError the soak benchmark hit)."""

@@ -17,6 +17,7 @@ from .util import first_events, log_events, log_text, py, run, wait_stage
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.mark.slow
 def test_the_stream_has_a_date_header_the_banner_first_and_closes_after_the_last_line(api: httpx2.Client) -> None:
     job = run(api, py("print('a'); print('b')", dockerImage="python:3.12"))
     wait_stage(api, job["id"])
@@ -36,6 +37,7 @@ def test_the_stream_has_a_date_header_the_banner_first_and_closes_after_the_last
     assert all(line.startswith("data: {") or line == "" for line in raw)
 
 
+@pytest.mark.slow
 def test_every_connection_replays_the_whole_log(api: httpx2.Client) -> None:
     job = run(api, py("for i in range(20): print(i)"))
     wait_stage(api, job["id"])
@@ -43,6 +45,7 @@ def test_every_connection_replays_the_whole_log(api: httpx2.Client) -> None:
     assert log_text(api, job["id"]) == [str(i) for i in range(20)]
 
 
+@pytest.mark.slow
 def test_tail_returns_the_last_lines(api: httpx2.Client) -> None:
     job = run(api, py("for i in range(1000): print(i)"))
     wait_stage(api, job["id"])
@@ -51,6 +54,7 @@ def test_tail_returns_the_last_lines(api: httpx2.Client) -> None:
     assert len(log_events(api, job["id"], tail=5000)) == 1001  # the banner included
 
 
+@pytest.mark.slow
 def test_live_lines_arrive_while_the_job_runs_and_the_stream_ends_with_it(api: httpx2.Client) -> None:
     job = run(api, py("import time\nprint('first', flush=True)\ntime.sleep(1.5)\nprint('second')"))
     arrivals: list[tuple[str, float]] = []
@@ -69,6 +73,7 @@ def test_live_lines_arrive_while_the_job_runs_and_the_stream_ends_with_it(api: h
     assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED"
 
 
+@pytest.mark.slow
 def test_keep_alive_comments_are_sent_when_the_job_is_silent(api: httpx2.Client) -> None:
     # keepalive_interval is 0.5 s in these tests (30 s by default).
     job = run(api, py("import time; print('start', flush=True); time.sleep(1.6); print('end')"))
@@ -78,6 +83,7 @@ def test_keep_alive_comments_are_sent_when_the_job_is_silent(api: httpx2.Client)
     assert [json.loads(x[6:])["data"] for x in raw if x.startswith("data: ")][1:] == ["start", "end"]
 
 
+@pytest.mark.slow
 def test_a_canceled_jobs_stream_ends(api: httpx2.Client) -> None:
     job = run(api, py("import time; print('up', flush=True); time.sleep(60)"))
     assert [e["data"] for e in first_events(api, job["id"], 2)][1] == "up"
@@ -87,6 +93,7 @@ def test_a_canceled_jobs_stream_ends(api: httpx2.Client) -> None:
     assert len(lines) == 2
 
 
+@pytest.mark.slow
 def test_metrics_stream_samples_while_running_and_406_once_finished(api: httpx2.Client) -> None:
     job = run(api, py("import time\nend = time.time() + 2\nwhile time.time() < end: pass"))
     samples = []
@@ -115,6 +122,7 @@ def test_metrics_stream_samples_while_running_and_406_once_finished(api: httpx2.
     assert "error" in r.json()
 
 
+@pytest.mark.slow
 def test_metrics_stream_ends_when_the_job_ends(api: httpx2.Client) -> None:
     job = run(api, py("import time; time.sleep(1)"))
     with api.stream("GET", f"/api/jobs/alice/{job['id']}/metrics") as r:
@@ -136,6 +144,7 @@ def test_writer_splits_long_lines_and_flushes_a_partial_one(tmp_path: Path) -> N
     assert texts == ["abcd", "efgh", "ij", "xyz", "part", "ial"]
 
 
+@pytest.mark.slow
 def test_tail_offset_reads_from_the_end_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "log.jsonl"
     with open(path, "wb") as f:

@@ -50,6 +50,7 @@ def _wait(predicate: object, timeout: float = 15) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_finished_jobs_older_than_keep_days_are_removed_with_their_folders(
     aging: tuple[LocalBackend, httpx2.Client], clock: FakeClock
 ) -> None:
@@ -78,6 +79,7 @@ def test_finished_jobs_older_than_keep_days_are_removed_with_their_folders(
     api.post(f"/api/jobs/alice/{running['id']}/cancel")
 
 
+@pytest.mark.slow
 def test_only_the_newest_finished_jobs_beyond_the_count_are_kept(tmp_path: Path, clock: FakeClock) -> None:
     with serve_backend(_config(tmp_path, clock, keep_jobs=3)) as backend, client(backend) as api:
         running = run(api, spec("sleep", "60"))
@@ -89,6 +91,7 @@ def test_only_the_newest_finished_jobs_beyond_the_count_are_kept(tmp_path: Path,
         api.post(f"/api/jobs/alice/{running['id']}/cancel")
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path, clock: FakeClock) -> None:
     cfg = _config(tmp_path, clock, housekeeping_interval=3600.0)
     with serve_backend(cfg) as backend, client(backend) as api:
@@ -110,6 +113,7 @@ def test_a_sweep_runs_on_start_and_removes_folders_without_a_row(tmp_path: Path,
         assert fresh.is_dir()
 
 
+@pytest.mark.slow
 def test_the_uv_cache_is_pruned_on_the_same_schedule(tmp_path: Path, clock: FakeClock) -> None:
     cfg = _config(tmp_path, clock, housekeeping_interval=3600.0)
     uv_job = spec("uv", "run", "--no-project", "python", "-c", "print('uv ok')")
@@ -131,6 +135,7 @@ def test_the_uv_cache_is_pruned_on_the_same_schedule(tmp_path: Path, clock: Fake
         assert again["status"]["stage"] == "COMPLETED", again["status"]
 
 
+@pytest.mark.slow
 def test_job_folders_keep_only_what_the_job_left(sapi: httpx2.Client, shared_backend: LocalBackend) -> None:
     quiet = wait_stage(sapi, run(sapi, spec("true"))["id"])
     writer = wait_stage(sapi, run(sapi, py("open('out.txt', 'w').write('kept')"))["id"])
@@ -138,6 +143,7 @@ def test_job_folders_keep_only_what_the_job_left(sapi: httpx2.Client, shared_bac
     assert (_folder(shared_backend, writer["id"]) / "work" / "out.txt").read_text() == "kept"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [

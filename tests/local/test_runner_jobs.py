@@ -16,6 +16,7 @@ from .util import PY, alive, host_pid, log_events, log_text, py, run, spec, wait
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.mark.slow
 def test_a_failing_job_is_error_with_its_exit_code(api: httpx2.Client) -> None:
     job = run(api, py("import sys; print('bye'); sys.exit(3)"))
     done = wait_stage(api, job["id"])
@@ -24,11 +25,13 @@ def test_a_failing_job_is_error_with_its_exit_code(api: httpx2.Client) -> None:
     assert log_text(api, job["id"]) == ["bye"]
 
 
+@pytest.mark.slow
 def test_a_job_killed_by_a_signal_reports_128_plus_the_signal(api: httpx2.Client) -> None:
     job = run(api, py("import os, signal; os.kill(os.getpid(), signal.SIGKILL)"))
     assert wait_stage(api, job["id"])["status"]["message"] == "Job failed with exit code: 137"
 
 
+@pytest.mark.slow
 def test_an_unknown_executable_is_error_saying_so(api: httpx2.Client) -> None:
     job = run(api, spec("no-such-program-hfjobs", "--flag"))
     done = wait_stage(api, job["id"])
@@ -38,6 +41,7 @@ def test_an_unknown_executable_is_error_saying_so(api: httpx2.Client) -> None:
     assert any("executable not found" in line for line in log_text(api, job["id"]))
 
 
+@pytest.mark.slow
 def test_a_job_without_command_is_error_explaining_why(api: httpx2.Client) -> None:
     body = spec()
     del body["command"]
@@ -47,6 +51,7 @@ def test_a_job_without_command_is_error_explaining_why(api: httpx2.Client) -> No
     assert "no command" in done["status"]["message"]
 
 
+@pytest.mark.slow
 def test_environment_secrets_and_platform_variables_reach_the_job(
     api: httpx2.Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -91,6 +96,7 @@ def test_environment_secrets_and_platform_variables_reach_the_job(
     assert "s3cr3t-value" not in api.get("/api/jobs/alice").text
 
 
+@pytest.mark.slow
 def test_cpu_flavor_has_an_empty_accelerator(api: httpx2.Client) -> None:
     job = run(
         api, py("import os; print(repr(os.environ['ACCELERATOR']), os.environ['CPU_CORES'], os.environ['MEMORY'])")
@@ -99,6 +105,7 @@ def test_cpu_flavor_has_an_empty_accelerator(api: httpx2.Client) -> None:
     assert log_text(api, job["id"]) == ["'' 2 16Gi"]
 
 
+@pytest.mark.slow
 def test_uv_runs_from_the_products_environment(api: httpx2.Client) -> None:
     job = run(api, spec("uv", "--version", dockerImage="ghcr.io/astral-sh/uv:python3.12-bookworm"))
     done = wait_stage(api, job["id"])
@@ -108,6 +115,7 @@ def test_uv_runs_from_the_products_environment(api: httpx2.Client) -> None:
     assert "ghcr.io/astral-sh/uv:python3.12-bookworm is recorded, not pulled" in events[0]["data"]
 
 
+@pytest.mark.slow
 def test_stdout_and_stderr_lines_are_all_logged_in_order(api: httpx2.Client) -> None:
     code = (
         "import sys\nfor i in range(5):\n    print('out', i, flush=True); print('err', i, file=sys.stderr, flush=True)"
@@ -117,6 +125,7 @@ def test_stdout_and_stderr_lines_are_all_logged_in_order(api: httpx2.Client) -> 
     assert log_text(api, job["id"]) == [f"{s} {i}" for i in range(5) for s in ("out", "err")]
 
 
+@pytest.mark.slow
 def test_long_lines_are_split_and_a_last_line_without_newline_is_kept(api: httpx2.Client) -> None:
     code = "import sys; sys.stdout.write('x' * 150000 + '\\n' + 'é' * 3 + '\\n' + 'tail-without-newline')"
     job = run(api, py(code))
@@ -144,6 +153,7 @@ def test_attempts_retry_a_failed_run(api: httpx2.Client) -> None:
     assert texts[-1] == "second"
 
 
+@pytest.mark.slow
 def test_attempts_exhausted_is_error(api: httpx2.Client) -> None:
     job = run(api, py("import sys; sys.exit(2)", attempts=2))
     done = wait_stage(api, job["id"])
@@ -162,6 +172,7 @@ def _grandchild(marker: str) -> str:
     return f"import subprocess, time\np = subprocess.Popen({cmd!r})\nprint('started', flush=True)\ntime.sleep(300)\n"
 
 
+@pytest.mark.slow
 def test_cancel_kills_the_whole_group_including_grandchildren(api: httpx2.Client) -> None:
     job = run(api, py(_grandchild("101")))
     pid = host_pid(*_sleeper("101"))
@@ -177,6 +188,7 @@ def test_cancel_kills_the_whole_group_including_grandchildren(api: httpx2.Client
     assert api.post(f"/api/jobs/alice/{job['id']}/cancel").json()["status"]["stage"] == "CANCELED"
 
 
+@pytest.mark.slow
 def test_processes_left_behind_by_a_finished_job_are_killed(api: httpx2.Client) -> None:
     code = "import subprocess, time; p = subprocess.Popen(['sleep', '300.102']); time.sleep(0.5)"
     job = run(api, py(code))
@@ -185,6 +197,7 @@ def test_processes_left_behind_by_a_finished_job_are_killed(api: httpx2.Client) 
     assert wait_gone(pid)
 
 
+@pytest.mark.slow
 def test_a_process_that_left_the_group_is_killed_too(api: httpx2.Client) -> None:
     # start_new_session puts the grandchild outside the job's group; the runner saw it while the job ran.
     code = (
@@ -208,6 +221,7 @@ TRAPS_SIGTERM = (
 )
 
 
+@pytest.mark.slow
 def test_a_timeout_terminates_then_kills_the_group(api: httpx2.Client) -> None:
     job = run(api, py(TRAPS_SIGTERM, timeoutSeconds=1))
     assert job["timeout"] == 1
@@ -221,11 +235,13 @@ def test_a_timeout_terminates_then_kills_the_group(api: httpx2.Client) -> None:
     assert done["durations"]["runningSecs"] >= 2  # 1 s timeout + 1 s grace
 
 
+@pytest.mark.slow
 def test_default_timeout_is_echoed(api: httpx2.Client) -> None:
     job = run(api, py("print(1)"))
     assert job["timeout"] == 30 * 60
 
 
+@pytest.mark.slow
 def test_python_is_the_products_interpreter(api: httpx2.Client) -> None:
     job = run(api, py("import sys; print(sys.prefix)"))
     wait_stage(api, job["id"])
@@ -233,6 +249,7 @@ def test_python_is_the_products_interpreter(api: httpx2.Client) -> None:
     assert PY
 
 
+@pytest.mark.slow
 def test_an_inline_uv_script_runs_offline(api: httpx2.Client) -> None:
     # How this server's run_uv_job ships an inline script: base64 in the environment, decoded by bash.
     script = "# /// script\n# dependencies = []\n# ///\nimport sys\nprint('uv ran', sys.version_info >= (3, 11))\n"
@@ -243,6 +260,7 @@ def test_an_inline_uv_script_runs_offline(api: httpx2.Client) -> None:
     assert log_text(api, job["id"]) == ["uv ran True"]
 
 
+@pytest.mark.slow
 def test_a_nul_character_in_the_environment_is_a_start_failure(api: httpx2.Client) -> None:
     job = run(api, py("print(1)", environment={"BAD_VALUE": "a\x00b"}))
     done = wait_stage(api, job["id"])

@@ -73,6 +73,7 @@ def planted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLANTED_SECRET", PLANTED)
 
 
+@pytest.mark.slow
 def test_a_job_reads_nothing_of_the_state_folder_other_jobs_or_the_backend(
     api: httpx2.Client, fast_config: LocalConfig, tmp_path: Path, planted: None
 ) -> None:
@@ -116,6 +117,7 @@ def test_a_job_reads_nothing_of_the_state_folder_other_jobs_or_the_backend(
     api.post(f"/api/jobs/alice/{victim['id']}/cancel")
 
 
+@pytest.mark.slow
 def test_a_job_still_has_its_own_folders_the_toolchain_and_tmp(api: httpx2.Client) -> None:
     code = (
         "import os, subprocess, sys, tempfile\n"
@@ -131,6 +133,7 @@ def test_a_job_still_has_its_own_folders_the_toolchain_and_tmp(api: httpx2.Clien
     assert log_text(api, job["id"]) == [f"/jobs/{job['id']}/work /jobs/{job['id']}/home True True"]
 
 
+@pytest.mark.slow
 def test_without_a_sandbox_the_job_runs_and_its_banner_says_why(
     fast_config: LocalConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,6 +147,7 @@ def test_without_a_sandbox_the_job_runs_and_its_banner_says_why(
         assert log_text(api, job["id"]) == ["ran anyway"]
 
 
+@pytest.mark.slow
 def test_require_refuses_to_run_a_job_unsandboxed(fast_config: LocalConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox_module, "_which", lambda name: None)
     with serve_backend(dataclasses.replace(fast_config, sandbox="require")) as backend, client(backend) as api:
@@ -154,6 +158,7 @@ def test_require_refuses_to_run_a_job_unsandboxed(fast_config: LocalConfig, monk
         assert "must not run" not in log_text(api, job["id"])
 
 
+@pytest.mark.slow
 def test_sandbox_off_says_so(fast_config: LocalConfig) -> None:
     with serve_backend(dataclasses.replace(fast_config, sandbox="off")) as backend, client(backend) as api:
         job = run(api, py("import os; print(os.getcwd() == os.path.realpath(os.getcwd()))"))

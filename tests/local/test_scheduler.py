@@ -26,6 +26,7 @@ def _create(
     return body
 
 
+@pytest.mark.slow
 def test_create_echoes_the_spec_with_timeout_and_secret_names(api: httpx2.Client) -> None:
     sj = _create(
         api,
@@ -51,6 +52,7 @@ def test_create_echoes_the_spec_with_timeout_and_secret_names(api: httpx2.Client
     assert api.get(f"/api/scheduled-jobs/alice/{sj['id']}").json() == sj
 
 
+@pytest.mark.slow
 def test_list_filters_by_label_and_delete_removes(api: httpx2.Client) -> None:
     a = _create(api, spec("true", labels={"team": "a"}))
     b = _create(api, spec("true", labels={"team": "b"}), "0 9 * * 1")
@@ -62,6 +64,7 @@ def test_list_filters_by_label_and_delete_removes(api: httpx2.Client) -> None:
     assert api.get("/api/scheduled-jobs/myorg").json() == []
 
 
+@pytest.mark.slow
 def test_suspend_resume_reschedule_and_labels(api: httpx2.Client) -> None:
     sj = _create(api, spec("true"), "@daily", suspend=True)
     assert sj["suspend"] is True
@@ -78,6 +81,7 @@ def test_suspend_resume_reschedule_and_labels(api: httpx2.Client) -> None:
     assert labeled["jobSpec"]["labels"] == {"x": "y"}
 
 
+@pytest.mark.slow
 def test_trigger_runs_now_and_409s_an_overlap_unless_concurrency(api: httpx2.Client) -> None:
     sj = _create(api, py("import time; time.sleep(30)"))
     r = api.post(f"/api/scheduled-jobs/alice/{sj['id']}/run")
@@ -107,6 +111,7 @@ def test_trigger_runs_now_and_409s_an_overlap_unless_concurrency(api: httpx2.Cli
         api.post(f"/api/jobs/alice/{j['id']}/cancel")
 
 
+@pytest.mark.slow
 def test_a_due_schedule_fires_with_the_scheduled_job_as_initiator(api: httpx2.Client, clock: FakeClock) -> None:
     sj = _create(api, py("print('tick')", labels={"from": "cron"}), "* * * * *")
     idle = _create(api, spec("true", labels={"from": "suspended"}), "* * * * *", suspend=True)
@@ -127,6 +132,7 @@ def test_a_due_schedule_fires_with_the_scheduled_job_as_initiator(api: httpx2.Cl
     assert api.get(f"/api/scheduled-jobs/alice/{idle['id']}").json()["status"]["lastJob"] is None
 
 
+@pytest.mark.slow
 def test_a_due_schedule_is_skipped_while_its_last_run_goes_on(api: httpx2.Client, clock: FakeClock) -> None:
     sj = _create(api, py("import time; time.sleep(30)", labels={"s": "busy"}), "* * * * *")
     first = api.post(f"/api/scheduled-jobs/alice/{sj['id']}/run").json()

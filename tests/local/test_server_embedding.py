@@ -31,6 +31,7 @@ async def test_create_app_serves_in_process(tmp_path: Path) -> None:
         await app.state.core.aclose()
 
 
+@pytest.mark.slow
 async def test_local_backend_in_the_current_loop(tmp_path: Path) -> None:
     cfg = backend_config(state_dir=tmp_path / "state", token=TOKEN, user="alice", orgs=("myorg",))
     async with LocalBackend(cfg) as backend:

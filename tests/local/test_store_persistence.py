@@ -35,6 +35,7 @@ def _client(url: str) -> httpx2.Client:
     )
 
 
+@pytest.mark.slow
 def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> None:
     with serve_backend(fast_config) as first, _client(first.url) as api:
         done = run(api, py("print('kept')", labels={"k": "v"}))
@@ -63,6 +64,7 @@ def test_stop_and_start_again_on_the_same_state(fast_config: LocalConfig) -> Non
         assert wait_stage(api, again["id"])["status"]["stage"] == "COMPLETED"
 
 
+@pytest.mark.slow
 def test_two_backends_cannot_share_a_state_folder(fast_config: LocalConfig) -> None:
     with serve_backend(fast_config), pytest.raises(StateDirBusyError), serve_backend(fast_config):
         pass
@@ -71,6 +73,7 @@ def test_two_backends_cannot_share_a_state_folder(fast_config: LocalConfig) -> N
         pass
 
 
+@pytest.mark.slow
 def test_the_local_command_survives_kill_9(tmp_path: Path) -> None:
     state = tmp_path / "state"
     with local_command(state, "--token", TOKEN) as (proc, url, _), _client(url) as api:
@@ -98,6 +101,7 @@ def test_the_local_command_survives_kill_9(tmp_path: Path) -> None:
         assert wait_gone(pid)  # ...and the restart marks it ERROR (killing what is left)
 
 
+@pytest.mark.slow
 def test_the_local_command_prints_its_url_and_a_generated_token(tmp_path: Path) -> None:
     env = {"HFJOBS_LOCAL_TOKEN": "", "HFJOBS_LOCAL_FAULTS": "503:path=/api/whoami-v2"}
     with local_command(tmp_path / "state", env=env) as (proc, url, lines):
@@ -114,6 +118,7 @@ def test_the_local_command_prints_its_url_and_a_generated_token(tmp_path: Path) 
         assert proc.wait(15) == 0
 
 
+@pytest.mark.slow
 def test_the_local_command_refuses_a_bad_fault_spec(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "hfjobs_mcp", "local", "--state-dir", str(tmp_path), "--faults", "418"],

@@ -192,6 +192,7 @@ def _routes(api: httpx2.Client) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "body",
     [

@@ -62,6 +62,7 @@ def bucket(source: str, mount: str = "/data", **extra: object) -> dict[str, obje
     return {"type": "bucket", "source": source, "mountPath": mount, **extra}
 
 
+@pytest.mark.slow
 def test_a_bucket_volume_is_a_folder_of_the_backend_read_and_written_by_jobs(
     vapi: httpx2.Client, vbackend: LocalBackend
 ) -> None:
@@ -75,6 +76,7 @@ def test_a_bucket_volume_is_a_folder_of_the_backend_read_and_written_by_jobs(
     assert log_text(vapi, read["id"]) == ["42"]
 
 
+@pytest.mark.slow
 def test_a_read_only_bucket_volume_and_a_subfolder(vapi: httpx2.Client, vbackend: LocalBackend) -> None:
     folder = Path(vbackend.state_dir) / "buckets" / "alice" / "inputs"
     run_ok = run(vapi, py("pass", volumes=[bucket("alice/inputs")]))  # creates the bucket
@@ -91,6 +93,7 @@ def test_a_read_only_bucket_volume_and_a_subfolder(vapi: httpx2.Client, vbackend
     assert not (folder / "set1" / "new.txt").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("volume", "says"),
     [
@@ -120,6 +123,7 @@ def test_a_volume_that_cannot_be_mounted_fails_the_job_naming_it(
     assert "must not run" not in log_text(vapi, job["id"])
 
 
+@pytest.mark.slow
 def test_repo_volumes_come_read_only_from_the_local_cache(vapi: httpx2.Client) -> None:
     code = (
         "import os\nprint(open('/model/config.json').read(), open('/model/sub/weights.txt').read())\n"
@@ -135,6 +139,7 @@ def test_repo_volumes_come_read_only_from_the_local_cache(vapi: httpx2.Client) -
     assert log_text(vapi, job["id"]) == ['{"layers": 2} w', "['part-0.csv'] 1,2", "refused OSError"]
 
 
+@pytest.mark.slow
 def test_inspect_shows_volumes_as_sent(vapi: httpx2.Client) -> None:
     volumes = [
         {"type": "bucket", "source": "alice/jobs-artifacts", "mountPath": "/data", "path": "x", "readOnly": False},
@@ -146,6 +151,7 @@ def test_inspect_shows_volumes_as_sent(vapi: httpx2.Client) -> None:
     assert vapi.get(f"/api/jobs/alice/{job['id']}").json()["volumes"] == volumes
 
 
+@pytest.mark.slow
 def test_volumes_need_the_sandbox(fast_config: LocalConfig) -> None:
     with serve_backend(dataclasses.replace(fast_config, sandbox="off")) as b, client(b) as api:
         job = run(api, py("print(1)", volumes=[bucket("alice/x")]))
@@ -154,6 +160,7 @@ def test_volumes_need_the_sandbox(fast_config: LocalConfig) -> None:
         assert "volumes need the job sandbox" in done["status"]["message"]
 
 
+@pytest.mark.slow
 def test_a_link_planted_in_a_bucket_by_a_job_is_never_followed_by_the_backend(
     vapi: httpx2.Client, vbackend: LocalBackend
 ) -> None:

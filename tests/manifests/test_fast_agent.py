@@ -109,6 +109,7 @@ def fast_agent_python() -> Path:
         pytest.fail(f"could not install fast-agent ({how}): {exc}", pytrace=False)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_fast_agent_drives_the_server_from_the_shipped_configuration(
     tmp_path: Path, fast_agent_python: Path, installed_tool: Path
@@ -160,6 +161,7 @@ def test_fast_agent_drives_the_server_from_the_shipped_configuration(
     assert FAKE_TOKEN not in done.stdout + done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_documented_command_runs_the_real_jobs_entry_with_the_token_from_env(
     tmp_path: Path, fast_agent_python: Path, local_backend: LocalBackend, installed_tool: Path

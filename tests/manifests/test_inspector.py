@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hfjobs_mcp.tools.registry import select_tools
 from tests.manifests.conftest import clean_env, npm_tool
 from tests.visibility import model_visible
@@ -31,6 +33,7 @@ def _inspect(tmp: Path, server: Path, *args: str) -> tuple[subprocess.CompletedP
     return done, answer
 
 
+@pytest.mark.slow
 def test_tools_list_is_strict_clean(tmp_path: Path, hfjobs_bin: Path) -> None:
     done, answer = _inspect(tmp_path, hfjobs_bin, "--method", "tools/list", "--strict")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -44,6 +47,7 @@ def test_tools_list_is_strict_clean(tmp_path: Path, hfjobs_bin: Path) -> None:
     assert errors == []
 
 
+@pytest.mark.slow
 def test_tools_call_list_hardware(tmp_path: Path, hfjobs_bin: Path) -> None:
     done, answer = _inspect(tmp_path, hfjobs_bin, "--method", "tools/call", "--tool-name", "list_hardware")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -135,12 +135,14 @@ def test_launch_arguments_are_real_flags_with_the_defaults_substituted(manifest:
     assert parsed.toolsets == parse_hfjobs_args([]).toolsets
 
 
+@pytest.mark.slow
 def test_mcpb_validate_accepts_the_manifest() -> None:
     done = _mcpb("validate", str(BUNDLE / "manifest.json"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Manifest schema validation passes" in done.stdout
 
 
+@pytest.mark.slow
 def test_mcpb_validate_has_teeth(tmp_path: Path, manifest: dict[str, Any]) -> None:
     broken = {**manifest, "server": {**manifest["server"], "type": "uvx"}}
     (tmp_path / "manifest.json").write_text(json.dumps(broken), encoding="utf-8")
@@ -178,6 +180,7 @@ def _pack(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_pack_step_refuses_a_bundle_of_another_version(tmp_path: Path) -> None:
     stale = tmp_path / "mcpb"
     shutil.copytree(BUNDLE, stale, ignore=shutil.ignore_patterns("__pycache__"))
@@ -193,6 +196,7 @@ def test_the_pack_step_refuses_a_bundle_of_another_version(tmp_path: Path) -> No
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 @pytest.mark.timeout(300)
 async def test_the_packed_bundle_runs_as_the_host_runs_it(tmp_path: Path, manifest: dict[str, Any]) -> None:

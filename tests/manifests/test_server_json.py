@@ -199,6 +199,7 @@ def http_deployment(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_the_remote_with_its_variables_filled_in_reaches_a_real_deployment(
     server_json: dict[str, Any], http_deployment: str

@@ -15,6 +15,7 @@ import secrets as random
 import string
 from urllib.parse import quote, quote_plus
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ def test_hex_and_url_forms_are_masked(value: str, upper: bool) -> None:
         assert r.redact(f"[{form}]") == f"[{MASK}]" or form == value
 
 
+@pytest.mark.slow
 @given(first=values, second=values, overlap=st.integers(min_value=1, max_value=7))
 @settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_overlapping_values_are_masked_whole(first: str, second: str, overlap: int) -> None:
@@ -75,6 +77,7 @@ def test_text_without_a_value_is_unchanged(text: str, value: str) -> None:
     assert Redactor([value]).redact(text) == text
 
 
+@pytest.mark.slow
 @given(
     lines=st.lists(st.text(alphabet=string.ascii_letters + string.digits + "+/=", min_size=1, max_size=30), min_size=2),
     before=st.lists(st.text(max_size=20).filter(lambda t: "\n" not in t and "\r" not in t), max_size=3),
@@ -146,6 +149,7 @@ def test_keys_that_mask_alike_are_all_kept() -> None:
     assert mask_tree({a: 1, b: 2}, Redactor([a, b]).redact) == {MASK: 1, f"{MASK} (2)": 2}
 
 
+@pytest.mark.slow
 def test_many_values_are_one_automaton() -> None:
     many = [random.token_urlsafe(24) for _ in range(2000)]
     r = Redactor(many)
@@ -167,6 +171,7 @@ def test_transient_values_are_capped_and_shared_ones_kept() -> None:
     assert len(r) == 2 + 2
 
 
+@pytest.mark.slow
 @given(token=st.text(alphabet=string.ascii_letters + string.digits, min_size=34, max_size=34), pad=texts)
 @settings(max_examples=30, deadline=None)
 def test_another_worker_finds_a_forwarded_value_from_keyed_hashes_only(token: str, pad: str, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
@@ -188,6 +193,7 @@ def test_another_worker_finds_a_forwarded_value_from_keyed_hashes_only(token: st
     assert value in stranger.redact(value)
 
 
+@pytest.mark.slow
 def test_one_log_filter_whatever_the_number_of_servers(caplog) -> None:  # type: ignore[no-untyped-def]
     root = logging.getLogger()
     for _ in range(5):

@@ -28,6 +28,7 @@ async def _full_count(client: JobsClient, job_id: str) -> list[Position]:
     return [positioner.place(line) async for line in client.stream_logs(job_id)]
 
 
+@pytest.mark.slow
 async def test_tail_of_a_burst_log_is_fast_and_its_cursor_exact(backend: Counted) -> None:
     async with mcp_session(backend) as s:
         job = (await s.ok("run_job", {"image": "python:3.12", "command": ["python", "-c", BURST]}))["job"]

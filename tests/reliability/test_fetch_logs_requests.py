@@ -21,6 +21,7 @@ JOBS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(JOBS))
 async def test_any_tail_of_a_finished_job_costs_two_requests(backend: Counted, kind: str) -> None:
     async with mcp_session(backend) as s:
@@ -38,6 +39,7 @@ async def test_any_tail_of_a_finished_job_costs_two_requests(backend: Counted, k
             assert again["lines"] == [], f"{kind}, tail={tail}: the cursor of the last line has lines after it"
 
 
+@pytest.mark.slow
 async def test_a_running_burst_keeps_an_exact_cursor(backend: Counted) -> None:
     code = (
         "import sys, time; sys.stdout.write(''.join(f'r{i}\\n' for i in range(2000))); sys.stdout.flush(); "

@@ -95,6 +95,7 @@ async def _lines(client: JobsClient, job_id: str) -> list[str]:
     return [line.text async for line in client.stream_logs(job_id, idle_timeout=0.5)]
 
 
+@pytest.mark.slow
 async def test_kill_9_then_restart_keeps_jobs_logs_and_schedules(tmp_path: Path) -> None:
     state = tmp_path / "state"
     with standalone(state, tmp_path / "first.log") as first:

@@ -28,6 +28,7 @@ def _cut_rules(cuts: int, step: int) -> str:
     return ",".join(f"cut-logs:after={step * (i + 1)}" for i in range(cuts))
 
 
+@pytest.mark.slow
 async def test_follow_cut_100_times_yields_every_line_once_in_order(backend: Counted) -> None:
     lines, cuts = 1000, 100
     sleep = RecordingSleep(cap=0.02)
@@ -45,6 +46,7 @@ async def test_follow_cut_100_times_yields_every_line_once_in_order(backend: Cou
     assert max(sleep.delays) <= 10.0
 
 
+@pytest.mark.slow
 async def test_fetch_logs_follow_with_cuts_then_cursor_reads_everything_once(backend: Counted) -> None:
     lines, cuts = 400, 40
     async with mcp_session(backend, sleep=RecordingSleep(cap=0.02)) as s:

@@ -72,6 +72,7 @@ def _reference(body: str) -> list[LogLine]:
     return anyio.run(collect)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     events=st.lists(EVENT, max_size=30),

@@ -62,6 +62,7 @@ def _job_of(s: Session, result: Any) -> dict[str, Any]:
     return job
 
 
+@pytest.mark.slow
 async def test_200_dropped_submissions_make_200_jobs_and_each_call_returns_its_own(backend: Counted) -> None:
     backend.faults.add(DROP_ALL)
     async with mcp_session(backend, sleep=RecordingSleep()) as s:
@@ -135,6 +136,7 @@ async def test_200_dropped_submissions_make_200_jobs_and_each_call_returns_its_o
     assert [source_of[c["id"]] for c in copy_jobs] == sources
 
 
+@pytest.mark.slow
 async def test_a_dropped_submission_whose_lookup_fails_too_says_it_may_exist(backend: Counted) -> None:
     """The lookup cannot see either (the listing answers 503 throughout): the call must not guess or resend; its
     error says the job may exist and how to check, and once the API is back there is exactly one job."""
@@ -159,6 +161,7 @@ async def test_a_dropped_submission_whose_lookup_fails_too_says_it_may_exist(bac
         assert len(found.structured_content["jobs"]) == 1
 
 
+@pytest.mark.slow
 async def test_a_budget_that_cannot_be_read_sends_nothing(backend: Counted) -> None:
     """The rolling budget reads the namespace's jobs before a paid run; if the Hub cannot say, nothing is sent."""
     sleep = RecordingSleep(cap=0)

@@ -54,6 +54,7 @@ def _jitter_bounds(attempt: int) -> tuple[float, float]:
     return cap / 2, cap
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool_name", list(READ_CALLS))
 async def test_read_tool_recovers_from_429_and_503_with_the_waits_asked(
     backend: Counted, ids: dict[str, str], tool_name: str
@@ -72,6 +73,7 @@ async def test_read_tool_recovers_from_429_and_503_with_the_waits_asked(
     assert sum(sleep.delays) <= POLICY.budget
 
 
+@pytest.mark.slow
 async def test_retry_after_is_really_waited(backend: Counted, ids: dict[str, str]) -> None:
     """Measured, not recorded: the real sleep lasts at least what Retry-After asked."""
     async with mcp_session(backend) as s:
@@ -84,6 +86,7 @@ async def test_retry_after_is_really_waited(backend: Counted, ids: dict[str, str
     assert 1.0 <= elapsed < 5.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool_name", ["inspect_job", "fetch_logs", "list_scheduled_jobs"])
 async def test_503_past_the_attempts_is_a_clear_server_error(
     backend: Counted, ids: dict[str, str], tool_name: str
@@ -102,6 +105,7 @@ async def test_503_past_the_attempts_is_a_clear_server_error(
     assert sum(sleep.delays) <= POLICY.budget
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool_name", ["inspect_job", "fetch_logs", "list_jobs"])
 async def test_429_past_the_budget_stops_without_retrying_early(
     backend: Counted, ids: dict[str, str], tool_name: str
@@ -121,6 +125,7 @@ async def test_429_past_the_budget_stops_without_retrying_early(
     assert len(backend.counter.since(mark)) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool_name", ["inspect_job", "fetch_logs"])
 async def test_retry_after_beyond_the_budget_fails_at_once(
     backend: Counted, ids: dict[str, str], tool_name: str

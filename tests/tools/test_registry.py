@@ -71,6 +71,7 @@ async def test_destructive_tools_are_exactly_cancel_and_delete(list_tools: Any) 
         assert destructive == {"cancel_job", "delete_scheduled_job", "delete_job_webhook"}
 
 
+@pytest.mark.slow
 async def test_read_only_keeps_exactly_the_read_only_hinted_tools(list_tools: Any) -> None:
     async with list_tools() as everything:
         expected = [t.name for t in everything if t.annotations and t.annotations.read_only_hint]
@@ -149,6 +150,7 @@ async def test_tools_that_spend_forward_or_show_a_job_carry_the_job_page(list_to
         assert bound == {"inspect_job", "wait_for_job"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("toolsets", "budget"), [(None, 30_000), (["jobs", "hardware", "scheduled", "webhooks"], 40_000)]
 )

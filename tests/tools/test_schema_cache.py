@@ -17,6 +17,7 @@ def _compute() -> dict[str, object]:
     return {t.name: (lambda t=t: {"input": t.input_schema(), "output": t.output_schema()}) for t in ALL_TOOLS}
 
 
+@pytest.mark.slow
 def test_cache_round_trip_equals_fresh_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     fresh = schema.cached_schemas(_compute())  # type: ignore[arg-type]

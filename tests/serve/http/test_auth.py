@@ -179,6 +179,7 @@ async def test_concurrent_requests_with_one_refused_token_ask_the_hub_once() -> 
     await callers.aclose()
 
 
+@pytest.mark.slow
 async def test_whoami_calls_are_bounded_per_client_and_in_total() -> None:
     hub, clock = Hub(), Clock()
     callers = _callers(hub, clock, per_client=(3, 30.0), total=(5, 50.0))
