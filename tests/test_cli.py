@@ -107,6 +107,7 @@ def test_a_value_out_of_its_fields_bounds_names_the_option(argv: list[str], opti
         settings_from_args(_parse(*argv), Settings)
 
 
+@pytest.mark.slow
 def test_the_command_refuses_out_of_bounds_values_before_starting(tmp_path: Path) -> None:
     """Through the real console entry: exit 2, one line naming the option, no traceback, nothing served."""
     done = subprocess.run(

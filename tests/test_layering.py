@@ -71,6 +71,7 @@ def test_package_files_are_found() -> None:
     assert _files("tools"), "hfjobs_mcp/tools has no modules"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _files("api"), ids=lambda p: p.name)
 def test_api_knows_nothing_of_mcp_policy_tools_or_serve(path: Path) -> None:
     forbidden = (*SDK_NAMES, "hfjobs_mcp.tools", "hfjobs_mcp.policy", "hfjobs_mcp.serve", "hfjobs_mcp.local")
@@ -118,6 +119,7 @@ def sdk_importers(root: Path = PKG) -> list[str]:
     return offenders
 
 
+@pytest.mark.slow
 def test_only_serve_imports_mcp() -> None:
     offenders = sdk_importers()
     assert not offenders, f"only {MAY_IMPORT_SDK} may import the MCP SDK; also: {offenders}"
@@ -231,6 +233,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+@pytest.mark.slow
 def test_no_import_cycle_counting_type_checking_and_function_level_imports() -> None:
     assert cycles(import_graph()) == []
 
@@ -286,6 +289,7 @@ def unexplained_function_imports(root: Path = PKG) -> set[tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_function_level_imports_are_for_start_up_time_and_say_so() -> None:
     found = unexplained_function_imports()
     new = sorted(found - set(KNOWN_UNEXPLAINED))

@@ -207,6 +207,7 @@ class GrowingLog:
         return httpx2.Response(200, headers={"content-type": "text/event-stream", "date": http_date()}, content=body())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cut", ["eof", "error"])
 @pytest.mark.parametrize("running_polls", [0, 1, 4])
 async def test_follow_reconnects_without_loss_or_repeat(cut: str, running_polls: int) -> None:

@@ -27,6 +27,7 @@ def _problems(result: Any) -> list[dict[str, Any]]:
     return list(error["problems"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tool", "args", "field", "suggestion"),
     [
@@ -95,6 +96,7 @@ async def test_a_command_given_as_one_string_is_split_as_a_shell_would(session_f
         assert "split" in problems[0]["expected"]
 
 
+@pytest.mark.slow
 async def test_a_list_or_an_object_sent_as_json_text_is_read_as_one(session_factory: Any) -> None:
     """Some clients send lists and objects as JSON text; a field that takes no string reads it as JSON."""
     async with session_factory() as s:

@@ -79,6 +79,7 @@ async def test_without_a_human_channel_the_agent_cannot_forward_spend_or_schedul
         assert await _counts(s) == before
 
 
+@pytest.mark.slow
 async def test_the_refusal_names_what_the_operator_can_configure(session_factory: Any) -> None:
     async with session_factory(environ=ENV) as s:
         err = _error(await s.call("run_job", {"image": "x", "command": ["true"], "secrets": ["MY_KEY"]}))
@@ -146,6 +147,7 @@ async def test_a_webhook_meets_every_cap_rule_and_question(session_factory: Any)
         assert await _counts(s) == before
 
 
+@pytest.mark.slow
 async def test_a_webhook_that_forwards_a_secret_is_audited(
     session_factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -233,6 +235,7 @@ async def test_rerun_and_trigger_re_forward_stored_secrets_only_with_a_yes(
 # --- 4. schedules are priced over their whole cycle --------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("schedule", ["* * 1 * *", "* * * * 0", "*/1 * 29 2 *"])
 async def test_a_schedule_is_priced_on_its_busiest_day(session_factory: Any, schedule: str) -> None:
     """A run of $0.975 every minute on one day of the month (or week, or leap year) is 1,440 runs that day."""
@@ -325,6 +328,7 @@ async def test_nothing_the_agent_writes_poses_as_a_line_of_the_question(session_
     assert "\u202e" not in prompt
 
 
+@pytest.mark.slow
 async def test_the_question_shows_the_script_volumes_and_files_read(session_factory: Any, tmp_path: Path) -> None:
     script = "# /// script\n# dependencies = []\n# ///\nimport os\nprint('train', os.environ['MY_KEY'])\n"
     path = tmp_path / "train.py"

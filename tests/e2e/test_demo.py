@@ -52,6 +52,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 def test_calls_are_echoed_whole_or_cut_at_a_word(demo: str) -> None:
     calls = [CALL.match(line) for line in demo.splitlines() if line.startswith("> ")]
     assert len(calls) >= 10

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.anyio
 SCRIPT = "# /// script\n# dependencies = []\n# ///\nprint('hello from a dry run')\n" + "x = 1\n" * 2000
 
 
+@pytest.mark.slow
 async def test_a_dry_run_needs_no_token_and_a_real_call_says_it_does(backend: Any) -> None:
     async with JobsClient(token=None, endpoint=backend.url) as api:
         server = build_server(base_context(Settings(endpoint=backend.url), api, environ={}))

@@ -51,6 +51,7 @@ async def test_cron_forms_the_hub_refuses_are_refused_before_anyone_is_asked(
         assert len(await s.api.list_scheduled_jobs()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("schedule", "per_day"), [("0 0 9 * * 1", 1), ("*/10 * * * * *", 8640), ("0 30 9 * * 1-5 2030", 1)]
 )
@@ -62,6 +63,7 @@ async def test_six_and_seven_field_forms_the_hub_allows_are_priced_with_seconds_
         assert dry["runs_per_day"] == per_day
 
 
+@pytest.mark.slow
 async def test_the_dry_run_shows_the_labels_as_sent(session_factory: Any) -> None:
     async with session_factory() as s:
         dry = await s.ok("run_job", {**RUN, "labels": {"team": "ml"}, "dry_run": True})

@@ -88,6 +88,7 @@ def test_missing_token_is_401_with_a_challenge(token_server: Any) -> None:
     assert response.headers["www-authenticate"] == 'Bearer realm="hfjobs-mcp"'
 
 
+@pytest.mark.slow
 def test_wrong_token_is_401_invalid_token_and_not_echoed(token_server: Any) -> None:
     wrong = "not-the-token-but-long-enough-123456"
     response = _post(token_server.mcp_url, token=wrong)
@@ -116,6 +117,7 @@ def test_wrong_origin_is_403(token_server: Any) -> None:
     assert _post(token_server.mcp_url, token=AUTH, origin="https://evil.example").status_code == 403
 
 
+@pytest.mark.slow
 def test_configured_host_and_origin_are_accepted(token_server: Any) -> None:
     assert _post(token_server.mcp_url, token=AUTH, host="mcp.example.com").status_code == 200
     assert _post(token_server.mcp_url, token=AUTH, origin="https://app.example.com").status_code == 200
@@ -253,6 +255,7 @@ async def test_hf_token_forwarded_is_the_callers_own_and_is_redacted(hf_server: 
         assert ALICE not in text(result) + repr(result.structured_content)
 
 
+@pytest.mark.slow
 async def test_the_servers_environment_is_never_forwarded(hf_server: HfDeployment) -> None:
     async with (
         http_client(BOB) as http,

@@ -27,6 +27,7 @@ REACHES_OUT = re.compile(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("apps", [True, False])
 async def test_the_job_tools_carry_the_page_in_both_eras(session_factory: Any, mode: str, apps: bool) -> None:
@@ -40,6 +41,7 @@ async def test_the_job_tools_carry_the_page_in_both_eras(session_factory: Any, m
             assert listed[name].meta is None, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_the_page_is_an_mcp_app_that_reaches_nowhere(session_factory: Any, mode: str) -> None:
     async with session_factory(mode=mode, apps=True) as s:

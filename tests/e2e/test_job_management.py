@@ -174,6 +174,7 @@ async def test_update_job_labels(session_factory: Any) -> None:
         assert [j["id"] for j in found["jobs"]] == [job["id"]]
 
 
+@pytest.mark.slow
 async def test_update_scheduled_job_asks_only_when_it_runs_more_often(session_factory: Any) -> None:
     asked = Asked(action="accept", approve=False)
     async with session_factory(elicitation=asked) as s:

@@ -300,6 +300,7 @@ async def test_scheduled_cycle(session_factory: Any, mode: str) -> None:
         assert gone.is_error
 
 
+@pytest.mark.slow
 async def test_schedule_refuses_bad_cron_and_uv_schedule_dry_run(session_factory: Any) -> None:
     async with session_factory() as s:
         bad = await s.call("schedule_job", {"schedule": "* * * * MON", "image": "x", "command": ["true"]})

@@ -262,6 +262,7 @@ async def test_secret_looking_env_values_are_refused_without_echo(session_factor
         assert len(await s.api.list_jobs()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["0123456789abcdef0123456789abcdef01234567", "sha256:" + "ab12" * 16, "true"])
 async def test_ordinary_env_values_still_pass(session_factory: Any, value: str) -> None:
     async with session_factory() as s:

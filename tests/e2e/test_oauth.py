@@ -166,6 +166,7 @@ async def test_the_discovery_walk_ends_in_a_tool_call(deployment: Deployment, mo
         assert token not in text(listed) + repr(listed.structured_content)
 
 
+@pytest.mark.slow
 def test_a_token_issued_for_another_resource_is_refused(deployment: Deployment) -> None:
     elsewhere = _walk(deployment, resource=OTHER)
     refused = httpx2.post(
@@ -178,6 +179,7 @@ def test_a_token_issued_for_another_resource_is_refused(deployment: Deployment) 
     assert elsewhere not in refused.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_static_hugging_face_token_keeps_working(deployment: Deployment, mode: str) -> None:
     async with http_client(STATIC) as http, mcp_client(deployment.mcp_url, client=http, mode=mode) as dave:

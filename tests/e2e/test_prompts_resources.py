@@ -33,6 +33,7 @@ def _text(read: Any) -> str:
 # --- capabilities -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_capabilities_list_only_what_exists(session_factory: Any, mode: str) -> None:
     async with session_factory(mode=mode) as s:
@@ -64,6 +65,7 @@ async def test_a_handshake_era_client_may_still_set_a_log_level(session_factory:
         await s.client.set_logging_level("info")  # accepted (the conformance suite sends it), though not advertised
 
 
+@pytest.mark.slow
 async def test_lists_carry_a_cache_hint(session_factory: Any) -> None:
     async with session_factory(mode="auto") as s:
         tools = await s.client.list_tools(cache_mode="refresh")
@@ -114,6 +116,7 @@ async def test_read_only_lists_only_prompts_whose_tools_are_served(session_facto
     assert names == ["debug_failed_job", "review_spend"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_prompt_arguments_are_completed(session_factory: Any, mode: str) -> None:
     async with session_factory(mode=mode) as s:
@@ -173,6 +176,7 @@ async def test_resource_templates_and_the_hardware_table(session_factory: Any, m
         assert table == await s.ok("list_hardware", {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_run_and_wait_link_to_resources_that_read_masked(session_factory: Any, mode: str) -> None:
     environ = {"PRINTED_SECRET": PRINTED}
@@ -204,6 +208,7 @@ async def test_run_and_wait_link_to_resources_that_read_masked(session_factory: 
         assert metrics["samples"] == []
 
 
+@pytest.mark.slow
 async def test_scheduled_job_resource_and_completion(session_factory: Any) -> None:
     async with session_factory(elicitation=Asked()) as s:
         created = await s.ok(
@@ -235,6 +240,7 @@ async def test_template_job_ids_are_completed_in_the_chosen_namespace(session_fa
         assert theirs.completion.values == []  # the Hub refuses another's namespace: nothing offered, no error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "uri",
     [

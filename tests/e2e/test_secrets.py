@@ -70,6 +70,7 @@ async def test_accepted_secret_reaches_the_job_and_is_masked_everywhere(
         assert not _leaks(fresh, caplog)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("answer", ["decline", "cancel", "no"])
 async def test_declined_or_cancelled_sends_nothing(session_factory: Any, mode: str, answer: str) -> None:
@@ -168,6 +169,7 @@ async def test_deny_policy_never_forwards(session_factory: Any) -> None:
         assert len(await s.api.list_jobs()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "entry",
     [
@@ -226,6 +228,7 @@ async def test_hf_token_comes_from_the_servers_own_token(session_factory: Any, b
         assert [ln["text"] for ln in logs["lines"]] == ["token ***"]
 
 
+@pytest.mark.slow
 async def test_schedule_and_webhook_ask_too(session_factory: Any) -> None:
     asked = Asked(action="decline")
     async with session_factory(environ=ENV, elicitation=asked) as s:
@@ -248,6 +251,7 @@ async def test_schedule_and_webhook_ask_too(session_factory: Any) -> None:
         assert len(await s.api.list_webhooks()) == hooks_before
 
 
+@pytest.mark.slow
 async def test_spending_above_threshold_needs_a_yes(session_factory: Any) -> None:
     asked = Asked(action="decline")
     async with session_factory(elicitation=asked) as s:
@@ -261,6 +265,7 @@ async def test_spending_above_threshold_needs_a_yes(session_factory: Any) -> Non
         assert cheap["job"]["flavor"] == "cpu-basic"
 
 
+@pytest.mark.slow
 async def test_hard_caps_refuse_outright(session_factory: Any) -> None:
     asked = Asked(action="accept")
     async with session_factory(elicitation=asked, max_price_per_job=0.5, max_timeout=3600) as s:

@@ -22,6 +22,7 @@ CHEAP = {"image": "python:3.12", "command": ["true"]}  # cpu-basic: $0.005 for 3
 forbid("spend-secret-value-0042")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 async def test_over_threshold_asks_and_under_does_not(session_factory: Any, mode: str) -> None:
     asked = Asked(action="accept")
@@ -36,6 +37,7 @@ async def test_over_threshold_asks_and_under_does_not(session_factory: Any, mode
         await s.ok("cancel_job", {"job_id": out["job"]["id"]})
 
 
+@pytest.mark.slow
 async def test_decline_sends_nothing(session_factory: Any) -> None:
     asked = Asked(action="decline")
     async with session_factory(elicitation=asked) as s:
@@ -59,6 +61,7 @@ async def test_threshold_zero_asks_for_every_paid_job_and_none_never(session_fac
         await s.ok("cancel_job", {"job_id": out["job"]["id"]})
 
 
+@pytest.mark.slow
 async def test_schedule_daily_ceiling(session_factory: Any) -> None:
     asked = Asked(action="decline")
     async with session_factory(elicitation=asked) as s:
@@ -88,6 +91,7 @@ async def test_hard_caps_say_which_cap(session_factory: Any) -> None:
         assert "600s" in text(timeout)
 
 
+@pytest.mark.slow
 async def test_namespace_rules(session_factory: Any) -> None:
     asked = Asked(action="decline")
     async with session_factory(elicitation=asked) as s:
@@ -158,6 +162,7 @@ async def test_no_credits_is_a_clear_result(session_factory: Any, backend: Any) 
         assert "huggingface.co/settings/billing" in error["hint"]
 
 
+@pytest.mark.slow
 def test_a_job_canceled_for_credits_says_where_to_add_them() -> None:
     job = JobInfo.model_validate(
         {

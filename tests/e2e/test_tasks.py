@@ -62,6 +62,7 @@ async def _task(client: mcp.Client, job: str, **args: Any) -> CreatedTask:
     return created
 
 
+@pytest.mark.slow
 async def test_a_declaring_client_polls_a_job_to_its_end(backend: Backend) -> None:
     tasks = Tasks()
     async with served(backend) as (server, api), task_client(server, tasks) as client:
@@ -116,6 +117,7 @@ async def test_tasks_cancel_cancels_the_job(backend: Backend) -> None:
         await cancel_task(client.session, created.task_id)  # again: acknowledged, the job has ended
 
 
+@pytest.mark.slow
 async def test_a_client_that_does_not_declare_tasks_gets_plain_results(backend: Backend) -> None:
     async with served(backend) as (server, _api), mcp.Client(server) as client:
         job = await _start(client, SHORT)
@@ -133,6 +135,7 @@ async def test_a_client_that_does_not_declare_tasks_gets_plain_results(backend: 
             assert IDENTIFIER in str(refused.value.error.data)
 
 
+@pytest.mark.slow
 async def test_the_2025_era_never_sees_a_task(backend: Backend) -> None:
     """2025-11-25 cannot carry ``resultType: "task"``: not advertised there, plain results even if declared."""
     async with served(backend) as (server, _api):
@@ -149,6 +152,7 @@ async def test_the_2025_era_never_sees_a_task(backend: Backend) -> None:
                 await get_task(client.session, "v1.anything")
 
 
+@pytest.mark.slow
 async def test_a_tampered_or_foreign_task_id_is_an_unknown_task(backend: Backend) -> None:
     async with served(backend) as (server, api), task_client(server, Tasks()) as client:
         job = await _start(client, LONG)
@@ -178,6 +182,7 @@ async def test_a_tampered_or_foreign_task_id_is_an_unknown_task(backend: Backend
             await api.cancel_job(job)
 
 
+@pytest.mark.slow
 async def test_a_task_declaring_client_still_meets_the_consent_gate(backend: Backend) -> None:
     """The attack: a run over the auto-approve limit, from a client declaring tasks, with no yes: nothing starts."""
     async with served(backend) as (server, api), task_client(server, Tasks()) as client:
@@ -204,6 +209,7 @@ async def test_a_task_declaring_client_still_meets_the_consent_gate(backend: Bac
         assert len(await api.list_jobs()) == before
 
 
+@pytest.mark.slow
 async def test_a_tasks_result_is_masked_like_the_tools(backend: Backend) -> None:
     forbid(TASK_SECRET)
     environ = {"TASK_KEY": TASK_SECRET}

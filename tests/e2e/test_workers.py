@@ -135,6 +135,7 @@ async def test_confirmation_code_redeemed_once_on_another_worker(pair: Pair) -> 
     assert third == first, "the reuse was refused by the worker that issued the code, after the other redeemed it"
 
 
+@pytest.mark.slow
 async def test_a_worker_without_the_shared_key_cannot_finish_the_round_trip(pair: Pair) -> None:
     """The control: same everything but the state key, and the answer is refused (nothing is sent)."""
     router = Router([pair.ports[0], pair.ports[2]])

@@ -39,6 +39,7 @@ def test_missing_or_wrong_token_is_401(backend: LocalBackend) -> None:
             assert isinstance(r.json()["error"], str)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -154,6 +155,7 @@ def test_invalid_scheduled_jobs_are_400(sapi: httpx2.Client, body: dict[str, Any
     assert field in r.json()["error"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("query", "field"), [({"stage": "FINISHED"}, "stage"), ({"label": "a b"}, "label"), ({"cursor": "x"}, "cursor")]
 )

@@ -27,5 +27,6 @@ def test_usage_lists_the_users_own_jobs_of_the_period_priced(api: httpx2.Client)
     assert "completedAt" in mine
 
 
+@pytest.mark.slow
 def test_usage_needs_a_token(api: httpx2.Client) -> None:
     assert httpx2.get(str(api.base_url) + "/api/settings/billing/usage/jobs").status_code == 401

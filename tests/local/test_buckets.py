@@ -55,6 +55,7 @@ def folder(backend: LocalBackend, bucket_id: str) -> Path:
     return Path(backend.state_dir) / "buckets" / bucket_id
 
 
+@pytest.mark.slow
 def test_create_info_list_settings_and_delete(hub: HfApi, backend: LocalBackend) -> None:
     url = hub.create_bucket("alice/first", private=True)
     assert url.url == f"{backend.url}/buckets/alice/first"

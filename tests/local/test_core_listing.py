@@ -112,6 +112,7 @@ def test_expose_sets_local_urls_and_can_be_cleared(api: httpx2.Client) -> None:
     assert "exposeUrls" not in plain["status"]
 
 
+@pytest.mark.slow
 def test_auth_check_routes(api: httpx2.Client) -> None:
     r = api.post("/api/jobs/myorg/auth-check/write")
     assert r.json()["namespace"]["name"] == "myorg"

@@ -48,6 +48,7 @@ def test_webhook_lifecycle_with_a_source_job(api: httpx2.Client) -> None:
     assert api.get("/api/settings/webhooks").json() == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "body",
     [

@@ -135,6 +135,7 @@ def test_long_lines_are_split_and_a_last_line_without_newline_is_kept(api: httpx
     assert lines[3:] == ["ééé", "tail-without-newline"]
 
 
+@pytest.mark.slow
 def test_attempts_retry_a_failed_run(api: httpx2.Client) -> None:
     # Fails on the first run, succeeds on the second (the working folder persists between runs).
     code = (

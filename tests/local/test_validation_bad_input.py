@@ -37,6 +37,7 @@ def _scheduled(api: httpx2.Client, schedule: str) -> httpx2.Response:
 # Item 1: a valid cron that never fires
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("schedule", NEVER)
 def test_a_schedule_that_never_runs_is_refused_on_create(sapi: httpx2.Client, schedule: str) -> None:
     before = sapi.get("/api/scheduled-jobs/alice").json()
@@ -239,6 +240,7 @@ def test_a_chunked_body_over_the_cap_is_413(sapi: httpx2.Client) -> None:
     assert sapi.get("/api/whoami-v2").status_code == 200
 
 
+@pytest.mark.slow
 def test_deep_nesting_is_a_400_on_the_bucket_routes_too(shared_backend: LocalBackend) -> None:
     # Not in the Hub's Jobs document, so a client without the OpenAPI hook.
     with httpx2.Client(base_url=shared_backend.url, headers={"authorization": f"Bearer {TOKEN}"}) as api:

@@ -65,6 +65,7 @@ def _ok(tmp: Path, server: Path, *args: str) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 def test_prompts_resources_and_links(tmp_path: Path, hfjobs_bin: Path) -> None:
     """Issue 21: prompts list and render, templates list, the hardware table reads, a run links to its log."""
     prompts = _ok(tmp_path, hfjobs_bin, "--method", "prompts/list")["prompts"]

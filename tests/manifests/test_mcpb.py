@@ -88,6 +88,7 @@ def test_tools_listed_are_the_registrys(manifest: dict[str, Any]) -> None:
     assert manifest["tools_generated"] is False
 
 
+@pytest.mark.slow
 def test_sync_tools_rewrites_a_stale_list_and_keeps_the_rest(tmp_path: Path, manifest: dict[str, Any]) -> None:
     stale = {**manifest, "tools": [*manifest["tools"][1:], {"name": "gone_tool", "description": "x"}]}
     (tmp_path / "manifest.json").write_text(json.dumps(stale), encoding="utf-8")

@@ -48,6 +48,7 @@ def test_a_value_never_survives_base64_encoded_inside_a_longer_text(
     assert MASK in masked
 
 
+@pytest.mark.slow
 @given(value=values, upper=st.booleans())
 @settings(deadline=None)  # a shared 2-core machine: an example may wait for the CPU
 def test_hex_and_url_forms_are_masked(value: str, upper: bool) -> None:

@@ -107,6 +107,7 @@ def test_redactor_masks_longest_first_and_ignores_short_values() -> None:
     assert "supersecret" not in repr(r)
 
 
+@pytest.mark.slow
 @given(
     secret=st.text(alphabet=string.printable, min_size=MIN_SECRET_LENGTH, max_size=40),
     before=st.text(max_size=30),

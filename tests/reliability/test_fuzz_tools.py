@@ -346,6 +346,7 @@ def test_fuzz_outcomes_were_varied() -> None:
         assert len(counts) >= 2, (tool_name, counts)
 
 
+@pytest.mark.slow
 def test_what_the_fuzzer_found_stays_fixed(
     portal: BlockingPortal, fuzz_backend: tuple[Counted, dict[str, Any]], fuzz_session: Session
 ) -> None:
