@@ -7,6 +7,7 @@ build them directly. The HF token is a ``SecretStr`` so that it never shows in a
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +19,19 @@ TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled", "webhooks")
 # Served unless --toolsets says otherwise: webhooks (whose events start paid runs with no limit) are opt-in, and
 # the default tools/list stays within 30 kB of every agent's context (bench/run_all.py measures it).
 DEFAULT_TOOLSETS: tuple[Toolset, ...] = ("jobs", "hardware", "scheduled")
+
+
+def wanted_toolsets(toolsets: Sequence[str] | None) -> set[str]:
+    """The toolsets asked for (the default ones when None).
+
+    An unknown name is an error rather than an empty server: a typo in ``--toolsets`` must be loud.
+    """
+    wanted = set(DEFAULT_TOOLSETS if toolsets is None else toolsets)
+    unknown = sorted(wanted - set(TOOLSETS))
+    if unknown:
+        raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; choose from {', '.join(TOOLSETS)}")
+    return wanted
+
 
 Transport = Literal["stdio", "http"]
 AuthMode = Literal["token", "hf", "none"]

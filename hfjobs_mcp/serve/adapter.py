@@ -28,6 +28,7 @@ from hfjobs_mcp.serve.results import cut, error_result, success_result
 from hfjobs_mcp.serve.sdk_shim import sdk_tool_of
 from hfjobs_mcp.tools.arguments import parse_arguments
 from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
+from hfjobs_mcp.tools.listing import Listed
 
 logger = logging.getLogger("hfjobs_mcp.server")  # the name log lines have always shown
 
@@ -74,13 +75,13 @@ def read_arguments(tool: ToolDef[Any, Any], arguments: dict[str, Any]) -> Any:
     return parse_arguments(tool.args, decode_json_text(tool.args, arguments), tool=tool.name)
 
 
-def _annotations(tool: ToolDef[Any, Any]) -> ToolAnnotations:
+def _annotations(tool: Listed) -> ToolAnnotations:
     # No annotation title: the tool's own `title` says it, and tools/list is paid for in every agent's context.
     return ToolAnnotations(
-        read_only_hint=tool.hints.read_only,
-        destructive_hint=tool.hints.destructive,
-        idempotent_hint=tool.hints.idempotent,
-        open_world_hint=tool.hints.open_world,
+        read_only_hint=tool.read_only,
+        destructive_hint=tool.destructive,
+        idempotent_hint=tool.idempotent,
+        open_world_hint=tool.open_world,
     )
 
 
@@ -89,15 +90,27 @@ def both(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[
 
 
 def sdk_tool(
-    tool: ToolDef[Any, Any],
+    listed: Listed,
+    load: Callable[[], ToolDef[Any, Any]],
     make_context: ContextMaker,
     redact: Callable[[str], str],
-    schemas: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
     links: bool = False,
 ) -> Tool:
-    """Adapt one :class:`ToolDef` to the SDK's ``Tool`` (``schemas``: its published input and output schemas)."""
-    published = schemas or {"input": tool.input_schema(), "output": tool.output_schema()}
+    """One listed tool as the SDK's ``Tool``; ``load`` gives its real :class:`ToolDef`, on its first call.
+
+    What ``tools/list`` shows comes from ``listed`` alone (:mod:`hfjobs_mcp.tools.listing`), so the tool modules
+    are not imported before the first call (start-up time). The result model joins the SDK's call metadata then,
+    before the first result is checked against it (the SDK reads ``FuncMetadata.output_model`` live).
+    """
+    name = listed.name
+
+    def real() -> ToolDef[Any, Any]:
+        tool = load()
+        metadata = sdk.fn_metadata
+        if metadata.output_model is None:
+            metadata.output_model = tool.result
+        return tool
 
     def finish(outcome: ToolResult | HfJobsError, context: ToolContext) -> CallToolResult:
         # The call's own context redacts (over HTTP in `hf` auth mode: the deployment's redactor, which knows every
@@ -105,7 +118,7 @@ def sdk_tool(
         # the server's own token.
         redact_call = both(redact, context.redact)
         if isinstance(outcome, HfJobsError):
-            logger.info("tool %s: %s: %s", tool.name, type(outcome).__name__, cut(redact_call(outcome.message)))
+            logger.info("tool %s: %s: %s", name, type(outcome).__name__, cut(redact_call(outcome.message)))
             return error_result(outcome, redact_call)
         shown = success_result(outcome, redact_call)
         if links:  # a result that shows a job links to it and its logs (serve.resources)
@@ -113,6 +126,7 @@ def sdk_tool(
         return shown
 
     async def call(ctx: Context[Any, Any], arguments: dict[str, Any]) -> CallToolResult:
+        tool = real()
         context = make_context(ctx)
         context.redactor.refresh()
         assert tool.handler is not None
@@ -123,17 +137,18 @@ def sdk_tool(
             outcome = exc
         return finish(outcome, context)
 
-    return sdk_tool_of(
-        call if tool.plan is None else writing_call(tool, make_context, read_arguments, finish),
-        name=tool.name,
-        title=tool.title,
-        description=tool.description,
-        annotations=_annotations(tool),
+    sdk = sdk_tool_of(
+        writing_call(name, real, make_context, read_arguments, finish) if listed.writes else call,
+        name=name,
+        title=listed.title,
+        description=listed.description,
+        annotations=_annotations(listed),
         meta=meta,
-        input_schema=published["input"],
-        output_model=tool.result,
-        output_schema=published["output"],
+        input_schema=listed.input,
+        output_model=None,
+        output_schema=listed.output,
     )
+    return sdk
 
 
 __all__ = ["decode_json_text", "read_arguments", "sdk_tool"]

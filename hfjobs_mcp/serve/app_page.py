@@ -16,7 +16,7 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from hfjobs_mcp.serve.context import ContextMaker
-from hfjobs_mcp.tools.base import ToolDef
+from hfjobs_mcp.tools.listing import Listed
 
 logger = logging.getLogger("hfjobs_mcp.server")  # the name log lines have always shown
 
@@ -25,7 +25,7 @@ APPROVAL_META = "io.github.hfjobs-mcp/approval"
 ANSWER_TOOL = "answer_approval"
 
 
-def bound_to_app(tool: ToolDef[Any, Any]) -> bool:
+def bound_to_app(tool: Listed) -> bool:
     """Tools whose results the job page renders: requests that may need a yes, and results that are one job."""
     return tool.may_ask or tool.shows_job
 

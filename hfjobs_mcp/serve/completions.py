@@ -24,9 +24,7 @@ from mcp_types import (
 )
 
 from hfjobs_mcp.errors import HfJobsError
-from hfjobs_mcp.policy.pricing import PRICES
 from hfjobs_mcp.tools.base import ToolContext
-from hfjobs_mcp.tools.views import FlavorView
 from hfjobs_mcp.workflows import Completes
 
 logger = logging.getLogger("hfjobs_mcp.serve")
@@ -38,6 +36,10 @@ FAILED = ("ERROR", "CANCELED")
 
 
 async def _flavors(ctx: ToolContext, *, gpu_only: bool) -> list[str]:
+    # The price table and the tools' views on the first completion, not before tools/list (start-up time).
+    from hfjobs_mcp.policy.pricing import PRICES
+    from hfjobs_mcp.tools.views import FlavorView
+
     views = [FlavorView.of(hw) for hw in await PRICES.flavors(ctx.client)]
     views.sort(key=lambda v: (v.price_per_hour_usd, v.name))
     return [v.name for v in views if v.kind == "gpu" or not gpu_only]

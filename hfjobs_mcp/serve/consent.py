@@ -13,7 +13,7 @@ reach.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import (
@@ -30,9 +30,11 @@ from mcp_types import CallToolResult
 from hfjobs_mcp.errors import HfJobsError
 from hfjobs_mcp.policy.audit import audit
 from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
-from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.serve.context import ContextMaker
 from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.policy.plan import Plan
 
 ReadArguments = Callable[[ToolDef[Any, Any], dict[str, Any]], Any]
 """A call's raw arguments validated by the tool's own model (an :class:`~hfjobs_mcp.errors.HfJobsError` if not)."""
@@ -75,7 +77,11 @@ class Planned:
     __slots__ = ("args", "context", "error", "plan")
 
     def __init__(
-        self, context: ToolContext, args: Any = None, plan: Plan[Any] | None = None, error: HfJobsError | None = None
+        self,
+        context: ToolContext,
+        args: Any = None,
+        plan: "Plan[Any] | None" = None,  # a string: the plan's module is imported on a tool's first call
+        error: HfJobsError | None = None,
     ) -> None:
         self.context = context
         self.args = args
@@ -120,16 +126,21 @@ async def gate_and_execute(
 
 
 def writing_call(
-    tool: ToolDef[Any, Any], make_context: ContextMaker, read_arguments: ReadArguments, finish: Finish
+    name: str,
+    load: Callable[[], ToolDef[Any, Any]],
+    make_context: ContextMaker,
+    read_arguments: ReadArguments,
+    finish: Finish,
 ) -> Callable[..., Awaitable[CallToolResult]]:
-    """The SDK tool function of a writing tool: plan, maybe ask, then pass the gate (or not) and send.
+    """The SDK tool function of the writing tool ``name``: plan, maybe ask, then pass the gate (or not) and send.
 
-    Errors the model can act on (bad arguments, a refused plan) are carried from the plan phase to the call as its
-    result; anything else is a bug.
+    ``load`` gives the tool's real definition (imported on the first call, start-up time). Errors the model can
+    act on (bad arguments, a refused plan) are carried from the plan phase to the call as its result; anything else
+    is a bug.
     """
-    assert tool.plan is not None
 
     async def plan_step(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Planned:
+        tool = load()
         context = make_context(ctx)
         try:
             args = read_arguments(tool, arguments)
@@ -157,11 +168,11 @@ def writing_call(
     ) -> CallToolResult:
         # The call's own context redacts (see hfjobs_mcp.serve.adapter); refreshed before anything is shown.
         planned.context.redactor.refresh()
-        return finish(await gate_and_execute(tool, ctx, planned, consent), planned.context)
+        return finish(await gate_and_execute(load(), ctx, planned, consent), planned.context)
 
     # Readable keys for the elicitation round trip (the SDK keys a resolver's question by its qualified name).
-    plan_step.__qualname__ = plan_step.__name__ = f"plan_{tool.name}"
-    ask.__qualname__ = ask.__name__ = f"consent_for_{tool.name}"
+    plan_step.__qualname__ = plan_step.__name__ = f"plan_{name}"
+    ask.__qualname__ = ask.__name__ = f"consent_for_{name}"
     return call
 
 

@@ -25,13 +25,7 @@ from mcp_types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from pydantic import ValidationError
 
 from hfjobs_mcp.errors import HfJobsError, NotFoundError
-from hfjobs_mcp.tools.args import JobRefArgs, ScheduledRefArgs
 from hfjobs_mcp.tools.base import ToolContext, ToolResult
-from hfjobs_mcp.tools.hardware import ListHardwareArgs, list_hardware
-from hfjobs_mcp.tools.jobs import inspect_job
-from hfjobs_mcp.tools.logs import FetchLogsArgs, fetch_logs
-from hfjobs_mcp.tools.metrics import FetchMetricsArgs, fetch_metrics
-from hfjobs_mcp.tools.scheduled import inspect_scheduled_job
 from hfjobs_mcp.workflows import Completes
 
 logger = logging.getLogger("hfjobs_mcp.serve")
@@ -131,6 +125,9 @@ def add_resources(
             mime_type="text/plain",
         )
         async def job_logs(namespace: str, job_id: str) -> str:
+            # The tool's module on the first read, not before tools/list (start-up time).
+            from hfjobs_mcp.tools.logs import FetchLogsArgs, fetch_logs
+
             ref = f"{namespace}/{job_id}"
             return _text(await read(lambda ctx: fetch_logs(FetchLogsArgs(job_id=ref, tail=LOG_TAIL), ctx), "job_logs"))
 
@@ -142,6 +139,9 @@ def add_resources(
             mime_type=JSON,
         )
         async def job_metrics(namespace: str, job_id: str) -> str:
+            # The tool's module on the first read, not before tools/list (start-up time).
+            from hfjobs_mcp.tools.metrics import FetchMetricsArgs, fetch_metrics
+
             ref = f"{namespace}/{job_id}"
             return as_json(await read(lambda ctx: fetch_metrics(FetchMetricsArgs(job_id=ref), ctx), "job_metrics"))
 
@@ -153,6 +153,10 @@ def add_resources(
             mime_type=JSON,
         )
         async def job(namespace: str, job_id: str) -> str:
+            # The tool's module on the first read, not before tools/list (start-up time).
+            from hfjobs_mcp.tools.args import JobRefArgs
+            from hfjobs_mcp.tools.jobs import inspect_job
+
             ref = f"{namespace}/{job_id}"
             return as_json(await read(lambda ctx: inspect_job(JobRefArgs(job_id=ref), ctx), "job"))
 
@@ -168,6 +172,10 @@ def add_resources(
             mime_type=JSON,
         )
         async def scheduled_job(namespace: str, scheduled_job_id: str) -> str:
+            # The tool's module on the first read, not before tools/list (start-up time).
+            from hfjobs_mcp.tools.args import ScheduledRefArgs
+            from hfjobs_mcp.tools.scheduled import inspect_scheduled_job
+
             ref = f"{namespace}/{scheduled_job_id}"
             return as_json(
                 await read(
@@ -187,6 +195,9 @@ def add_resources(
             mime_type=JSON,
         )
         async def hardware_table() -> str:
+            # The tool's module on the first read, not before tools/list (start-up time).
+            from hfjobs_mcp.tools.hardware import ListHardwareArgs, list_hardware
+
             return as_json(await read(lambda ctx: list_hardware(ListHardwareArgs(), ctx), "hardware"))
 
     return templates

@@ -12,7 +12,8 @@ narrowest internal it needs:
    that mapping both to the function and to the resolvers that take a tool argument by name.
 2. **The published schemas are ours**: the compact cached input schema (without ``confirm`` unless
    ``--confirm-via code``) and the result model's output schema (``Tool.parameters``,
-   ``FuncMetadata.output_schema``); ``FuncMetadata.output_model`` keeps the SDK's check of structured content.
+   ``FuncMetadata.output_schema``); ``FuncMetadata.output_model`` keeps the SDK's check of structured content
+   (given on a tool's first call, once its model is imported: the SDK reads the field live).
    :func:`sdk_tool_of` builds the ``Tool`` that ``Tool.from_function`` would, with the SDK's own context and
    resolver discovery, but without deriving an argument model and schema from the signature only to replace them
    (1.3 ms a tool under pydantic, about 16 ms of every start). The test holds it equal to ``from_function``'s.
@@ -55,7 +56,7 @@ def sdk_tool_of(
     annotations: ToolAnnotations | None,
     meta: dict[str, Any] | None,
     input_schema: dict[str, Any],
-    output_model: type[Any],
+    output_model: type[Any] | None,
     output_schema: dict[str, Any],
 ) -> Tool:
     """What ``Tool.from_function(fn, ..., structured_output=False)`` builds, with our arguments and schemas.

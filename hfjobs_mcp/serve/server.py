@@ -1,14 +1,18 @@
 """The MCP server: the selected tools, in their fixed order, as one ``MCPServer``.
 
 Each tool is adapted by :mod:`hfjobs_mcp.serve.adapter`; tools whose results the job page renders are bound to
-it (:mod:`hfjobs_mcp.serve.app_page`). The published schemas come from the cache (start-up time), without the
-``confirm`` argument unless ``--confirm-via code``.
+it (:mod:`hfjobs_mcp.serve.app_page`). The tools are registered from their published listing
+(:mod:`hfjobs_mcp.tools.listing`, cached): the tool modules are imported on a tool's first call, not before
+``tools/list`` (start-up time). The schemas are published without the ``confirm`` argument unless
+``--confirm-via code``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -26,8 +30,7 @@ from hfjobs_mcp.serve.results import success_result
 from hfjobs_mcp.serve.tasks import IDENTIFIER as TASKS
 from hfjobs_mcp.serve.tasks import TASK_TOOL, JobTasks, TaskIds
 from hfjobs_mcp.tools.base import ToolContext
-from hfjobs_mcp.tools.registry import ALL_TOOLS, select_tools
-from hfjobs_mcp.tools.schema import cached_schemas
+from hfjobs_mcp.tools.listing import Listed, published_listing, select_listed, tool_named
 from hfjobs_mcp.workflows import Facts
 
 SERVER_NAME = "hfjobs-mcp"
@@ -39,18 +42,18 @@ list_hardware for prices and use dry_run to see the exact request and its price 
 Secrets are passed by environment-variable NAME only, never by value."""
 
 
-def _without_confirm(published: dict[str, Any]) -> dict[str, Any]:
+def _without_confirm(listed: Listed) -> Listed:
     """The schemas without the ``confirm`` argument, which only ``--confirm-via code`` servers use.
 
     A model shown a ``confirm`` field is invited to fill it; on a server that never issues codes it could only be
     a guess (ignored all the same: the argument model still accepts and the gate ignores it), and it costs
     ``tools/list`` bytes in every agent's context.
     """
-    schema = published["input"]
+    schema = listed.input
     if "confirm" not in schema.get("properties", {}):
-        return published
+        return listed
     properties = {k: v for k, v in schema["properties"].items() if k != "confirm"}
-    return {**published, "input": {**schema, "properties": properties}}
+    return replace(listed, input={**schema, "properties": properties})
 
 
 def build_server(
@@ -76,20 +79,17 @@ def build_server(
         return base_context if caller_context is None else caller_context()
 
     redact = base_context.redact
-    selected = select_tools(toolsets=toolsets, read_only=read_only)
-    schemas = cached_schemas(
-        {t.name: (lambda t=t: {"input": t.input_schema(), "output": t.output_schema()}) for t in ALL_TOOLS}
-    )
+    selected = select_listed(published_listing(), toolsets=toolsets, read_only=read_only)
     if base_context.settings.confirm_via != "code":
-        schemas = {name: _without_confirm(published) for name, published in schemas.items()}
+        selected = [_without_confirm(t) for t in selected]
     page = {"ui": {"resourceUri": APP_URI}}
     served_sets = {t.toolset for t in selected}
     tools = [
         sdk_tool(
             t,
+            partial(tool_named, t.name),
             make_context,
             redact,
-            schemas[t.name],
             meta=page if bound_to_app(t) else None,
             links="jobs" in served_sets,
         )

@@ -45,13 +45,13 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from hfjobs_mcp.api.models import TERMINAL_STAGES
 from hfjobs_mcp.errors import ForbiddenError, HfJobsError, NotFoundError
 from hfjobs_mcp.serve.context import ContextFactory
 from hfjobs_mcp.serve.resources import job_links
 from hfjobs_mcp.serve.results import cut, error_result, success_result
 from hfjobs_mcp.tools.arguments import parse_arguments
 from hfjobs_mcp.tools.base import ToolContext
-from hfjobs_mcp.tools.waiting import TERMINAL, WaitForJobArgs, wait_for_job
 
 IDENTIFIER = "io.modelcontextprotocol/tasks"
 TASK_TOOL = "wait_for_job"
@@ -142,6 +142,9 @@ class JobTasks(Extension):
     ) -> HandlerResult:
         if params.name != TASK_TOOL or not declared(ctx):
             return await call_next(ctx)
+        # The tool's module on the first task, not before tools/list (start-up time).
+        from hfjobs_mcp.tools.waiting import WaitForJobArgs
+
         context = self._context()
         try:
             args = parse_arguments(WaitForJobArgs, dict(params.arguments or {}), tool=TASK_TOOL)
@@ -174,6 +177,9 @@ class JobTasks(Extension):
         return ref, context
 
     async def _get(self, ctx: ServerRequestContext[Any, Any], params: GetTaskRequestParams) -> HandlerResult:
+        # The tool's module on the first poll, not before tools/list (start-up time).
+        from hfjobs_mcp.tools.waiting import WaitForJobArgs, wait_for_job
+
         ref, context = self._open(ctx, params.task_id)
         context.redactor.refresh()
         redact = _both(self._redact, context.redact)
@@ -205,7 +211,7 @@ class JobTasks(Extension):
             await context.client.cancel_job(ref.job)
         except HfJobsError as exc:
             try:
-                ended = str((await context.client.inspect_job(ref.job)).status.stage) in TERMINAL
+                ended = str((await context.client.inspect_job(ref.job)).status.stage) in TERMINAL_STAGES
             except HfJobsError:
                 ended = False
             if not ended:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hfjobs_mcp.config import DEFAULT_TOOLSETS
+from hfjobs_mcp.config import wanted_toolsets
 from hfjobs_mcp.tools import hardware, jobs, scheduled, webhooks
-from hfjobs_mcp.tools.base import TOOLSETS, ToolDef
+from hfjobs_mcp.tools.base import ToolDef
 
 ALL_TOOLS: tuple[ToolDef[Any, Any], ...] = (*jobs.TOOLS, *hardware.TOOLS, *scheduled.TOOLS, *webhooks.TOOLS)
 
@@ -21,10 +21,7 @@ def select_tools(*, toolsets: Sequence[str] | None = None, read_only: bool = Fal
 
     An unknown toolset name is an error rather than an empty server: a typo in ``--toolsets`` must be loud.
     """
-    wanted = set(DEFAULT_TOOLSETS if toolsets is None else toolsets)
-    unknown = sorted(wanted - set(TOOLSETS))
-    if unknown:
-        raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; choose from {', '.join(TOOLSETS)}")
+    wanted = wanted_toolsets(toolsets)
     return [t for t in ALL_TOOLS if t.toolset in wanted and (t.hints.read_only or not read_only)]
 
 

@@ -20,7 +20,7 @@ import pydantic
 
 from hfjobs_mcp import __version__
 
-__all__ = ["cached_schemas", "compact", "compact_root", "shallow"]
+__all__ = ["cached_schemas", "compact", "compact_root", "shallow", "write_cache"]
 
 _SIMPLE_KEYS = {
     "type",
@@ -124,14 +124,15 @@ def shallow(schema: dict[str, Any]) -> dict[str, Any]:
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def _cache_file(package: Path = _PACKAGE) -> Path:
+def _cache_file(package: Path = _PACKAGE, kind: str = "schemas") -> Path:
     """Where published schemas are cached, keyed by everything that can change them.
 
     The key covers every source file of the package (the local backend's aside) by path, size and modification
     time in nanoseconds, plus the package and pydantic versions: editing a tool or a model, or upgrading
     pydantic, gives a new file, so a stale schema can never be served. File metadata rather than contents because
     the key is computed on every start: reading and hashing ~100 sources cost ~50 ms of a ~1 s cold start, and an
-    edit that keeps both the size and the nanosecond mtime of a file does not happen by accident.
+    edit that keeps both the size and the nanosecond mtime of a file does not happen by accident. ``kind`` names
+    what is cached under that key (``schemas``, or the whole published ``listing`` of :mod:`.listing`).
     """
     digest = hashlib.sha256()
     for source in sorted(package.rglob("*.py")):
@@ -142,7 +143,7 @@ def _cache_file(package: Path = _PACKAGE) -> Path:
         digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     digest.update(f"{__version__}\0{pydantic.VERSION}".encode())
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hfjobs-mcp" / f"schemas-{digest.hexdigest()[:16]}.json"
+    return Path(base) / "hfjobs-mcp" / f"{kind}-{digest.hexdigest()[:16]}.json"
 
 
 def cached_schemas(compute: dict[str, Any]) -> dict[str, Any]:
@@ -160,11 +161,16 @@ def cached_schemas(compute: dict[str, Any]) -> dict[str, Any]:
     except (OSError, ValueError):
         pass
     fresh = {name: make() for name, make in compute.items()}
+    write_cache(path, fresh)
+    return fresh
+
+
+def write_cache(path: Path, data: Any) -> None:
+    """``data`` as JSON at ``path``, atomically (concurrent servers never read half a file); never fails."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as f:
-            json.dump(fresh, f)
-        os.replace(f.name, path)  # atomic: concurrent servers never read half a file
+            json.dump(data, f)
+        os.replace(f.name, path)
     except OSError:
         pass  # a read-only home only costs start-up time
-    return fresh
