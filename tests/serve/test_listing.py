@@ -172,4 +172,5 @@ def test_tools_list_imports_no_tool_code_and_a_first_call_loads_it(cached: bool,
     assert seen["model_before"] is True
     assert seen["model_after"] == tool_named("inspect_job").result.__name__
     assert seen["error"] is True
-    assert "job_idd" in seen["text"] and "job_id" in seen["text"]  # the tool's own model names the field
+    assert "job_idd" in seen["text"]  # the tool's own model names the field...
+    assert "job_id" in seen["text"]  # ...and the one it expects
