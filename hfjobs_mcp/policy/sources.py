@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from dotenv import dotenv_values
 from pydantic import SecretStr
 
 from hfjobs_mcp.errors import MissingSecretsError, PolicyError
@@ -86,6 +85,9 @@ class SecretSources:
                 check_private(secrets_file, "the secrets file")
             except UnsafePathError as exc:
                 raise PolicyError(str(exc), hint="make the secrets file yours and writable by you only") from None
+            # The dotenv parser only with a secrets file (start-up time).
+            from dotenv import dotenv_values
+
             self._file = {k: v for k, v in dotenv_values(secrets_file).items() if v is not None}
         self._hf_token = hf_token if callable(hf_token) or hf_token is None else (lambda: hf_token)
 
