@@ -126,12 +126,12 @@ def sdk_tool(
         return shown
 
     async def call(ctx: Context[Any, Any], arguments: dict[str, Any]) -> CallToolResult:
-        tool = real()
         context = make_context(ctx)
         context.redactor.refresh()
-        assert tool.handler is not None
         outcome: ToolResult | HfJobsError
         try:
+            tool = real()  # refused if the listing it was served from does not match the code
+            assert tool.handler is not None
             outcome = await tool.handler(read_arguments(tool, arguments), context)
         except HfJobsError as exc:
             outcome = exc

@@ -140,9 +140,9 @@ def writing_call(
     """
 
     async def plan_step(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Planned:
-        tool = load()
         context = make_context(ctx)
         try:
+            tool = load()  # refused if the listing it was served from does not match the code
             args = read_arguments(tool, arguments)
         except HfJobsError as exc:
             return Planned(context, error=exc)

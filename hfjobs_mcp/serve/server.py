@@ -87,7 +87,7 @@ def build_server(
     tools = [
         sdk_tool(
             t,
-            partial(tool_named, t.name),
+            partial(tool_named, t.name, t),
             make_context,
             redact,
             meta=page if bound_to_app(t) else None,

@@ -19,12 +19,13 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from hfjobs_mcp.config import wanted_toolsets
+from hfjobs_mcp.errors import PolicyError
 from hfjobs_mcp.tools.schema import _cache_file, write_cache
 
 if TYPE_CHECKING:
     from hfjobs_mcp.tools.base import ToolDef
 
-__all__ = ["Listed", "listed", "published_listing", "select_listed", "tool_named"]
+__all__ = ["Listed", "ListingMismatchError", "listed", "published_listing", "select_listed", "tool_named"]
 
 
 @dataclass(frozen=True)
@@ -114,12 +115,35 @@ def select_listed(
     return [t for t in listing if t.toolset in wanted and (t.read_only or not read_only)]
 
 
-def tool_named(name: str) -> ToolDef[Any, Any]:
-    """The real definition of a listed tool, imported on its first call."""
+class ListingMismatchError(PolicyError):
+    """A listed tool is not what the code defines: the cache file was altered (its key covers every source)."""
+
+
+# What decides where a tool is served and how its calls go: read-only servers, toolsets, the consent gate.
+_ROUTING = ("toolset", "read_only", "destructive", "writes", "may_ask")
+
+
+def tool_named(name: str, published: Listed | None = None) -> ToolDef[Any, Any]:
+    """The real definition of a listed tool, imported on its first call.
+
+    With ``published`` (what the server listed and routes by), the real tool must agree with it on everything that
+    decides where it is served and whether the consent gate runs: a cache file edited to list ``run_job`` as
+    read-only (so a ``--read-only`` server would serve it) raises :class:`ListingMismatchError` on the call, and
+    nothing is sent.
+    """
     # The tool modules on a tool's first call, not before tools/list (start-up time).
     from hfjobs_mcp.tools.registry import ALL_TOOLS
 
-    return _BY_NAME.get(name) or _BY_NAME.setdefault(name, next(t for t in ALL_TOOLS if t.name == name))
+    tool = _BY_NAME.get(name) or _BY_NAME.setdefault(name, next(t for t in ALL_TOOLS if t.name == name))
+    if published is not None:
+        real = listed(tool, {"input": published.input, "output": published.output})
+        wrong = [f for f in _ROUTING if getattr(real, f) != getattr(published, f)]
+        if wrong:
+            raise ListingMismatchError(
+                f"the cached tool listing does not match the code for {name} ({', '.join(wrong)}): nothing was sent; "
+                f"delete {_cache_file(kind='listing')} and restart the server"
+            )
+    return tool
 
 
 _BY_NAME: dict[str, ToolDef[Any, Any]] = {}

@@ -174,3 +174,29 @@ def test_tools_list_imports_no_tool_code_and_a_first_call_loads_it(cached: bool,
     assert seen["error"] is True
     assert "job_idd" in seen["text"]  # the tool's own model names the field...
     assert "job_id" in seen["text"]  # ...and the one it expects
+
+
+async def test_a_cache_edited_to_slip_a_writer_onto_a_read_only_server_sends_nothing(
+    cache_home: Path, local_backend: Any
+) -> None:
+    """The cache is a file in the user's home: listing ``run_job`` as read-only there must not let a ``--read-only``
+    server start a job. The call is refused when the real definition is loaded, before any plan or request."""
+    listing.published_listing()  # write the cache file as a server start would
+    path = _cache_file(kind="listing")
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    for entry in entries:
+        if entry["name"] == "run_job":
+            entry.update(read_only=True, writes=False, may_ask=False)
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    listing._BY_NAME.clear()
+    settings = Settings(confirm_above=None, budget=None)  # nothing would ask: only the listing check stands
+    async with JobsClient(token=local_backend.token, endpoint=local_backend.url) as client:
+        server = build_server(base_context(settings, client), read_only=True)
+        async with mcp.Client(server) as session:
+            listed_names = {t.name for t in (await session.list_tools()).tools}
+            assert "run_job" in listed_names  # the altered file is served as it says...
+            result = await session.call_tool("run_job", {"image": "python:3.12", "command": ["echo", "hi"]})
+        assert result.is_error  # ...but the call is refused
+        text = " ".join(getattr(c, "text", "") for c in result.content)
+        assert "does not match the code for run_job" in text
+        assert await client.list_jobs() == []  # and nothing was started
