@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from hfjobs_mcp.policy.review import Review
 
 MAX_FIELD_CHARS = 300
+MAX_LISTED_UPLOADS = 20
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -73,13 +74,32 @@ def lines(request: Request, review: Review) -> list[str]:
     for v in request.volumes:
         rev = f"@{shown(v.revision)}" if v.revision else ""
         out.append(f"- mounts {v.type} {shown(v.source)}{rev} at {shown(v.mount_path)} ({v.mode})")
-    for f in request.files:
-        out.append(f"- reads {shown(f.path)} from the server's disk ({f.size} bytes, sha256 {f.sha256})")
+    out += _upload_lines(request)
     script = request.script
     if script is not None:
         size = "" if script.size is None else f", {script.size} bytes, sha256 {script.sha256}"
         out.append(f"- script: {shown(script.origin)}{size}")
         out += [f"    | {shown(line, 200)}" for line in script.head]
+        if script.settings:
+            out.append(f"    set by its [tool.hf-jobs] table: {shown(', '.join(script.settings), 600)}")
+    return out
+
+
+def _upload_lines(request: Request) -> list[str]:
+    """The uploads: a summary line, then each file (where the job sees it, size, sha256, origin), the first
+    :data:`MAX_LISTED_UPLOADS` of them (the structured plan and the dry run list them all)."""
+    files = request.uploads
+    if not files:
+        return []
+    total = sum(f.size for f in files)
+    bucket = shown(request.upload_bucket or "?")
+    out = [f"- uploads {len(files)} file(s), {total} bytes, to bucket {bucket} (private) for the job to read:"]
+    out += [
+        f"    {shown(f.path)}: {f.size} bytes, sha256 {f.sha256}, {shown(f.origin)}" for f in files[:MAX_LISTED_UPLOADS]
+    ]
+    rest = files[MAX_LISTED_UPLOADS:]
+    if rest:
+        out.append(f"    … and {len(rest)} more file(s), {sum(f.size for f in rest)} bytes (a dry run lists them all)")
     return out
 
 
@@ -121,7 +141,14 @@ def as_dict(request: Request, review: Review) -> dict[str, Any]:
             {"type": v.type, "source": v.source, "mount_path": v.mount_path, "mode": v.mode, "revision": v.revision}
             for v in request.volumes
         ],
-        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in request.files],
+        "uploads": None
+        if not request.uploads
+        else {
+            "bucket": request.upload_bucket,
+            "files": [
+                {"path": f.path, "size": f.size, "sha256": f.sha256, "origin": f.origin} for f in request.uploads
+            ],
+        },
         "script": None
         if request.script is None
         else {
@@ -129,5 +156,6 @@ def as_dict(request: Request, review: Review) -> dict[str, Any]:
             "size": request.script.size,
             "sha256": request.script.sha256,
             "head": list(request.script.head),
+            "settings": list(request.script.settings),
         },
     }

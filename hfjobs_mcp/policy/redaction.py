@@ -179,6 +179,7 @@ class Redactor:
         self._recent: Any = None
         self._recent_values: list[str] = []
         self._max_lines = 1
+        self._longest = 0
         self.shared = shared
         self.transient_cap = transient_cap
         self.add(values)
@@ -200,6 +201,7 @@ class Redactor:
                     self._forms[v] = frozenset(forms(v))
                     self._recent_values.append(v)
                 for form in self._forms[v]:
+                    self._longest = max(self._longest, len(form))
                     if "\n" in form:
                         self._max_lines = max(self._max_lines, form.count("\n") + 1)
             transients = [v for v, t in self._values.items() if t]
@@ -235,6 +237,11 @@ class Redactor:
     def max_lines(self) -> int:
         """The most lines one masked form spans: how much context a stream of lines needs (1: none)."""
         return self._max_lines
+
+    @property
+    def longest_form(self) -> int:
+        """The length of the longest masked form: how much context a cut through a text needs on each side."""
+        return self._longest
 
     @property
     def active(self) -> bool:

@@ -3,8 +3,9 @@
 A tool's plan phase describes its request with a :class:`Request`: who pays (namespace), what runs, what it can
 cost (:class:`~hfjobs_mcp.policy.pricing.RunPrice`, with the schedule or the unbounded events that repeat it),
 which secrets travel (named by the agent, or a job's stored secrets sent again), and everything else a person
-would want to see before saying yes: exposed ports, mounted volumes with their mode, files read from the server's
-disk, and the script of a UV job. The review (:mod:`hfjobs_mcp.policy.review`) and the question
+would want to see before saying yes: exposed ports, mounted volumes with their mode, the files uploaded for the job
+(where the job sees them, size, sha256, and where each comes from: inline text, a file of the server's disk, a
+download), and the script of a UV job. The review (:mod:`hfjobs_mcp.policy.review`) and the question
 (:mod:`hfjobs_mcp.policy.question`) are computed from these facts only, so what is asked is what is sent.
 """
 
@@ -28,25 +29,31 @@ class ScriptFacts:
     size: int | None
     sha256: str | None
     head: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
+    """Arguments its ``[tool.hf-jobs]`` table set (``flavor``, ``env.WANDB_PROJECT``, ``secrets.HF_TOKEN``...)."""
 
     @classmethod
-    def of(cls, origin: str, source: bytes) -> ScriptFacts:
+    def of(cls, origin: str, source: bytes, *, settings: tuple[str, ...] = ()) -> ScriptFacts:
         text = source.decode("utf-8", errors="replace")
         return cls(
             origin=origin,
             size=len(source),
             sha256=hashlib.sha256(source).hexdigest(),
             head=tuple(text.splitlines()[:SCRIPT_HEAD_LINES]),
+            settings=settings,
         )
 
 
 @dataclass(frozen=True)
-class FileFacts:
-    """A file the server reads from its own disk for this request (stdio only)."""
+class UploadFacts:
+    """A file uploaded for the job before it starts: where the job sees it, its size and sha256, its origin."""
 
     path: str
+    """Where the job finds it, e.g. ``/data/config.yml``."""
     size: int
     sha256: str
+    origin: str
+    """'inline', 'file <path> of the server's disk', or 'downloaded from <url>'."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,9 @@ class Request:
     """True when ``secrets`` are a job's stored secrets that this request sends again (rerun, trigger, resume)."""
     ports: tuple[int, ...] = ()
     volumes: tuple[VolumeFacts, ...] = ()
-    files: tuple[FileFacts, ...] = ()
+    uploads: tuple[UploadFacts, ...] = ()
+    """Files uploaded (only once the request is approved) to ``upload_bucket`` for the job to read."""
+    upload_bucket: str | None = None
     script: ScriptFacts | None = None
 
     @property

@@ -11,7 +11,7 @@ import re
 import shlex
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from hfjobs_mcp.policy.cron import PRESETS, check_schedule
 from hfjobs_mcp.tools.base import ToolArgs
@@ -146,6 +146,22 @@ class ImageArgs(ToolArgs):
         return value
 
 
+class FileArg(ToolArgs):
+    """A file or folder uploaded beside a UV script: a local path (stdio only), or text given as `content`."""
+
+    path: str | None = Field(default=None, min_length=1, description="Local file or folder (stdio only).")
+    name: str | None = Field(default=None, min_length=1, description="Its name under /data (default: its own).")
+    content: str | None = Field(default=None, description="The file's text, instead of `path` (needs `name`).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FileArg:
+        if (self.path is None) == (self.content is None):
+            raise ValueError("give either `path` or `content` (with `name`)")
+        if self.content is not None and self.name is None:
+            raise ValueError("`content` needs a `name`, e.g. 'config.yml'")
+        return self
+
+
 class UvScriptArgs(ToolArgs):
     """What a UV-script job runs."""
 
@@ -162,6 +178,10 @@ class UvScriptArgs(ToolArgs):
         default=None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$", description="Python version, e.g. '3.12'."
     )
     image: str = Field(default=DEFAULT_UV_IMAGE, min_length=1, description="Image with uv in it.")
+    files: list[FileArg] = Field(
+        default_factory=list,
+        description="Inputs uploaded beside the script to /data (an argument naming one points there).",
+    )
 
 
 class ScheduleArgs(ToolArgs):

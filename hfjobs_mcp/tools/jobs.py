@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from hfjobs_mcp.api import DEFAULT_FLAVOR, JobStage
+from hfjobs_mcp.api.artifacts import ARTIFACTS_MOUNT
 from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.policy.pricing import price_run
 from hfjobs_mcp.policy.request import Request
@@ -30,12 +31,15 @@ from hfjobs_mcp.tools.logs import FetchLogsArgs, FetchLogsResult, fetch_logs
 from hfjobs_mcp.tools.metrics import FetchMetricsArgs, FetchMetricsResult, fetch_metrics
 from hfjobs_mcp.tools.outcomes import JobResult, job_result
 from hfjobs_mcp.tools.specs import (
+    OUTPUTS_HINT,
     Cost,
     ScriptView,
     SpecPlan,
+    UploadsView,
     masked_payload,
     plan_spec,
     review_request,
+    sent_spec,
     volume_facts,
     what_runs,
 )
@@ -76,6 +80,7 @@ class RunResult(ToolResult):
     namespace: str
     cost: Cost
     script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
+    uploads: UploadsView | None = Field(default=None, description="UV job: the files uploaded for it (names, sha256).")
     next_step: str
 
     def render(self) -> str:
@@ -83,15 +88,16 @@ class RunResult(ToolResult):
         price = f"${c.price_per_hour_usd}/h" if c.price_per_hour_usd is not None else "price unknown"
         ceiling = f"at most ${c.ceiling_usd}" if c.ceiling_usd is not None else "ceiling unknown"
         money = f"{c.flavor} {price}, timeout {c.timeout_seconds}s, {ceiling}"
+        uploads = f"\n{self.uploads.render()}" if self.uploads else ""
         if self.dry_run:
             script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}{script}\n{money}\n"
+                f"{json.dumps(self.request, indent=2)}{script}{uploads}\n{money}\n"
                 f"{self.next_step}"
             )
         assert self.job is not None
-        return f"Started {self.job.render()}\n{money}\n{self.next_step}"
+        return f"Started {self.job.render()}{uploads}\n{money}\n{self.next_step}"
 
     def written_ref(self) -> str | None:
         return None if self.job is None else f"{self.job.namespace}/{self.job.id}"
@@ -118,6 +124,7 @@ async def _plan_run(
             namespace=ready.namespace,
             cost=ready.cost,
             script=ScriptView.of(ready.request.script),
+            uploads=UploadsView.of(ready.uploads),
             next_step=f"Call again without dry_run to start it (with {ctx.reader.token_origin()}).",
         )
     return Plan(ready.request, ready.review, ready, dry_result=dry)
@@ -125,14 +132,17 @@ async def _plan_run(
 
 async def execute_run(plan: Plan[SpecPlan], ctx: ToolContext) -> RunResult:
     ready = plan.payload
-    job = await ctx.client.run_job(ready.spec, namespace=ready.namespace)
+    spec, uploads = await sent_spec(ready, ctx)
+    job = await ctx.client.run_job(spec, namespace=ready.namespace)
     (view,) = await job_views(ctx.client, [job], endpoint=ctx.client.endpoint)
+    outputs = f" Its files are in {ARTIFACTS_MOUNT}: {OUTPUTS_HINT}." if uploads else ""
     return RunResult(
         dry_run=False,
         job=view,
         namespace=view.namespace,
         cost=ready.cost,
-        next_step=f"Follow it with wait_for_job or fetch_logs (job_id '{view.namespace}/{view.id}').",
+        uploads=uploads,
+        next_step=f"Follow it with wait_for_job or fetch_logs (job_id '{view.namespace}/{view.id}').{outputs}",
     )
 
 
@@ -142,7 +152,7 @@ async def plan_run_job(args: RunJobArgs, ctx: PlanContext) -> Plan[SpecPlan]:
 
 
 async def plan_run_uv_job(args: RunUvJobArgs, ctx: PlanContext) -> Plan[SpecPlan]:
-    uv = uv_command_for(args, local_files=ctx.local_files)
+    args, uv = await uv_command_for(args, local_files=ctx.local_files)
     return await _plan_run(
         ctx,
         args,
@@ -150,10 +160,9 @@ async def plan_run_uv_job(args: RunUvJobArgs, ctx: PlanContext) -> Plan[SpecPlan
         runs=uv.target(args.image),
         image=args.image,
         command=uv.command,
-        extra_env=uv.env,
         default_name=uv.default_name,
         script=uv.script,
-        files=(uv.file,) if uv.file else (),
+        uploads=uv.uploads,
     )
 
 

@@ -10,10 +10,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from hfjobs_mcp.config import wanted_toolsets
-from hfjobs_mcp.tools import hardware, jobs, scheduled, webhooks
+from hfjobs_mcp.tools import hardware, jobs, outputs, scheduled, webhooks
 from hfjobs_mcp.tools.base import ToolDef
 
-ALL_TOOLS: tuple[ToolDef[Any, Any], ...] = (*jobs.TOOLS, *hardware.TOOLS, *scheduled.TOOLS, *webhooks.TOOLS)
+ALL_TOOLS: tuple[ToolDef[Any, Any], ...] = (
+    *jobs.TOOLS,
+    *outputs.TOOLS,
+    *hardware.TOOLS,
+    *scheduled.TOOLS,
+    *webhooks.TOOLS,
+)
 
 
 def select_tools(*, toolsets: Sequence[str] | None = None, read_only: bool = False) -> list[ToolDef[Any, Any]]:

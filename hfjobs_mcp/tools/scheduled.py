@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from hfjobs_mcp.api import DEFAULT_FLAVOR, ScheduledJobInfo
+from hfjobs_mcp.api.artifacts import ARTIFACTS_MOUNT
 from hfjobs_mcp.policy.cron import check_schedule, max_runs_per_day
 from hfjobs_mcp.policy.plan import Plan
 from hfjobs_mcp.policy.pricing import RunPrice, price_run
@@ -26,12 +27,15 @@ from hfjobs_mcp.tools.args import (
 )
 from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.specs import (
+    OUTPUTS_HINT,
     Cost,
     ScriptView,
     SpecPlan,
+    UploadsView,
     masked_payload,
     plan_spec,
     review_request,
+    sent_spec,
     volume_facts,
     what_runs,
 )
@@ -60,6 +64,7 @@ class ScheduleResult(ToolResult):
     runs_per_day: int = Field(description="The most runs the schedule starts in any 24 hours.")
     daily_ceiling_usd: float | None = Field(description="runs_per_day x the ceiling of one run.")
     script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
+    uploads: UploadsView | None = Field(default=None, description="UV job: the files uploaded for it (names, sha256).")
     next_step: str
 
     def written_ref(self) -> str | None:
@@ -70,15 +75,16 @@ class ScheduleResult(ToolResult):
             f"{self.cost.flavor}: at most ${self.cost.ceiling_usd} per run, {self.runs_per_day} run(s)/day, "
             f"at most ${self.daily_ceiling_usd}/day"
         )
+        uploads = f"\n{self.uploads.render()}" if self.uploads else ""
         if self.dry_run:
             script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/scheduled-jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}{script}\n{money}\n"
+                f"{json.dumps(self.request, indent=2)}{script}{uploads}\n{money}\n"
                 f"{self.next_step}"
             )
         assert self.scheduled_job is not None
-        return f"Scheduled {self.scheduled_job.render()}\n{money}\n{self.next_step}"
+        return f"Scheduled {self.scheduled_job.render()}{uploads}\n{money}\n{self.next_step}"
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,7 @@ async def _plan_schedule(
             runs_per_day=max_runs_per_day(args.schedule),
             daily_ceiling_usd=ready.request.daily_ceiling_usd,
             script=ScriptView.of(ready.request.script),
+            uploads=UploadsView.of(ready.uploads),
             next_step=f"Call again without dry_run to create it (with {ctx.reader.token_origin()}).",
         )
     payload = SchedulePayload(ready, suspend=args.suspend, concurrency=args.concurrency)
@@ -137,8 +144,9 @@ async def execute_schedule(plan: Plan[SchedulePayload], ctx: ToolContext) -> Sch
     ready = plan.payload.ready
     schedule = plan.request.schedule
     assert schedule is not None
+    spec, uploads = await sent_spec(ready, ctx)
     sj = await ctx.client.create_scheduled_job(
-        ready.spec,
+        spec,
         schedule=schedule,
         suspend=plan.payload.suspend,
         concurrency=plan.payload.concurrency,
@@ -152,9 +160,16 @@ async def execute_schedule(plan: Plan[SchedulePayload], ctx: ToolContext) -> Sch
         cost=ready.cost,
         runs_per_day=max_runs_per_day(schedule),
         daily_ceiling_usd=plan.request.daily_ceiling_usd,
+        uploads=uploads,
         next_step=(
             "Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job "
             f"('{view.namespace}/{view.id}') stop it."
+            + (
+                f" Every run uses the uploaded files in {ARTIFACTS_MOUNT} (one folder, shared by the runs): "
+                f"{OUTPUTS_HINT} (e.g. {ARTIFACTS_MOUNT}/outputs/$JOB_ID)."
+                if uploads
+                else ""
+            )
         ),
     )
 
@@ -165,7 +180,7 @@ async def plan_schedule_job(args: ScheduleJobArgs, ctx: PlanContext) -> Plan[Sch
 
 
 async def plan_schedule_uv_job(args: ScheduleUvJobArgs, ctx: PlanContext) -> Plan[SchedulePayload]:
-    uv = uv_command_for(args, local_files=ctx.local_files)
+    args, uv = await uv_command_for(args, local_files=ctx.local_files)
     return await _plan_schedule(
         ctx,
         args,
@@ -173,10 +188,9 @@ async def plan_schedule_uv_job(args: ScheduleUvJobArgs, ctx: PlanContext) -> Pla
         runs=uv.target(args.image),
         image=args.image,
         command=uv.command,
-        extra_env=uv.env,
         default_name=uv.default_name,
         script=uv.script,
-        files=(uv.file,) if uv.file else (),
+        uploads=uv.uploads,
     )
 
 

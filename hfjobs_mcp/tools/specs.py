@@ -18,16 +18,17 @@ from typing import Any, Protocol
 from pydantic import Field
 
 from hfjobs_mcp.api import HUB_FLAVORS, SUBMISSION_LABEL, SUBMISSION_MARK_SHOWN, JobSpec, Volume
+from hfjobs_mcp.api.artifacts import ARTIFACTS_MOUNT, PENDING_FOLDER
 from hfjobs_mcp.api.models import VolumeInfo
 from hfjobs_mcp.errors import InvalidRequestError, MissingSecretsError
 from hfjobs_mcp.policy.pricing import PRICES, RunPrice, price_run
-from hfjobs_mcp.policy.request import FileFacts, Request, ScriptFacts, VolumeFacts
+from hfjobs_mcp.policy.request import Request, ScriptFacts, VolumeFacts
 from hfjobs_mcp.policy.review import Review, review
 from hfjobs_mcp.policy.shapes import MASK, MIN_SECRET_LENGTH, value_looks_secret
 from hfjobs_mcp.policy.sources import check_names, check_policy
 from hfjobs_mcp.tools.args import CommonSpecArgs, VolumeArg
-from hfjobs_mcp.tools.base import PlanContext, View
-from hfjobs_mcp.tools.uv import SCRIPT_ENV
+from hfjobs_mcp.tools.base import PlanContext, ToolContext, View
+from hfjobs_mcp.tools.uploads import Uploads, UploadSet, artifacts_bucket, send_uploads, with_folder
 
 _SECRET_WORDS = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "CREDENTIALS", "CREDENTIAL"}
 _SECRET_PAIRS = {("API", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"), ("PRIVATE", "KEY"), ("AUTH", "KEY")}
@@ -70,17 +71,19 @@ def build_spec(
     *,
     image: str,
     command: list[str],
-    extra_env: dict[str, str] | None = None,
     secret_values: dict[str, str] | None = None,
     default_name: str | None = None,
+    extra_volumes: list[Volume] | None = None,
 ) -> JobSpec:
-    """The client's :class:`JobSpec` for these arguments; the client validates what the server would reject."""
+    """The client's :class:`JobSpec` for these arguments; the client validates what the server would reject.
+
+    ``extra_volumes`` (the folders uploaded for the job) come after the ones asked for, as huggingface_hub adds them.
+    """
     check_env_values(args.env)
-    env = {**args.env, **(extra_env or {})}
     return JobSpec(
         image=image,
         command=command,
-        env=env,
+        env=dict(args.env),
         secrets=secret_values or {},
         flavor=args.flavor,
         timeout=args.timeout,
@@ -95,7 +98,8 @@ def build_spec(
                 path=v.path,
             )
             for v in args.volumes
-        ],
+        ]
+        + list(extra_volumes or []),
         expose=list(args.expose),
         name=args.name or (None if "name" in args.labels else default_name),
         attempts=args.attempts,
@@ -106,16 +110,9 @@ def masked_payload(spec: JobSpec) -> dict[str, Any]:
     """The wire body as it will be sent, with every secret value replaced by the mask.
 
     The submission label (it lets a retry find the job instead of starting another) is shown too; its value is made
-    when the request is really sent. An embedded script's base64 is replaced by what it is: the dry run shows the
-    script itself (first lines, size, sha256), which a blob hides.
+    when the request is really sent, as is the name of the folder the job's files are uploaded to.
     """
     body = spec.to_wire()
-    env = body.get("environment") or {}
-    if SCRIPT_ENV in env:
-        body["environment"] = {
-            **env,
-            SCRIPT_ENV: f"<the script shown below, base64: {len(env[SCRIPT_ENV])} characters>",
-        }
     body["labels"] = {**body.get("labels", {}), SUBMISSION_LABEL: SUBMISSION_MARK_SHOWN}
     if body.get("secrets"):
         body["secrets"] = dict.fromkeys(body["secrets"], MASK)
@@ -136,7 +133,7 @@ def what_runs(spec: _StoredSpec) -> str:
     return f"{spec.docker_image or spec.space_id}: {shlex.join([*spec.command, *spec.arguments])}"
 
 
-def volume_facts(volumes: Iterable[VolumeArg] | Iterable[VolumeInfo]) -> tuple[VolumeFacts, ...]:
+def volume_facts(volumes: Iterable[VolumeArg] | Iterable[VolumeInfo] | Iterable[Volume]) -> tuple[VolumeFacts, ...]:
     """Volumes as the question shows them, from a request's arguments or a stored job's volumes: a bucket is
     read-write unless it says otherwise, repos are read-only."""
     return tuple(
@@ -225,6 +222,21 @@ class SpecPlan:
     cost: Cost
     request: Request
     review: Review
+    uploads: Uploads | None = None
+    """The files to upload before the job is created (only once the request is approved)."""
+
+
+def check_artifacts_mount(args: CommonSpecArgs, uploads: UploadSet) -> None:
+    """Uploaded files are mounted at /data; a volume of the request there is refused, as huggingface_hub does."""
+    mounts = uploads.mount_paths()
+    clash = sorted({v.mount_path for v in args.volumes} & set(mounts)) or sorted(
+        {m for m in mounts if mounts.count(m) > 1}
+    )
+    if clash:
+        raise InvalidRequestError(
+            f"mount path {clash[0]!r} is where this job's uploaded files are mounted; nothing was sent",
+            hint="mount your volume at another path (e.g. /mnt), or read its data from there",
+        )
 
 
 async def plan_spec(
@@ -238,7 +250,7 @@ async def plan_spec(
     command: list[str],
     schedule: str | None = None,
     script: ScriptFacts | None = None,
-    files: tuple[FileFacts, ...] = (),
+    uploads: UploadSet | None = None,
     **spec_kw: Any,
 ) -> SpecPlan:
     """Everything run and schedule tools do before sending: secrets, spec, price, review.
@@ -248,8 +260,13 @@ async def plan_spec(
     # A dry run needs no token: it sends nothing, and prices come from the hardware list, which needs none.
     tokenless_dry_run = args.dry_run and not ctx.reader.has_token
     namespace = args.namespace or (NO_TOKEN_NAMESPACE if tokenless_dry_run else await ctx.reader.namespace())
+    planned = None
+    if uploads:
+        check_artifacts_mount(args, uploads)
+        planned = uploads.build(artifacts_bucket(namespace))
     secret_values = await secret_values_for(ctx, list(args.secrets), dry_run=args.dry_run)
-    spec = build_spec(args, image=image, command=command, secret_values=secret_values, **spec_kw)
+    extra = planned.volumes() if planned else []
+    spec = build_spec(args, image=image, command=command, secret_values=secret_values, extra_volumes=extra, **spec_kw)
     await check_flavor(ctx, spec.flavor)
     price = await price_run(
         ctx.reader, flavor=spec.flavor, timeout_seconds=spec.timeout_seconds, attempts=args.attempts, ports=args.expose
@@ -263,8 +280,9 @@ async def plan_spec(
         schedule=schedule,
         secrets=tuple(secret_values),
         ports=tuple(args.expose),
-        volumes=volume_facts(args.volumes),
-        files=files,
+        volumes=volume_facts(spec.volumes),
+        uploads=planned.facts() if planned else (),
+        upload_bucket=planned.bucket_id if planned else None,
         script=script,
     )
     if tokenless_dry_run:  # the namespace's spend cannot be read without a token: the budget is left out
@@ -273,7 +291,7 @@ async def plan_spec(
     else:
         reviewed = await review_request(ctx, request)
     cost = Cost.of(price, needs_approval=list(reviewed.reasons) if args.dry_run else None)
-    return SpecPlan(namespace, secret_values, spec, cost, request, reviewed)
+    return SpecPlan(namespace, secret_values, spec, cost, request, reviewed, planned)
 
 
 NO_TOKEN_NAMESPACE = "(your user: no token found yet)"  # noqa: S105 (a placeholder namespace, not a secret)
@@ -296,3 +314,56 @@ class ScriptView(View):
     def render(self) -> str:
         size = "" if self.size is None else f", {self.size} bytes, sha256 {self.sha256}"
         return "\n".join([f"script: {self.origin}{size}", *(f"  | {line}" for line in self.first_lines)])
+
+
+MAX_SHOWN_UPLOADS = 200
+OUTPUTS_HINT = f"write outputs under {ARTIFACTS_MOUNT}/outputs to read them back with read_job_file"
+
+
+class UploadedFile(View):
+    path: str = Field(description="Where the job finds it.")
+    size: int
+    sha256: str
+    origin: str
+
+
+class UploadsView(View):
+    """The files uploaded for a job (a dry run: that would be), and where: the bucket and its new folder."""
+
+    bucket: str
+    folder: str = Field(description="The upload folder in the bucket (named at upload).")
+    files: list[UploadedFile]
+    more: int = Field(default=0, description="Files not listed here.")
+    notes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, uploads: Uploads | None, folder: str = PENDING_FOLDER) -> UploadsView | None:
+        if uploads is None:
+            return None
+        facts = uploads.facts()
+        return cls(
+            bucket=uploads.bucket_id,
+            folder=folder,
+            files=[UploadedFile(path=f.path, size=f.size, sha256=f.sha256, origin=f.origin) for f in facts][
+                :MAX_SHOWN_UPLOADS
+            ],
+            more=max(0, len(facts) - MAX_SHOWN_UPLOADS),
+            notes=list(uploads.notes),
+        )
+
+    def render(self) -> str:
+        total = sum(f.size for f in self.files)
+        lines = [f"uploads to bucket {self.bucket}, folder {self.folder} ({len(self.files) + self.more} file(s)):"]
+        lines += [f"  {f.path}: {f.size} bytes, sha256 {f.sha256} ({f.origin})" for f in self.files]
+        if self.more:
+            lines.append(f"  … and {self.more} more file(s) ({total} bytes listed)")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+async def sent_spec(ready: SpecPlan, ctx: ToolContext) -> tuple[JobSpec, UploadsView | None]:
+    """The spec to send, once the request's files are uploaded (only now: the request was approved)."""
+    if ready.uploads is None:
+        return ready.spec, None
+    folder = await send_uploads(ready.uploads, ctx.client)
+    return with_folder(ready.spec, folder), UploadsView.of(ready.uploads, folder)

@@ -8,7 +8,7 @@
 - ``GET .../xet-write-token`` and ``.../xet-read-token``: a storage token, in the ``X-Xet-*`` headers
   (huggingface_hub reads those) and as JSON ``{"accessToken", "exp", "casUrl"}`` (hf_xet reads that).
 - ``HEAD``/``GET /buckets/{ns}/{name}/resolve/{path}``: ``X-Xet-Hash``, the size, a ``Link`` to the read
-  token (``rel="xet-auth"``); ``GET`` also sends the bytes.
+  token (``rel="xet-auth"``); ``GET`` also sends the bytes, or one ``Range`` of them (206; 416 when unsatisfiable).
 
 A missing bucket is 404 with ``X-Error-Code: RepoNotFound`` (huggingface_hub raises BucketNotFoundError);
 writing needs the bucket's namespace (403 otherwise), reading a private bucket too.
@@ -188,8 +188,19 @@ async def resolve(request: Request) -> Response:
         "Link": f'<{base_url(request)}/api/buckets/{rec.id}/xet-read-token>; rel="xet-auth"',
         "Content-Length": str(found["size"]),
     }
+    headers["Accept-Ranges"] = "bytes"
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers)
+    size = int(found["size"])
+    status, start, end = 200, 0, size
+    wanted = request.headers.get("range")
+    if wanted is not None:
+        span = byte_range(wanted, size)
+        if span is None:
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        status, (start, end) = 206, span
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+        headers["Content-Length"] = str(end - start)
     try:
         with paths.open_file(buckets.store.folder(rec.id), paths.split(path)) as (fd, _):
             reader = os.fdopen(os.dup(fd), "rb")
@@ -198,10 +209,33 @@ async def resolve(request: Request) -> Response:
 
     def chunks() -> Any:
         with reader:
-            while block := reader.read(1 << 20):
+            reader.seek(start)
+            left = end - start
+            while left > 0 and (block := reader.read(min(1 << 20, left))):
+                left -= len(block)
                 yield block
 
-    return StreamingResponse(chunks(), headers=headers, media_type="application/octet-stream")
+    return StreamingResponse(chunks(), status_code=status, headers=headers, media_type="application/octet-stream")
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """``(start, end)`` (end excluded) of a single-range ``Range: bytes=...`` header, or None if unsatisfiable.
+
+    As the Hub's file servers do: ``a-b``, ``a-`` and ``-n`` (the last n bytes); an end past the file is cut to
+    it; a start at or past the end, several ranges, or anything else is refused with 416.
+    """
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash or not (first.isdigit() or last.isdigit()) or not all(p.isdigit() for p in (first, last) if p):
+        return None
+    if not first:
+        start, end = max(0, size - int(last)), size
+    else:
+        start = int(first)
+        end = min(size, int(last) + 1) if last else size
+    return (start, end) if start < end else None
 
 
 async def _json(request: Request) -> dict[str, Any]:
