@@ -16,9 +16,7 @@ class ListHardwareArgs(ToolArgs):
     """Arguments of list_hardware."""
 
     kind: Literal["cpu", "gpu", "tpu"] | None = Field(default=None, description="Only CPU, GPU or TPU flavors.")
-    max_price_per_hour: float | None = Field(
-        default=None, ge=0, description="Only flavors costing at most this many USD per hour."
-    )
+    max_price_per_hour: float | None = Field(default=None, ge=0, description="Only flavors at most this USD per hour.")
 
 
 class ListHardwareResult(ToolResult):
@@ -48,10 +46,10 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     ToolDef(
         name="list_hardware",
         toolset="hardware",
-        title="List hardware flavors and prices",
+        title="List hardware and prices",
         description=(
-            "List the hardware flavors with CPU, RAM, accelerator and price per hour.\n"
-            "Use it to pick `flavor` and estimate cost. Free. Next: run_job with that `flavor`."
+            "List hardware flavors: CPU, RAM, accelerator, price per hour.\n"
+            "Use it to pick `flavor` and estimate cost. Free. Next: run_job."
         ),
         args=ListHardwareArgs,
         result=ListHardwareResult,
@@ -61,10 +59,10 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     ToolDef(
         name="spend_report",
         toolset="hardware",
-        title="Report what a namespace spent",
+        title="Report spending",
         description=(
-            "What a namespace's jobs cost in the last `hours`, by flavor and label, and what running jobs and "
-            "schedules may add.\nUse it to check spending. Free. Next: cancel_job."
+            "A namespace's spend over the last `hours`, by flavor and label, and what running work may add.\n"
+            "Use it to check spending. Free. Next: cancel_job."
         ),
         args=SpendReportArgs,
         result=SpendReportResult,

@@ -33,7 +33,6 @@ from hfjobs_mcp.tools.outcomes import JobResult, job_result
 from hfjobs_mcp.tools.specs import (
     OUTPUTS_HINT,
     Cost,
-    ScriptView,
     SpecPlan,
     UploadsView,
     masked_payload,
@@ -79,25 +78,34 @@ class RunResult(ToolResult):
     )
     namespace: str
     cost: Cost
-    script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
-    uploads: UploadsView | None = Field(default=None, description="UV job: the files uploaded for it (names, sha256).")
     next_step: str
+
+    def details(self) -> str:
+        """More lines of the text rendering (a UV job's script and uploads)."""
+        return ""
 
     def render(self) -> str:
         c = self.cost
         price = f"${c.price_per_hour_usd}/h" if c.price_per_hour_usd is not None else "price unknown"
         ceiling = f"at most ${c.ceiling_usd}" if c.ceiling_usd is not None else "ceiling unknown"
         money = f"{c.flavor} {price}, timeout {c.timeout_seconds}s, {ceiling}"
-        uploads = f"\n{self.uploads.render()}" if self.uploads else ""
         if self.dry_run:
-            script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}{script}{uploads}\n{money}\n"
+                f"{json.dumps(self.request, indent=2)}{self.details()}\n{money}\n"
                 f"{self.next_step}"
             )
         assert self.job is not None
-        return f"Started {self.job.render()}{uploads}\n{money}\n{self.next_step}"
+        return f"Started {self.job.render()}{self.details()}\n{money}\n{self.next_step}"
+
+
+class UvRunResult(RunResult):
+    """A started UV job (or its dry run), with its script and the files uploaded for it."""
+
+    uploads: UploadsView | None = Field(default=None, description="The files uploaded for it (names, sha256).")
+
+    def details(self) -> str:
+        return f"\n{self.uploads.render()}" if self.uploads else ""
 
     def written_ref(self) -> str | None:
         return None if self.job is None else f"{self.job.namespace}/{self.job.id}"
@@ -118,15 +126,15 @@ async def _plan_run(
     )
     dry = None
     if args.dry_run:
-        dry = RunResult(
+        dry = (UvRunResult if tool == "run_uv_job" else RunResult)(
             dry_run=True,
             request=masked_payload(ready.spec),
             namespace=ready.namespace,
             cost=ready.cost,
-            script=ScriptView.of(ready.request.script),
-            uploads=UploadsView.of(ready.uploads),
             next_step=f"Call again without dry_run to start it (with {ctx.reader.token_origin()}).",
         )
+        if isinstance(dry, UvRunResult):
+            dry.uploads = UploadsView.of(ready.uploads, script=ready.request.script)
     return Plan(ready.request, ready.review, ready, dry_result=dry)
 
 
@@ -135,14 +143,17 @@ async def execute_run(plan: Plan[SpecPlan], ctx: ToolContext) -> RunResult:
     spec, uploads = await sent_spec(ready, ctx)
     job = await ctx.client.run_job(spec, namespace=ready.namespace)
     (view,) = await job_views(ctx.client, [job], endpoint=ctx.client.endpoint)
+    follow = f"Follow it with wait_for_job or fetch_logs (job_id '{view.namespace}/{view.id}')."
+    if plan.request.tool != "run_uv_job":
+        return RunResult(dry_run=False, job=view, namespace=view.namespace, cost=ready.cost, next_step=follow)
     outputs = f" Its files are in {ARTIFACTS_MOUNT}: {OUTPUTS_HINT}." if uploads else ""
-    return RunResult(
+    return UvRunResult(
         dry_run=False,
         job=view,
         namespace=view.namespace,
         cost=ready.cost,
         uploads=uploads,
-        next_step=f"Follow it with wait_for_job or fetch_logs (job_id '{view.namespace}/{view.id}').{outputs}",
+        next_step=follow + outputs,
     )
 
 
@@ -174,7 +185,7 @@ class ListJobsArgs(ToolArgs):
 
     stages: list[JobStage] = Field(
         default_factory=list,
-        description="Only jobs in one of these stages (default: all).",
+        description="Only jobs in these stages (default all).",
     )
     labels: LabelFilter = Field(default_factory=dict, description="Only jobs having all these labels.")
     limit: int = Field(default=20, ge=1, le=200, description="At most this many jobs.")
@@ -279,8 +290,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         title="Run a Docker-image job",
         description=(
             "Run `command` in a Docker `image` (or a Space) on Hugging Face hardware.\n"
-            "Use it for work that needs a container; for one Python script prefer run_uv_job. Costs the flavor's "
-            "hourly price while it runs; dry_run shows the price ceiling. Next: wait_for_job, fetch_logs."
+            "Use it for work needing a container (Python scripts: run_uv_job). Costs the flavor's hourly price; "
+            "dry_run shows the ceiling. Next: wait_for_job."
         ),
         args=RunJobArgs,
         result=RunResult,
@@ -293,14 +304,14 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     ToolDef(
         name="run_uv_job",
         toolset="jobs",
-        title="Run a UV Python script job",
+        title="Run a UV script job",
         description=(
-            "Run a Python script with `uv run` on Hugging Face hardware.\n"
-            "Use it for Python work without a custom image (PEP 723 or `dependencies` install packages). Costs the "
-            "flavor's hourly price while it runs; dry_run shows the price ceiling. Next: wait_for_job, fetch_logs."
+            "Run a Python script with `uv run` on Hugging Face hardware; it and `files` go to /data.\n"
+            "Use it for Python work; write outputs under /data/outputs to read them back with read_job_file. Costs "
+            "the flavor's hourly price (dry_run: the ceiling). Next: wait_for_job."
         ),
         args=RunUvJobArgs,
-        result=RunResult,
+        result=UvRunResult,
         hints=SPEND,
         plan=plan_run_uv_job,
         execute=execute_run,
@@ -312,8 +323,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="List jobs",
         description=(
-            "List jobs of a namespace, filtered by stage and labels.\n"
-            "Use it to find a job id or see what is running. Free. Next: inspect_job, fetch_logs."
+            "List a namespace's jobs, filtered by stage and labels.\n"
+            "Use it to find a job id or what runs. Free. Next: inspect_job."
         ),
         args=ListJobsArgs,
         result=ListJobsResult,
@@ -325,8 +336,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Inspect a job",
         description=(
-            "Show one job: stage and message, image, command, flavor, times, cost, and why it failed.\n"
-            "Use it to check a job's state once. Free. Next: fetch_logs, wait_for_job."
+            "Show one job: stage, message, image, command, flavor, times, cost, why it failed.\n"
+            "Use it to check a job once. Free. Next: fetch_logs."
         ),
         args=JobRefArgs,
         result=JobResult,
@@ -339,9 +350,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Fetch job logs",
         description=(
-            "Read a job's output: the last `tail` lines, filtered by `grep`, waiting `follow_seconds` for more.\n"
-            "Use it to see what a job printed; pass `cursor` back for the lines after. Free. Next: wait_for_job "
-            "if it still runs."
+            "Read a job's log: the last `tail` lines, `grep`-filtered, waiting `follow_seconds` for more.\n"
+            "Use it to see what a job printed (`cursor` reads on). Free. Next: wait_for_job."
         ),
         args=FetchLogsArgs,
         result=FetchLogsResult,
@@ -353,8 +363,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Fetch job metrics",
         description=(
-            "Sample a running job's CPU, memory, network and GPU use (one sample per second).\n"
-            "Use it to check a job uses its hardware (or pick a cheaper flavor). Free. Next: cancel_job if stuck."
+            "Sample a running job's CPU, memory, network and GPU use.\n"
+            "Use it to check a job uses its hardware. Free. Next: cancel_job if stuck."
         ),
         args=FetchMetricsArgs,
         result=FetchMetricsResult,
@@ -366,8 +376,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Wait for a job",
         description=(
-            "Wait until a job ends (or reaches `until_stage`), up to `timeout_seconds`, reporting progress.\n"
-            "Use it after run_job instead of polling. Free. Call it again if it returns early. Next: fetch_logs."
+            "Wait until a job ends (or reaches `until_stage`), up to `timeout_seconds`.\n"
+            "Use it instead of polling; call again if it returns early. Free. Next: fetch_logs, read_job_file."
         ),
         args=WaitForJobArgs,
         result=WaitResult,
@@ -380,8 +390,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Wait for several jobs",
         description=(
-            "Wait until all (or any) of several jobs end, by ids or labels, reporting each as it ends.\n"
-            "Use it after starting a sweep. Free. Failed jobs come with why. Next: fetch_logs."
+            "Wait until all (or any) of several jobs end, by ids or labels.\n"
+            "Use it after starting a sweep; failed ones come with why. Free. Next: fetch_logs."
         ),
         args=WaitForJobsArgs,
         result=WaitJobsResult,
@@ -393,9 +403,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Cancel a job",
         description=(
-            "Cancel a scheduling or running job; it ends CANCELED.\n"
-            "Use it to stop a job that is stuck, wrong or not needed. Free, and it stops the spending. Cannot be "
-            "undone. Next: fetch_logs, rerun_job."
+            "Cancel a scheduling or running job (it ends CANCELED; no undo).\n"
+            "Use it to stop a stuck, wrong or unneeded job. Free; stops the spending. Next: rerun_job."
         ),
         args=JobRefArgs,
         result=JobResult,
@@ -408,8 +417,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Rerun a job",
         description=(
-            "Start a copy of a job (same image, command, flavor, secrets).\n"
-            "Use it to retry a job unchanged. Costs like the original run. Next: wait_for_job."
+            "Start a copy of a job (same spec and secrets).\n"
+            "Use it to retry a job unchanged. Costs like the original. Next: wait_for_job."
         ),
         args=RerunJobArgs,
         result=JobResult,
@@ -424,7 +433,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Replace a job's labels",
         description=(
-            "Replace all the labels of a job (pass every label to keep).\n"
+            "Replace a job's labels (pass every label to keep).\n"
             "Use it to tag runs for list_jobs and wait_for_jobs. Free. Next: list_jobs."
         ),
         args=UpdateJobLabelsArgs,

@@ -44,7 +44,7 @@ class FetchLogsArgs(JobRefArgs):
     follow_seconds: float = Field(default=0, ge=0, description="Also wait this long for new lines (max 300 s).")
     grep: str | None = Field(default=None, min_length=1, description="Only lines containing this text.")
     regex: bool = Field(default=False, description="`grep` is a regex.")
-    cursor: str | None = Field(default=None, description="A previous result's `cursor`: the lines after it.")
+    cursor: str | None = Field(default=None, description="A result's `cursor`: read on after it.")
 
 
 class LogLineView(View):

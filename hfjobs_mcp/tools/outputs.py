@@ -49,7 +49,7 @@ def check_job_path(value: str, what: str) -> str:
 class ListJobFilesArgs(JobRefArgs):
     """Arguments of list_job_files."""
 
-    path: str | None = Field(default=None, description="Only under this folder, e.g. '/data/outputs'.")
+    path: str | None = Field(default=None, description="Only under this folder.")
 
     @field_validator("path")
     @classmethod
@@ -61,7 +61,7 @@ class ReadJobFileArgs(JobRefArgs):
     """Arguments of read_job_file."""
 
     path: str = Field(min_length=1, description="e.g. '/data/outputs/metrics.json'.")
-    cursor: int = Field(default=0, ge=0, description="Byte offset to read from: the last result's `cursor`.")
+    cursor: int = Field(default=0, ge=0, description="Byte to read from (a result's `cursor`).")
     max_bytes: int = Field(default=20_000, ge=1, le=200_000, description="Most bytes of text returned.")
 
     @field_validator("path")
@@ -86,7 +86,6 @@ class ListJobFilesResult(ToolResult):
     """The files of a job's read-write volumes."""
 
     job_id: str
-    stage: str
     files: list[JobFile]
     volumes: list[OutputVolume] = Field(description="The job's read-write bucket volumes, where files are listed.")
     truncated: bool = Field(description="More files than listed: narrow with `path`.")
@@ -98,7 +97,7 @@ class ListJobFilesResult(ToolResult):
         where = ", ".join(
             f"{v.mount_path} (bucket {v.bucket}{'/' + v.folder if v.folder else ''})" for v in self.volumes
         )
-        lines = [f"Files of job {self.job_id} ({self.stage}) in {where}:"]
+        lines = [f"Files of job {self.job_id} in {where}:"]
         lines += [f"  {f.path}  {f.size} bytes  {f.mtime or ''}".rstrip() for f in self.files] or ["  (none)"]
         if self.truncated:
             lines.append(f"  … more files: narrow with `path` (at most {MAX_LISTED} are listed)")
@@ -108,29 +107,24 @@ class ListJobFilesResult(ToolResult):
 class ReadJobFileResult(ToolResult):
     """One window of a job's file: text, parsed JSON, or what a binary file is."""
 
-    job_id: str
     path: str
     size: int
-    mtime: str | None
     kind: Literal["text", "json", "binary"]
-    text: str | None = Field(default=None, description="Bytes start..end of the file as text, secrets masked.")
+    text: str | None = Field(default=None, description="The file's text from the cursor asked for, secrets masked.")
     parsed: Any = Field(default=None, description="Kind json: the whole file, parsed (secrets masked).")
-    start: int = 0
-    end: int = 0
     cursor: int | None = Field(default=None, description="Pass it back to read on; null at the end of the file.")
     sha256: str | None = Field(default=None, description="Binary: the file's sha256 (null when too large to hash).")
-    xet_hash: str | None = None
     download: str | None = Field(default=None, description="Binary: a command that downloads it.")
     next_step: str
 
     def render(self) -> str:
-        head = f"{self.path} of job {self.job_id}: {self.size} bytes"
+        head = f"{self.path}: {self.size} bytes"
         if self.kind == "binary":
-            digest = f"sha256 {self.sha256}" if self.sha256 else f"xet hash {self.xet_hash} (too large to hash here)"
+            digest = f"sha256 {self.sha256}" if self.sha256 else "too large to hash here"
             return f"{head}, binary ({digest}).\nDownload: {self.download}\n{self.next_step}"
         if self.kind == "json":
             return f"{head}, JSON:\n{json.dumps(self.parsed, indent=2, ensure_ascii=False)}\n{self.next_step}"
-        return f"{head}; bytes {self.start}-{self.end}:\n{self.text}\n{self.next_step}"
+        return f"{head}:\n{self.text}\n{self.next_step}"
 
 
 def _rw_volumes(job: JobInfo) -> list[VolumeInfo]:
@@ -182,7 +176,6 @@ async def list_job_files(args: ListJobFilesArgs, ctx: ToolContext) -> ListJobFil
     if not volumes:
         return ListJobFilesResult(
             job_id=ref,
-            stage=str(job.status.stage),
             files=[],
             volumes=[],
             truncated=False,
@@ -216,7 +209,6 @@ async def list_job_files(args: ListJobFilesArgs, ctx: ToolContext) -> ListJobFil
     over = " It still runs: its files may change." if running else ""
     return ListJobFilesResult(
         job_id=ref,
-        stage=str(job.status.stage),
         files=files,
         volumes=shown,
         truncated=truncated,
@@ -246,14 +238,12 @@ async def read_job_file(args: ReadJobFileArgs, ctx: ToolContext) -> ReadJobFileR
             status=404,
             hint="list_job_files shows the files that exist",
         )
-    base: dict[str, Any] = {"job_id": ref, "path": args.path, "size": entry.size, "mtime": _when(entry.mtime)}
+    base: dict[str, Any] = {"path": args.path, "size": entry.size}
     if args.cursor >= entry.size:
         return ReadJobFileResult(
             **base,
             kind="text",
             text="",
-            start=entry.size,
-            end=entry.size,
             next_step="The end of the file: nothing more.",
         )
     m = margin(ctx.redactor)
@@ -272,18 +262,15 @@ async def read_job_file(args: ReadJobFileArgs, ctx: ToolContext) -> ReadJobFileR
                 **base,
                 kind="json",
                 parsed=mask_tree(parsed[0], ctx.redact),
-                start=0,
-                end=window.end,
                 next_step="The whole file, parsed.",
             )
     return ReadJobFileResult(
         **base,
         kind="text",
         text=window.text,
-        start=window.start,
-        end=window.end,
         cursor=cursor,
-        next_step=(f"Read on with cursor={cursor}." if more else "The end of the file."),
+        next_step=f"Bytes {window.start}-{window.end} of {entry.size}. "
+        + (f"Read on with cursor={cursor}." if more else "The end of the file."),
     )
 
 
@@ -305,7 +292,6 @@ async def _binary(
         **base,
         kind="binary",
         sha256=digest,
-        xet_hash=entry.xet_hash,
         download=_download(buckets, volume.source, where),
         next_step="Not text: download it with the command above (or list_job_files for other files).",
     )
@@ -317,8 +303,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="List a job's files",
         description=(
-            "List the files a job can have written (path, size, time) in its read-write volumes, e.g. /data.\n"
-            "Use it to find a job's outputs (run_uv_job jobs write under /data/outputs). Free. Next: read_job_file."
+            "List the files in a job's read-write volumes (/data): path, size, time.\n"
+            "Use it to find a job's outputs. Free. Next: read_job_file."
         ),
         args=ListJobFilesArgs,
         result=ListJobFilesResult,
@@ -330,8 +316,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         toolset="jobs",
         title="Read a job's file",
         description=(
-            "Read a file a job wrote: text from `cursor` (secrets masked), JSON parsed, or a binary's sha256.\n"
-            "Use it to get a job's results (metrics.json, a report). Free. Next: read on with `cursor`."
+            "Read a file a job wrote: text from `cursor` (secrets masked), JSON parsed, a binary's sha256.\n"
+            "Use it to get results (metrics.json, a report). Free. Next: read on with `cursor`."
         ),
         args=ReadJobFileArgs,
         result=ReadJobFileResult,

@@ -29,7 +29,6 @@ from hfjobs_mcp.tools.base import Hints, PlanContext, ToolArgs, ToolContext, Too
 from hfjobs_mcp.tools.specs import (
     OUTPUTS_HINT,
     Cost,
-    ScriptView,
     SpecPlan,
     UploadsView,
     masked_payload,
@@ -63,28 +62,37 @@ class ScheduleResult(ToolResult):
     cost: Cost = Field(description="Price ceiling of one run.")
     runs_per_day: int = Field(description="The most runs the schedule starts in any 24 hours.")
     daily_ceiling_usd: float | None = Field(description="runs_per_day x the ceiling of one run.")
-    script: ScriptView | None = Field(default=None, description="Dry run of a UV job: the script (first lines).")
-    uploads: UploadsView | None = Field(default=None, description="UV job: the files uploaded for it (names, sha256).")
     next_step: str
 
     def written_ref(self) -> str | None:
         return None if self.scheduled_job is None else f"{self.scheduled_job.namespace}/{self.scheduled_job.id}"
+
+    def details(self) -> str:
+        """More lines of the text rendering (a UV job's script and uploads)."""
+        return ""
 
     def render(self) -> str:
         money = (
             f"{self.cost.flavor}: at most ${self.cost.ceiling_usd} per run, {self.runs_per_day} run(s)/day, "
             f"at most ${self.daily_ceiling_usd}/day"
         )
-        uploads = f"\n{self.uploads.render()}" if self.uploads else ""
         if self.dry_run:
-            script = f"\n{self.script.render()}" if self.script else ""
             return (
                 f"DRY RUN: nothing was sent. POST /api/scheduled-jobs/{self.namespace} with:\n"
-                f"{json.dumps(self.request, indent=2)}{script}{uploads}\n{money}\n"
+                f"{json.dumps(self.request, indent=2)}{self.details()}\n{money}\n"
                 f"{self.next_step}"
             )
         assert self.scheduled_job is not None
-        return f"Scheduled {self.scheduled_job.render()}{uploads}\n{money}\n{self.next_step}"
+        return f"Scheduled {self.scheduled_job.render()}{self.details()}\n{money}\n{self.next_step}"
+
+
+class UvScheduleResult(ScheduleResult):
+    """A created UV scheduled job (or its dry run), with its script and the files uploaded for it."""
+
+    uploads: UploadsView | None = Field(default=None, description="The files uploaded for it (names, sha256).")
+
+    def details(self) -> str:
+        return f"\n{self.uploads.render()}" if self.uploads else ""
 
 
 @dataclass(frozen=True)
@@ -125,17 +133,17 @@ async def _plan_schedule(
             "concurrency": args.concurrency,
             "suspend": args.suspend,
         }
-        dry = ScheduleResult(
+        dry = (UvScheduleResult if tool == "schedule_uv_job" else ScheduleResult)(
             dry_run=True,
             request=body,
             namespace=ready.namespace,
             cost=ready.cost,
             runs_per_day=max_runs_per_day(args.schedule),
             daily_ceiling_usd=ready.request.daily_ceiling_usd,
-            script=ScriptView.of(ready.request.script),
-            uploads=UploadsView.of(ready.uploads),
             next_step=f"Call again without dry_run to create it (with {ctx.reader.token_origin()}).",
         )
+        if isinstance(dry, UvScheduleResult):
+            dry.uploads = UploadsView.of(ready.uploads, script=ready.request.script)
     payload = SchedulePayload(ready, suspend=args.suspend, concurrency=args.concurrency)
     return Plan(ready.request, ready.review, payload, dry_result=dry)
 
@@ -153,25 +161,25 @@ async def execute_schedule(plan: Plan[SchedulePayload], ctx: ToolContext) -> Sch
         namespace=ready.namespace,
     )
     view = ScheduledJobView.of(sj)
-    return ScheduleResult(
-        dry_run=False,
-        scheduled_job=view,
-        namespace=view.namespace,
-        cost=ready.cost,
-        runs_per_day=max_runs_per_day(schedule),
-        daily_ceiling_usd=plan.request.daily_ceiling_usd,
-        uploads=uploads,
-        next_step=(
-            "Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job "
-            f"('{view.namespace}/{view.id}') stop it."
-            + (
-                f" Every run uses the uploaded files in {ARTIFACTS_MOUNT} (one folder, shared by the runs): "
-                f"{OUTPUTS_HINT} (e.g. {ARTIFACTS_MOUNT}/outputs/$JOB_ID)."
-                if uploads
-                else ""
-            )
-        ),
+    stop = (
+        "Runs appear in list_jobs; suspend_scheduled_job or delete_scheduled_job "
+        f"('{view.namespace}/{view.id}') stop it."
     )
+    common: dict[str, Any] = {
+        "dry_run": False,
+        "scheduled_job": view,
+        "namespace": view.namespace,
+        "cost": ready.cost,
+        "runs_per_day": max_runs_per_day(schedule),
+        "daily_ceiling_usd": plan.request.daily_ceiling_usd,
+    }
+    if plan.request.tool != "schedule_uv_job":
+        return ScheduleResult(**common, next_step=stop)
+    shared = (
+        f" Every run uses the uploaded files in {ARTIFACTS_MOUNT} (one folder, shared by the runs): "
+        f"{OUTPUTS_HINT} (e.g. {ARTIFACTS_MOUNT}/outputs/$JOB_ID)."
+    )
+    return UvScheduleResult(**common, uploads=uploads, next_step=stop + (shared if uploads else ""))
 
 
 async def plan_schedule_job(args: ScheduleJobArgs, ctx: PlanContext) -> Plan[SchedulePayload]:
@@ -425,8 +433,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         "schedule_job",
         "Schedule a Docker-image job",
         "Run `command` in `image` on a cron `schedule` (UTC).\n"
-        "Use it for recurring work (nightly evals). Each run costs like run_job; the result gives per-run and "
-        "per-day ceilings. Next: trigger_scheduled_job.",
+        "Use it for recurring work (nightly evals). Each run costs like run_job (ceilings shown). "
+        "Next: trigger_scheduled_job.",
         ScheduleJobArgs,
         ScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
@@ -434,19 +442,19 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     ),
     _def(
         "schedule_uv_job",
-        "Schedule a UV Python script job",
-        "Run a Python script with `uv run` on a cron `schedule` (UTC).\n"
-        "Use it for recurring Python work. Each run costs like run_uv_job; the result gives per-run and per-day "
-        "ceilings. Next: trigger_scheduled_job.",
+        "Schedule a UV script job",
+        "Run a Python script (uploaded to /data with `files`) with `uv run` on a cron `schedule` (UTC).\n"
+        "Use it for recurring Python work; write outputs under /data/outputs to read them back with "
+        "read_job_file. Each run costs like run_uv_job. Next: trigger_scheduled_job.",
         ScheduleUvJobArgs,
-        ScheduleResult,
+        UvScheduleResult,
         Hints(read_only=False, destructive=False, idempotent=False),
         (plan_schedule_uv_job, execute_schedule),
     ),
     _def(
         "list_scheduled_jobs",
         "List scheduled jobs",
-        "List the scheduled jobs of a namespace with their schedule, next and last run.\n"
+        "List a namespace's scheduled jobs: schedule, next and last run.\n"
         "Use it to find a scheduled job id. Free. Next: inspect_scheduled_job.",
         ListScheduledJobsArgs,
         ListScheduledJobsResult,
@@ -456,8 +464,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "inspect_scheduled_job",
         "Inspect a scheduled job",
-        "Show one scheduled job: schedule, suspended or not, next and last run, the job it runs.\n"
-        "Use it to check when it runs next. Free. Next: inspect_job on the last run.",
+        "Show one scheduled job: schedule, suspended or not, next and last run, its job.\n"
+        "Use it to check when it runs next. Free. Next: inspect_job.",
         ScheduledRefArgs,
         ScheduledJobResult,
         READ,
@@ -467,8 +475,7 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
         "suspend_scheduled_job",
         "Suspend a scheduled job",
         "Stop a scheduled job from starting new runs.\n"
-        "Use it to pause spending without losing the schedule. Free, and it stops future costs. "
-        "Next: resume_scheduled_job.",
+        "Use it to pause spending, keeping the schedule. Free; stops future costs. Next: resume_scheduled_job.",
         ScheduledRefArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),
@@ -477,8 +484,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "resume_scheduled_job",
         "Resume a scheduled job",
-        "Let a suspended scheduled job start runs again.\n"
-        "Use it to undo suspend_scheduled_job. Each run costs as the schedule says (asks like schedule_job). "
+        "Resume a suspended scheduled job.\n"
+        "Use it to undo suspend_scheduled_job. Runs cost as scheduled (asks like schedule_job). "
         "Next: inspect_scheduled_job.",
         ResumeScheduledJobArgs,
         ScheduledJobResult,
@@ -488,8 +495,8 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "trigger_scheduled_job",
         "Trigger a scheduled job now",
-        "Start one run of a scheduled job now, outside its schedule.\n"
-        "Use it to test a schedule or catch up a missed run. Costs one run (refused while one runs, unless "
+        "Start one run of a scheduled job now.\n"
+        "Use it to test a schedule or catch up a run. Costs one run (refused while one runs, unless "
         "concurrency). Next: wait_for_job.",
         TriggerScheduledJobArgs,
         TriggerResult,
@@ -499,9 +506,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "delete_scheduled_job",
         "Delete a scheduled job",
-        "Delete a scheduled job: no new runs; runs already started go on.\n"
-        "Use it when a schedule is no longer wanted. Free, and it stops future costs. Cannot be undone "
-        "(suspend_scheduled_job pauses). Next: list_scheduled_jobs.",
+        "Delete a scheduled job (started runs go on; no undo).\n"
+        "Use it when a schedule is no longer wanted (suspend_scheduled_job pauses). Free; stops future costs. "
+        "Next: list_scheduled_jobs.",
         ScheduledRefArgs,
         DeleteResult,
         Hints(read_only=False, destructive=True, idempotent=True),
@@ -510,9 +517,9 @@ TOOLS: tuple[ToolDef[Any, Any], ...] = (
     _def(
         "update_scheduled_job",
         "Change a scheduled job",
-        "Change a scheduled job's cron schedule and/or replace its labels.\n"
-        "Use it to run a schedule more or less often. Free; more runs a day cost more (asks like "
-        "schedule_job). Next: inspect_scheduled_job.",
+        "Change a scheduled job's cron schedule and/or labels (all of them).\n"
+        "Use it to run a schedule more or less often. Free; more runs a day cost more (asks). "
+        "Next: inspect_scheduled_job.",
         UpdateScheduledJobArgs,
         ScheduledJobResult,
         Hints(read_only=False, destructive=False, idempotent=True),

@@ -2,8 +2,9 @@
 
 pydantic's schemas carry a ``title`` on every property, ``anyOf: [X, null]`` for each optional field and
 ``default: null`` everywhere; a client pays for all of it in tokens on every session. :func:`compact` removes
-what carries no meaning for validation or for the model (titles, null defaults, and, for output schemas,
-descriptions) and folds ``anyOf [{type: X}, {type: null}]`` into ``type: [X, "null"]``. The result validates
+what carries no meaning for validation or for the model (titles, null and false defaults, and, for output schemas,
+descriptions), folds ``anyOf [{type: X}, {type: null}]`` into ``type: [X, "null"]`` (and any ``anyOf`` of bare
+types into a ``type`` list), and puts a ``$defs`` entry used once in place of its ``$ref``. The result validates
 exactly the same documents.
 """
 
@@ -42,6 +43,43 @@ _SIMPLE_KEYS = {
 }
 
 
+def _fold_types(node: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf`` of bare types (``[{type: string}, {type: integer}, {type: null}]``) as one ``type`` list."""
+    options = node.get("anyOf")
+    if not isinstance(options, list) or len(options) < 2:
+        return node
+    if not all(isinstance(o, dict) and set(o) == {"type"} and isinstance(o["type"], str) for o in options):
+        return node
+    folded = {k: v for k, v in node.items() if k != "anyOf"}
+    folded["type"] = [o["type"] for o in options]
+    return folded
+
+
+def _inline_single_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Each ``$defs`` entry used by exactly one ``$ref`` put in its place (the same schema, without the detour)."""
+    defs = schema.get("$defs")
+    if not isinstance(defs, dict):
+        return schema
+    text = json.dumps(schema)
+    once = {name for name in defs if text.count(f'"#/$defs/{name}"') == 1}
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, list):
+            return [swap(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in once and len(node) == 1:
+            return swap(defs[ref[8:]])
+        return {k: swap(v) for k, v in node.items()}
+
+    out = {k: swap(v) for k, v in schema.items() if k != "$defs"}
+    kept = {name: swap(sub) for name, sub in defs.items() if name not in once}
+    if kept:
+        out = {"$defs": kept, **out}
+    return out
+
+
 def _fold_optional(node: dict[str, Any]) -> dict[str, Any]:
     options = node.get("anyOf")
     if not isinstance(options, list) or len(options) != 2 or {"type": "null"} not in options:
@@ -63,7 +101,7 @@ def compact_root(schema: dict[str, Any]) -> dict[str, Any]:
     out.pop("description", None)
     for name, sub in out.get("$defs", {}).items():
         out["$defs"][name] = {k: v for k, v in sub.items() if k != "description"}
-    return out
+    return _inline_single_refs(out)
 
 
 def compact(schema: Any, *, descriptions: bool = True) -> Any:
@@ -76,19 +114,19 @@ def compact(schema: Any, *, descriptions: bool = True) -> Any:
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
-        if key == "default" and value is None:
-            continue
+        if key == "default" and (value is None or value is False):
+            continue  # an optional flag left out is false: saying so in every tool costs bytes, not meaning
         if key == "description" and not descriptions and isinstance(value, str):
             continue
         if key in ("properties", "$defs", "patternProperties"):
             out[key] = {name: compact(sub, descriptions=descriptions) for name, sub in value.items()}
         else:
             out[key] = compact(value, descriptions=descriptions)
-    return _fold_optional(out)
+    return _fold_types(_fold_optional(out))
 
 
 def _loose(node: Any) -> Any:
-    """Nested objects as plain ``{"type": "object"}``; arrays and optionals keep their shape around them."""
+    """Nested objects as plain ``{"type": "object"}`` (a list of them as a plain array); optionals keep their shape."""
     if not isinstance(node, dict):
         return node
     if "$ref" in node or node.get("type") == "object":
@@ -102,7 +140,11 @@ def _loose(node: Any) -> Any:
                 return {"type": [other["type"], "null"]}
         return {"anyOf": loose}
     if node.get("type") == "array" or (isinstance(node.get("type"), list) and "array" in node["type"]):
-        return {**node, "items": _loose(node.get("items", {}))}
+        items = _loose(node.get("items", {}))
+        # A list of objects is just a list: what its objects hold is no more typed than a nested object's fields.
+        return (
+            {k: v for k, v in node.items() if k != "items"} if items == {"type": "object"} else {**node, "items": items}
+        )
     return node
 
 

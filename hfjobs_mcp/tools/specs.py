@@ -328,20 +328,25 @@ class UploadedFile(View):
 
 
 class UploadsView(View):
-    """The files uploaded for a job (a dry run: that would be), and where: the bucket and its new folder."""
+    """The files uploaded for a job (a dry run: that would be), and where: the bucket and its new folder; on a dry
+    run, the script's first lines too."""
 
     bucket: str
     folder: str = Field(description="The upload folder in the bucket (named at upload).")
     files: list[UploadedFile]
     more: int = Field(default=0, description="Files not listed here.")
     notes: list[str] = Field(default_factory=list)
+    script: ScriptView | None = Field(default=None, description="Dry run: the script (first lines).")
 
     @classmethod
-    def of(cls, uploads: Uploads | None, folder: str = PENDING_FOLDER) -> UploadsView | None:
+    def of(
+        cls, uploads: Uploads | None, folder: str = PENDING_FOLDER, *, script: ScriptFacts | None = None
+    ) -> UploadsView | None:
         if uploads is None:
             return None
         facts = uploads.facts()
         return cls(
+            script=ScriptView.of(script),
             bucket=uploads.bucket_id,
             folder=folder,
             files=[UploadedFile(path=f.path, size=f.size, sha256=f.sha256, origin=f.origin) for f in facts][
@@ -353,7 +358,8 @@ class UploadsView(View):
 
     def render(self) -> str:
         total = sum(f.size for f in self.files)
-        lines = [f"uploads to bucket {self.bucket}, folder {self.folder} ({len(self.files) + self.more} file(s)):"]
+        lines = [self.script.render()] if self.script else []
+        lines += [f"uploads to bucket {self.bucket}, folder {self.folder} ({len(self.files) + self.more} file(s)):"]
         lines += [f"  {f.path}: {f.size} bytes, sha256 {f.sha256} ({f.origin})" for f in self.files]
         if self.more:
             lines.append(f"  … and {self.more} more file(s) ({total} bytes listed)")

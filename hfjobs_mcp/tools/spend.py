@@ -30,7 +30,7 @@ class SpendReportArgs(ToolArgs):
     """Arguments of spend_report."""
 
     namespace: NamespaceField
-    hours: int = Field(default=24, ge=1, le=24 * 31, description="The window: the last N hours (default 24).")
+    hours: int = Field(default=24, ge=1, le=24 * 31, description="The last N hours.")
 
 
 class ScheduleSpend(View):

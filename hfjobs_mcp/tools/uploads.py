@@ -212,31 +212,25 @@ class UploadSet:
         if name in self._taken() or any(t.startswith(name + "/") or name.startswith(t + "/") for t in self._taken()):
             raise InvalidRequestError(
                 f"two uploaded files would both be {ARTIFACTS_MOUNT}/{name}",
-                hint="give each file of `files` its own `name`",
+                hint="give each file its own name (the script is /data/script.py when given as text)",
             )
         self._count_in(len(data))
         digest = hashlib.sha256(data).hexdigest()
         self.root.append(Upload(name=name, size=len(data), sha256=digest, origin=origin, data=data))
         return name
 
-    def add_local(self, path: Path, *, name: str | None = None) -> str:
-        """Upload a file or a folder of this machine under ``name`` (default: its base name, made free as 2.4
-        does); the name the job sees it under. The same path given twice is uploaded once."""
+    def add_local(self, path: Path) -> str:
+        """Upload a file or a folder of this machine under its base name (made free as 2.4 does); the name the
+        job sees it under. The same path given twice is uploaded once."""
         resolved = path.expanduser().resolve()
-        if resolved in self._local_root and name is None:
+        if resolved in self._local_root:
             return self._local_root[resolved]
         if not resolved.exists():
             raise InvalidRequestError(
                 f"{path} does not exist on the server's disk; nothing was sent",
                 hint="give an existing file or folder (relative paths start from the server's working folder)",
             )
-        if name is not None:
-            check_name(name, "file name")
-            if name in self._top_names():
-                raise InvalidRequestError(
-                    f"two uploads would both be {ARTIFACTS_MOUNT}/{name}", hint="give each upload its own `name`"
-                )
-        top = name or self.free_name(resolved.name or "root")
+        top = self.free_name(resolved.name or "root")
         if resolved.is_dir():
             found = list(self._walk(resolved, top))
             if not found:

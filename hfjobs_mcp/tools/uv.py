@@ -12,8 +12,8 @@ the namespace's private ``jobs-artifacts`` bucket, mounted read-write at ``/data
   job runs what the user was shown and its table is read); over HTTP it is passed to ``uv run`` as is (as the
   library does: this server does not fetch URLs a remote caller names);
 - a bare command name (``lighteval``): run from the dependencies, nothing uploaded;
-- ``files``: extra files or folders (local, stdio only) or named text, uploaded beside the script; an argument
-  naming one is replaced by its path under ``/data``.
+- ``files`` (local files or folders, stdio only) and ``file_texts`` (name -> text): more inputs uploaded beside
+  the script; an argument naming one is replaced by its path under ``/data``.
 
 Everything is read and hashed while planning (the user sees names, sizes and sha256, never a blob); nothing is
 uploaded before the request is approved (:mod:`hfjobs_mcp.tools.uploads`).
@@ -50,14 +50,6 @@ _COMMAND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
 
 
-class FileSpec(Protocol):
-    """One entry of ``files`` (see ``tools.args.FileArg``)."""
-
-    path: str | None
-    name: str | None
-    content: str | None
-
-
 class UvScriptFields(Protocol):
     """The UV fields run_uv_job and schedule_uv_job share (see ``tools.args.UvScriptArgs``)."""
 
@@ -66,9 +58,8 @@ class UvScriptFields(Protocol):
     dependencies: list[str]
     python: str | None
     image: str
-
-    @property
-    def files(self) -> list[FileSpec]: ...
+    files: list[str]
+    file_texts: dict[str, str]
 
 
 A = TypeVar("A", bound=BaseModel)
@@ -222,22 +213,16 @@ def _gather(args: UvScriptFields, src: _Source, uploads: UploadSet, *, local_fil
         for i, arg in enumerate(script_args):
             if arg and not arg.startswith(("http://", "https://")) and Path(arg).expanduser().is_file():
                 rewritten[i] = f"{ARTIFACTS_MOUNT}/{uploads.add_local(Path(arg))}"
-    for i, entry in enumerate(args.files):
-        if entry.content is not None:
-            assert entry.name is not None  # the argument model requires it
-            named[entry.name] = f"{ARTIFACTS_MOUNT}/{uploads.add_bytes(entry.name, entry.content.encode(), 'inline')}"
-            continue
+    for name, content in args.file_texts.items():
+        named[name] = f"{ARTIFACTS_MOUNT}/{uploads.add_bytes(name, content.encode(), 'inline text')}"
+    for path in args.files:
         if not local_files:
             raise InvalidRequestError(
-                f"files[{i}].path: a local path can only be uploaded when the server runs over stdio on your machine; "
+                "`files` are paths of the server's disk, usable only when it runs over stdio on your machine; "
                 "nothing was sent",
-                hint="pass the file's text as `content` with a `name` instead",
+                hint="pass the files' text in `file_texts` (name -> text) instead",
             )
-        assert entry.path is not None
-        where = f"{ARTIFACTS_MOUNT}/{uploads.add_local(Path(entry.path), name=entry.name)}"
-        named[entry.path] = where
-        if entry.name:
-            named[entry.name] = where
+        named[path] = f"{ARTIFACTS_MOUNT}/{uploads.add_local(Path(path))}"
     for i, arg in enumerate(script_args):
         if rewritten[i] == arg and arg in named:
             rewritten[i] = named[arg]

@@ -30,7 +30,7 @@ class WaitForJobArgs(JobRefArgs):
     timeout_seconds: float = Field(default=60, gt=0, description="Give up after this long (max 900 s).")
     until_stage: Literal["RUNNING", "COMPLETED", "ERROR", "CANCELED"] | None = Field(
         default=None,
-        description="Also stop at this stage (e.g. RUNNING); the end always stops.",
+        description="Also stop at this stage; the end always stops.",
     )
 
 
@@ -87,7 +87,7 @@ class WaitForJobsArgs(ToolArgs):
     job_ids: list[str] = Field(default_factory=list, max_length=MAX_JOBS, description="Job ids ('ns/id' or id).")
     labels: LabelFilter = Field(default_factory=dict, description="Or: the jobs having all these labels, now.")
     namespace: NamespaceField
-    until: Literal["all", "any"] = Field(default="all", description="Stop when all (default) or any have ended.")
+    until: Literal["all", "any"] = Field(default="all", description="Stop when all or any have ended.")
     timeout_seconds: float = Field(default=60, gt=0, description="Give up after this long (max 900 s).")
 
     @model_validator(mode="after")
