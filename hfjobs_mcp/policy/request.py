@@ -18,6 +18,16 @@ from typing import Literal
 from hfjobs_mcp.policy.pricing import RunPrice
 
 SCRIPT_HEAD_LINES = 8
+HEAD_LINE_CHARS = 300
+
+
+def _cut(line: str) -> str:
+    """A head line kept short: a one-line script can be hundreds of kilobytes."""
+    return (
+        line
+        if len(line) <= HEAD_LINE_CHARS
+        else f"{line[:HEAD_LINE_CHARS]}… (+{len(line) - HEAD_LINE_CHARS} characters)"
+    )
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class ScriptFacts:
             origin=origin,
             size=len(source),
             sha256=hashlib.sha256(source).hexdigest(),
-            head=tuple(text.splitlines()[:SCRIPT_HEAD_LINES]),
+            head=tuple(_cut(line) for line in text.splitlines()[:SCRIPT_HEAD_LINES]),
             settings=settings,
         )
 

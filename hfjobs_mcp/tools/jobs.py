@@ -98,6 +98,9 @@ class RunResult(ToolResult):
         assert self.job is not None
         return f"Started {self.job.render()}{self.details()}\n{money}\n{self.next_step}"
 
+    def written_ref(self) -> str | None:
+        return None if self.job is None else f"{self.job.namespace}/{self.job.id}"
+
 
 class UvRunResult(RunResult):
     """A started UV job (or its dry run), with its script and the files uploaded for it."""
@@ -106,9 +109,6 @@ class UvRunResult(RunResult):
 
     def details(self) -> str:
         return f"\n{self.uploads.render()}" if self.uploads else ""
-
-    def written_ref(self) -> str | None:
-        return None if self.job is None else f"{self.job.namespace}/{self.job.id}"
 
 
 async def _plan_run(

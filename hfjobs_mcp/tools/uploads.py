@@ -46,17 +46,18 @@ def check_name(name: str, what: str) -> str:
     """``name`` as a path inside the upload folder, or :class:`InvalidRequestError` saying why not."""
     if not name or len(name) > _MAX_NAME or "\0" in name or "\\" in name:
         raise InvalidRequestError(
-            f"{what} {name[:80]!r} is not a usable file name", hint="use e.g. 'config.yml' or 'inputs/train.csv'"
+            f"{what} {name[:80]!r} is not a usable file name; nothing was sent",
+            hint="use e.g. 'config.yml' or 'inputs/train.csv'",
         )
     if name.startswith("/"):
         raise InvalidRequestError(
-            f"{what} {name[:80]!r} is absolute; uploaded files go under {ARTIFACTS_MOUNT}",
+            f"{what} {name[:80]!r} is absolute; uploaded files go under {ARTIFACTS_MOUNT}; nothing was sent",
             hint=f"give a relative name such as 'config.yml' (the job reads {ARTIFACTS_MOUNT}/config.yml)",
         )
     parts = name.split("/")
     if any(p in ("", ".", "..") for p in parts) or any(len(p.encode()) > 255 for p in parts):
         raise InvalidRequestError(
-            f"{what} {name[:80]!r} has an empty, '.' or '..' part (or one over 255 bytes)",
+            f"{what} {name[:80]!r} has an empty, '.' or '..' part (or one over 255 bytes); nothing was sent",
             hint="give a plain relative name such as 'config.yml' or 'inputs/train.csv'",
         )
     return name
@@ -211,7 +212,7 @@ class UploadSet:
         check_name(name, "file name")
         if name in self._taken() or any(t.startswith(name + "/") or name.startswith(t + "/") for t in self._taken()):
             raise InvalidRequestError(
-                f"two uploaded files would both be {ARTIFACTS_MOUNT}/{name}",
+                f"two uploaded files would both be {ARTIFACTS_MOUNT}/{name}; nothing was sent",
                 hint="give each file its own name (the script is /data/script.py when given as text)",
             )
         self._count_in(len(data))

@@ -329,13 +329,13 @@ async def test_nothing_the_agent_writes_poses_as_a_line_of_the_question(session_
 
 
 @pytest.mark.slow
-async def test_the_question_shows_the_script_volumes_and_files_read(session_factory: Any, tmp_path: Path) -> None:
+async def test_the_question_shows_the_script_volumes_and_files_uploaded(session_factory: Any, tmp_path: Path) -> None:
     script = "# /// script\n# dependencies = []\n# ///\nimport os\nprint('train', os.environ['MY_KEY'])\n"
     path = tmp_path / "train.py"
     path.write_text(script, encoding="utf-8")
     asked = Asked(action="decline")
     volumes = [
-        {"type": "bucket", "source": "alice/outputs", "mount_path": "/data"},
+        {"type": "bucket", "source": "alice/outputs", "mount_path": "/out"},
         {"type": "model", "source": "alice/base", "mount_path": "/model", "revision": "main"},
     ]
     async with session_factory(environ=ENV, elicitation=asked) as s:
@@ -345,9 +345,12 @@ async def test_the_question_shows_the_script_volumes_and_files_read(session_fact
     digest = hashlib.sha256(script.encode()).hexdigest()
     assert f"script: inline source, {len(script)} bytes, sha256 {digest}" in inline
     assert "    | print('train', os.environ['MY_KEY'])" in inline
-    assert "mounts bucket alice/outputs at /data (read-write)" in inline
+    assert "mounts bucket alice/outputs at /out (read-write)" in inline
     assert "mounts model alice/base@main at /model (read-only)" in inline
-    assert f"reads {path.resolve()} from the server's disk ({len(script)} bytes, sha256 {digest})" in local
+    assert "mounts bucket alice/jobs-artifacts at /data (read-write)" in inline
+    assert "uploads 1 file(s)" in inline
+    assert f"/data/script.py: {len(script)} bytes, sha256 {digest}, inline source" in inline
+    assert f"/data/train.py: {len(script)} bytes, sha256 {digest}, file {path.resolve()} of the server's disk" in local
 
 
 @pytest.mark.slow

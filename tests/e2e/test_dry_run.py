@@ -43,12 +43,16 @@ async def test_a_uv_dry_run_shows_the_script_not_a_blob(session_factory: Any) ->
     async with session_factory() as s:
         result = await s.call("run_uv_job", {"script": SCRIPT, "dry_run": True})
         out = result.structured_content or {}
-        assert out["script"]["size"] == len(SCRIPT)
-        assert out["script"]["sha256"] == hashlib.sha256(SCRIPT.encode()).hexdigest()
-        assert "print('hello from a dry run')" in out["script"]["first_lines"]
+        script = out["uploads"]["script"]
+        assert script["size"] == len(SCRIPT)
+        assert script["sha256"] == hashlib.sha256(SCRIPT.encode()).hexdigest()
+        assert "print('hello from a dry run')" in script["first_lines"]
+        (uploaded,) = out["uploads"]["files"]
+        assert (uploaded["path"], uploaded["size"]) == ("/data/script.py", len(SCRIPT))
         blob = text(result) + repr(out)
         assert not re.findall(r"[A-Za-z0-9+/]{80,}={0,2}", blob)
-        assert "the script shown below, base64" in out["request"]["environment"]["UV_SCRIPT_ENCODED"]
+        assert out["request"]["environment"] == {}
+        assert out["request"]["command"] == ["uv", "run", "/data/script.py"]
         assert "(with the configured token)" in out["next_step"]
         dry_sched = await s.ok("schedule_uv_job", {"script": SCRIPT, "schedule": "@daily", "dry_run": True})
-        assert dry_sched["script"]["size"] == len(SCRIPT)
+        assert dry_sched["uploads"]["script"]["size"] == len(SCRIPT)

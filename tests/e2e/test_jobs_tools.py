@@ -309,7 +309,8 @@ async def test_schedule_refuses_bad_cron_and_uv_schedule_dry_run(session_factory
         dry = await s.ok("schedule_uv_job", {"schedule": "@hourly", "script": "print(1)", "dry_run": True})
         assert dry["runs_per_day"] == 24
         assert dry["request"]["schedule"] == "@hourly"
-        assert dry["request"]["jobSpec"]["environment"]["UV_SCRIPT_ENCODED"]
+        assert dry["request"]["jobSpec"]["command"] == ["uv", "run", "/data/script.py"]
+        assert dry["request"]["jobSpec"]["volumes"][0]["mountPath"] == "/data"
 
 
 @pytest.mark.slow
