@@ -577,3 +577,34 @@ async def test_over_http_local_paths_are_refused_and_texts_travel(tmp_path: Path
             read = await client.call_tool("read_job_file", {"job_id": job_id, "path": "/data/outputs/r.json"})
             assert read.structured_content is not None, text(read)
             assert read.structured_content["parsed"] == {"over": "http"}
+
+
+# --- over stdio, as clients start it: the protocol stays clean while files upload ------------------------------------
+
+
+async def test_over_stdio_a_local_file_travels_and_stdout_stays_the_protocol(tmp_path: Path) -> None:
+    import mcp
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    from tests.e2e.http_util import BIN, clean_env
+
+    config = tmp_path / "config.yml"
+    config.write_text("lr: 0.25\n", encoding="utf-8")
+    params = StdioServerParameters(
+        command=str(BIN), args=["--local", "--state-dir", str(tmp_path / "state")], env=clean_env(tmp_path)
+    )
+    errlog = tmp_path / "server.log"
+    with errlog.open("w") as sink:
+        async with mcp.Client(stdio_client(params, errlog=sink)) as client:
+            started = await client.call_tool("run_uv_job", {"script": TRAIN, "script_args": [str(config)]})
+            assert not started.is_error, text(started)
+            assert started.structured_content is not None
+            job = started.structured_content["job"]
+            job_id = f"{job['namespace']}/{job['id']}"
+            waited = await client.call_tool("wait_for_job", {"job_id": job_id, "timeout_seconds": 120})
+            assert (waited.structured_content or {})["job"]["stage"] == "COMPLETED", text(waited)
+            read = await client.call_tool("read_job_file", {"job_id": job_id, "path": "/data/outputs/metrics.json"})
+            assert (read.structured_content or {})["parsed"]["lr"] == 0.25, text(read)
+    log = errlog.read_text(encoding="utf-8")
+    assert "Processing Files" not in log  # no progress bar drawn by the uploader
+    assert "saved in this bucket" not in log

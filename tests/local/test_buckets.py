@@ -215,3 +215,23 @@ def test_other_users_see_private_buckets_as_missing_and_cannot_write(hub: HfApi,
         bob.delete_bucket("alice/public")
     assert denied.value.response.status_code == 403
     assert [b.id for b in bob.list_buckets(namespace="alice")] == ["alice/public"]
+
+
+def test_resolve_serves_one_byte_range(hub: HfApi, backend: LocalBackend) -> None:
+    hub.create_bucket("alice/ranges")
+    hub.batch_bucket_files("alice/ranges", add=[(b"0123456789", "f.txt"), (b"", "empty.txt")])
+    with httpx2.Client(base_url=backend.url, headers={"authorization": f"Bearer {TOKEN}"}) as raw:
+        for asked, status, body, span in [
+            ("bytes=2-4", 206, b"234", "bytes 2-4/10"),
+            ("bytes=7-", 206, b"789", "bytes 7-9/10"),
+            ("bytes=-3", 206, b"789", "bytes 7-9/10"),
+            ("bytes=8-100", 206, b"89", "bytes 8-9/10"),
+        ]:
+            r = raw.get("/buckets/alice/ranges/resolve/f.txt", headers={"range": asked})
+            assert (r.status_code, r.content, r.headers["content-range"]) == (status, body, span), asked
+            assert r.headers["content-length"] == str(len(body))
+        for bad in ("bytes=10-", "bytes=5-2", "bytes=0-1,4-5", "items=0-1", "bytes=a-b", "bytes=-"):
+            r = raw.get("/buckets/alice/ranges/resolve/f.txt", headers={"range": bad})
+            assert (r.status_code, r.headers["content-range"]) == (416, "bytes */10"), bad
+        assert raw.get("/buckets/alice/ranges/resolve/f.txt").content == b"0123456789"  # no range: all of it
+        assert raw.get("/buckets/alice/ranges/resolve/empty.txt", headers={"range": "bytes=0-"}).status_code == 416
