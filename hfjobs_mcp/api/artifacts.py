@@ -100,11 +100,25 @@ class BucketFiles:
 
     def _api(self) -> Any:
         from huggingface_hub import HfApi  # about half a second: paid by the first bucket operation only
+
+        self._configure()
+        return HfApi(endpoint=self.endpoint, token=self._secret(), library_name="hfjobs-mcp")
+
+    def _configure(self) -> None:
+        """Point huggingface_hub's process-wide settings at this server's endpoint, and turn its progress bars off.
+
+        It reads ``HF_ENDPOINT`` once, at import, and sends a few requests of its own to that endpoint whatever
+        ``HfApi`` is given (the agent-harness list its user-agent header is built from; the host it accepts in a
+        bucket's URL): left at ``https://huggingface.co``, a ``--local`` rehearsal would reach the internet. A server
+        talks to one endpoint, so this is set, not guessed. A server has no terminal to draw bars on: over stdio
+        its stdout is the protocol.
+        """
+        from huggingface_hub import constants
         from huggingface_hub.utils import disable_progress_bars
 
-        # A server has no terminal to draw on: over stdio its stdout is the protocol, its stderr a log.
+        if self.endpoint != constants.ENDPOINT:
+            constants.ENDPOINT = self.endpoint
         disable_progress_bars()
-        return HfApi(endpoint=self.endpoint, token=self._secret(), library_name="hfjobs-mcp")
 
     async def _call(self, what: str, fn: Callable[[], _T], *, seconds: float = _READ_SECONDS) -> _T:
         """``fn()`` in a worker thread, with its failures mapped to the exception tree."""
@@ -199,6 +213,7 @@ class BucketFiles:
         def read() -> bytes:
             from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
 
+            self._configure()
             headers = build_hf_headers(token=self._secret(), library_name="hfjobs-mcp")
             headers["Range"] = f"bytes={start}-{end - 1}"
             headers["Accept-Encoding"] = "identity"
@@ -226,6 +241,7 @@ class BucketFiles:
         def digest() -> str:
             from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
 
+            self._configure()
             headers = build_hf_headers(token=self._secret(), library_name="hfjobs-mcp")
             headers["Accept-Encoding"] = "identity"
             h = hashlib.sha256()

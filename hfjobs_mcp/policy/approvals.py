@@ -51,10 +51,14 @@ CREATE INDEX IF NOT EXISTS approvals_request ON approvals (caller, fingerprint);
 """
 
 
-def request_fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
-    """A hash of exactly this request (minus ``confirm`` itself): any change to the arguments changes it."""
+def request_fingerprint(tool: str, arguments: Mapping[str, Any], *, content: str = "") -> str:
+    """A hash of exactly this request (minus ``confirm`` itself): any change to the arguments changes it, and so
+    does any change to ``content``, what the arguments point at (the files a request uploads: the same path with
+    other bytes is another request)."""
     payload = {k: v for k, v in arguments.items() if k != "confirm"}
-    canonical = json.dumps([tool, payload], sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps(
+        [tool, payload, *([content] if content else [])], sort_keys=True, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

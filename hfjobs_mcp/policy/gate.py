@@ -105,7 +105,8 @@ def decide(
             )
         raise PolicyError("the user was not asked; nothing was sent", hint="call the tool again")
 
-    fingerprint = request_fingerprint(tool, arguments)
+    # Bound to what the request uploads too: a card approved for one file's content does not send another's.
+    fingerprint = request_fingerprint(tool, arguments, content=plan.request.content_digest())
     if channel == "app":
         taken = approvals.take(caller=caller, fingerprint=fingerprint)
         if taken == "approved":

@@ -106,6 +106,14 @@ class Request:
     upload_bucket: str | None = None
     script: ScriptFacts | None = None
 
+    def content_digest(self) -> str:
+        """A hash of the content this request sends that its arguments only name (files read from disk or
+        downloaded, the script): '' when there is none."""
+        parts = [f"{f.path}\0{f.sha256}" for f in self.uploads]
+        if self.script is not None and self.script.sha256:
+            parts.append(f"script\0{self.script.sha256}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest() if parts else ""
+
     @property
     def daily_ceiling_usd(self) -> float | None:
         """The most a schedule can cost in 24 hours (None: not a schedule, or an unknown price)."""

@@ -128,3 +128,32 @@ async def test_a_server_that_ignores_the_range_is_cut_to_it() -> None:
         assert await files.read_range("alice/b", "f.bin", 1000, 1010) == body[1000:1010]
     assert seen[0]["range"] == "bytes=1000-1009"
     assert seen[0]["authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_bucket_operations_reach_no_host_but_the_endpoint(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """huggingface_hub fetches an agent-harness list for its user-agent header from *its* endpoint (read from
+    HF_ENDPOINT at import): a ``--local`` rehearsal must not reach huggingface.co for it."""
+    import socket
+
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _detect_agent
+
+    monkeypatch.setattr(constants, "ENDPOINT", "https://huggingface.co")  # as in a server started without HF_ENDPOINT
+    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(tmp_path / "harnesses.json"))
+    monkeypatch.setattr(_detect_agent, "_registry", None)  # not fetched yet in this process
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def recording(host: Any, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(str(host))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    files = BucketFiles(endpoint=backend, token=SecretStr(TOKEN))
+    await files.ensure_private_bucket("alice/jobs-artifacts")
+    await files.upload("alice/jobs-artifacts", [(b"data", "f.txt")])
+    assert await files.read_range("alice/jobs-artifacts", "f.txt", 0, 4) == b"data"
+    assert looked_up
+    assert set(looked_up) == {"127.0.0.1"}

@@ -219,6 +219,34 @@ async def test_a_file_changed_while_the_user_is_asked_is_never_sent_unseen(
     assert (artifacts(backend) / folder / "config.yml").read_text() == "lr: 999\n"
 
 
+async def test_a_card_approved_for_one_content_does_not_send_another(
+    session_factory: Any, backend: Backend, tmp_path: Path
+) -> None:
+    """MCP Apps hosts answer on a card, then the agent calls again: the file is read again then, so the approval is
+    bound to the sha256 of what is uploaded, not only to the arguments that name it."""
+    from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_META
+
+    config = tmp_path / "config.yml"
+    config.write_text("lr: 0.1\n", encoding="utf-8")
+    args = {"script": TRAIN, "files": [str(config)], "script_args": [str(config)], "secrets": ["MY_KEY"]}
+    before = folders(backend)
+    async with session_factory(environ=ENV, apps=True) as s:
+        pending = await s.call("run_uv_job", args)
+        assert pending.is_error
+        card = (pending.meta or {})[APPROVAL_META]
+        assert hashlib.sha256(b"lr: 0.1\n").hexdigest() in text(pending)
+        assert not (await s.call(ANSWER_TOOL, {"approval_id": card["id"], "approve": True})).is_error
+        config.write_text("lr: 999\n", encoding="utf-8")  # after the user approved what they saw
+        again = await s.call("run_uv_job", args)
+        assert again.is_error, text(again)
+        assert (again.meta or {})[APPROVAL_META]["id"] != card["id"]  # a new card, showing the new content
+        assert hashlib.sha256(b"lr: 999\n").hexdigest() in text(again)
+        assert folders(backend) == before
+        config.write_text("lr: 0.1\n", encoding="utf-8")  # back to what was approved: that approval holds
+        started = await s.ok("run_uv_job", args)
+    assert started["uploads"]["files"][1]["sha256"] == hashlib.sha256(b"lr: 0.1\n").hexdigest()
+
+
 @pytest.mark.parametrize("name", ["../escape.yml", "/etc/cron.d/evil", "inputs/../../x", "a//b"])
 async def test_upload_names_cannot_leave_the_upload_folder(session_factory: Any, backend: Backend, name: str) -> None:
     before = folders(backend)
