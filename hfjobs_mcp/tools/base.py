@@ -100,7 +100,8 @@ class ToolContext:
     """What a handler may use: the API client, the settings, progress, and the secrets machinery.
 
     Built per call by the server from one shared base. ``local_files`` says whether reading a file of the server's
-    disk is allowed (stdio only: over HTTP the caller's paths are not the server's). ``sources`` resolves secret
+    disk is allowed, and fetching a script URL on the server (stdio only: over HTTP the caller's paths are not the
+    server's, and a remote caller's URL is not the server's to fetch). ``sources`` resolves secret
     names to values on the server's side; ``redactor`` masks every value that was or could be forwarded (and the
     server's own token) in anything returned; ``approvals`` holds the yeses given through an approval card or a
     confirmation code; ``principal`` is who calls (approvals are bound to it).

@@ -180,7 +180,7 @@ async def _resolve(script: str, *, local_files: bool) -> _Source:
     text = script.strip()
     if kind == "url":
         if not local_files:
-            return _Source(kind, text, origin=f"fetched by uv inside the job from {text}")
+            return _Source(kind, text, origin=f"fetched by uv inside the job from {text} (its table is not read)")
         return _Source(kind, text, data=await download_script(text), origin=f"downloaded from {text}")
     if kind == "local":
         if not local_files:
