@@ -21,7 +21,6 @@ import hashlib
 import os
 import platform
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -233,14 +232,15 @@ class UploadSet:
             )
         top = self.free_name(resolved.name or "root")
         if resolved.is_dir():
-            found = list(self._walk(resolved, top))
+            found = self._scan(resolved)
             if not found:
                 raise InvalidRequestError(
                     f"folder {path} holds no regular file to upload; nothing was sent",
                     hint="give a folder with files, or write outputs from the job instead",
                 )
-            self.root += found
+            self.root += [self._one(full, f"{top}/{rel}") for full, rel in found]
         elif resolved.is_file():
+            self._count_in(resolved.stat().st_size)
             self.root.append(self._one(resolved, top))
         else:
             raise InvalidRequestError(f"{path} is neither a file nor a folder; nothing was sent", hint="give a file")
@@ -256,7 +256,7 @@ class UploadSet:
                 f"volume source {path} is not a folder of the server's disk; nothing was sent",
                 hint="give an existing folder, or an hf:// bucket or repo",
             )
-        files = tuple(self._walk(resolved, ""))
+        files = tuple(self._one(full, rel) for full, rel in self._scan(resolved))
         if not files:
             files = (Upload(name=".keep", size=0, sha256=hashlib.sha256(b"").hexdigest(), origin="empty", data=b""),)
         self.extra.append(
@@ -264,26 +264,33 @@ class UploadSet:
         )
 
     def _one(self, path: Path, name: str) -> Upload:
+        """A file counted already (by :meth:`_scan`, or its size), now read and hashed."""
         try:
             size, digest = _hash_file(path)
         except OSError as exc:
             raise InvalidRequestError(
                 f"{path} could not be read ({exc.strerror}); nothing was sent", hint="check the file"
             ) from None
-        self._count_in(size)
         return Upload(name=name, size=size, sha256=digest, origin=f"file {path} of the server's disk", local=path)
 
-    def _walk(self, root: Path, top: str) -> Iterator[Upload]:
+    def _scan(self, root: Path) -> list[tuple[Path, str]]:
+        """The regular files under ``root`` (path, path relative to it), counted against the limits before any is
+        read: ``/`` or a home folder given by mistake is refused after a quick walk, not after gigabytes hashed."""
+        found: list[tuple[Path, str]] = []
         for folder, dirs, files in os.walk(root, followlinks=False):
             dirs.sort()
             for entry in sorted(files) + [d for d in dirs if (Path(folder) / d).is_symlink()]:
                 full = Path(folder) / entry
-                rel = full.relative_to(root).as_posix()
-                st = full.lstat()
+                try:
+                    st = full.lstat()
+                except OSError:
+                    continue
                 if not stat.S_ISREG(st.st_mode):
                     self.notes.append(f"skipped {full}: a link or special file, not followed")
                     continue
-                yield self._one(full, f"{top}/{rel}" if top else rel)
+                self._count_in(st.st_size)
+                found.append((full, full.relative_to(root).as_posix()))
+        return found
 
     def mount_paths(self) -> list[str]:
         """Where the uploaded folders are mounted (``/data`` first when files go there)."""

@@ -135,6 +135,16 @@ def _domain(name: str, pool: dict[str, Any]) -> st.SearchStrategy[Any] | None:
             st.sampled_from(["/nonexistent/fuzz.py", "", " ", "fuzz.py"]),
             st.text(max_size=30).map(lambda s: "# " + s.replace("\n", " ").replace("\r", " ")),
         ),
+        # Local paths that exist nowhere, or folders far over the upload limits (refused after a quick walk).
+        "files": st.lists(
+            st.one_of(st.sampled_from(["/nonexistent/fuzz.yml", "..", "/", ".", "a b.txt"]), st.text(max_size=10)),
+            max_size=2,
+        ),
+        "file_texts": st.dictionaries(
+            st.one_of(st.sampled_from(["config.yml", "../x", "/abs", "a//b", "in/put.txt"]), st.text(max_size=8)),
+            st.text(max_size=20),
+            max_size=2,
+        ),
         "dependencies": st.lists(st.sampled_from(["hfjobs-fuzz-no-such-pkg", "numpy>=1", "", "a b"]), max_size=2),
         "timeout": st.one_of(
             st.sampled_from(["90s", "30m", "1.5h", "2d", "0", "-5", "1e9", "abc", "", " 5m ", "5 m", "1.5", "nan"]),

@@ -97,3 +97,24 @@ def test_a_header_folder_volume_gets_its_own_reused_folder(tmp_path: Path) -> No
     assert group.folder.startswith("out_put-")
     assert [u.name for u in group.files] == [".keep"]  # a bucket cannot hold an empty folder
     assert uploads.mount_paths() == ["/outputs"]
+
+
+def test_a_folder_over_the_limits_is_refused_before_any_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hfjobs_mcp.tools import uploads as module
+
+    for i in range(5):
+        (tmp_path / f"f{i}.txt").write_text("x")
+
+    def never(path: Path) -> tuple[int, str]:
+        raise AssertionError(f"{path} was read")
+
+    monkeypatch.setattr(module, "MAX_FILES", 3)
+    monkeypatch.setattr(module, "_hash_file", never)
+    with pytest.raises(InvalidRequestError, match="more than 3 files"):
+        UploadSet().add_local(tmp_path)
+    monkeypatch.setattr(module, "MAX_FILES", 1000)
+    monkeypatch.setattr(module, "MAX_TOTAL_BYTES", 2)
+    with pytest.raises(InvalidRequestError, match="nothing was sent"):
+        UploadSet().add_local(tmp_path)  # five bytes: over two
