@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import hardware
 from .records import JobSpec
-from .sandbox import JobView
+from .sandbox import JobView, product_bin_dir
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -66,11 +65,6 @@ def job_dirs(state_dir: Path, job_id: str) -> JobDirs:
 def uv_cache_root(state_dir: Path) -> Path:
     """``uv-cache/``: the folder of every namespace's uv cache (retention prunes each)."""
     return state_dir / "uv-cache"
-
-
-def product_bin_dir() -> str:
-    """The ``bin`` folder of the Python environment running the backend (holds ``python`` and ``uv``)."""
-    return os.path.dirname(sys.executable)
 
 
 def uv_cache_dir(state_dir: Path, namespace: str) -> Path:

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import LocalConfig
-from .jobenv import product_bin_dir, uv_cache_root
+from .jobenv import uv_cache_root
+from .sandbox import product_bin_dir
 from .store import Store
 
 log = logging.getLogger("hfjobs_mcp.local")

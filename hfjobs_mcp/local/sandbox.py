@@ -114,10 +114,18 @@ def _which(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path=_SYSTEM_PATH)
 
 
+def product_bin_dir() -> str:
+    """The ``bin`` folder of the Python environment running the backend (holds ``python`` and ``uv``), with the
+    folders on its way resolved: the sandbox binds real paths, so a venv reached through a linked folder (a
+    ``pytest-current`` link, ``~/venvs`` pointing elsewhere) must be named by its real path for ``python`` to be
+    found in a job. The interpreter file itself is not resolved: it is the venv's, not its base's."""
+    return os.path.realpath(os.path.dirname(sys.executable))
+
+
 def toolchain_paths() -> list[str]:
     """Folders holding the Python/uv toolchain the backend gives jobs: its environment and base interpreter."""
     candidates = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))]
-    uv = shutil.which("uv", path=os.path.dirname(sys.executable))
+    uv = shutil.which("uv", path=product_bin_dir())
     if uv:
         candidates.append(os.path.dirname(os.path.dirname(os.path.realpath(uv))))
     return _outermost(os.path.realpath(c) for c in candidates)
@@ -190,7 +198,7 @@ class Sandbox:
                 binds=(),
                 links=(),
             )
-            env = {"PATH": f"{os.path.dirname(sys.executable)}:{_SYSTEM_PATH}", "LANG": "C.UTF-8"}
+            env = {"PATH": f"{product_bin_dir()}:{_SYSTEM_PATH}", "LANG": "C.UTF-8"}
             try:
                 done = subprocess.run(
                     launch.argv,
@@ -289,13 +297,15 @@ class Sandbox:
                 out += ["--perms", "0755", "--dir", p]
             return out
 
-        for path in self.toolchain:
-            args += [*parents(path), "--ro-bind", path, path]
         args += ["--proc", "/proc", "--dev", "/dev"]
         for source, target in ((work, view.work), (home, view.home), (tmp, view.tmp)):
             args += [*parents(target), "--bind", str(source), target]
         args += ["--bind", str(tmp), SANDBOX_TMP, *parents(SANDBOX_VAR_TMP), "--symlink", SANDBOX_TMP, SANDBOX_VAR_TMP]
         args += [*parents(view.uv_cache), "--bind", str(uv_cache), view.uv_cache]
+        # After /tmp: a Python environment under /tmp (a throwaway `uv tool install`, a CI checkout) would be
+        # hidden by the job's own /tmp mounted over it, and `python` would not be found.
+        for path in self.toolchain:
+            args += [*parents(path), "--ro-bind", path, path]
         for bind in binds:
             args += [*parents(bind.target), "--bind" if bind.writable else "--ro-bind", bind.source, bind.target]
             made.add(bind.target)

@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 from hfjobs_mcp.api import TERMINAL_STAGES
 from hfjobs_mcp.api.artifacts import BucketEntry, BucketFiles
 from hfjobs_mcp.api.models import JobInfo, VolumeInfo
-from hfjobs_mcp.errors import InvalidRequestError, NotFoundError
+from hfjobs_mcp.errors import NotFoundError
 from hfjobs_mcp.policy.redaction import mask_tree
 from hfjobs_mcp.tools.args import JobRefArgs
 from hfjobs_mcp.tools.base import Hints, ToolContext, ToolDef, ToolResult, View
@@ -148,8 +148,10 @@ def _volume_of(job: JobInfo, path: str) -> tuple[VolumeInfo, str]:
     holding = [v for v in _rw_volumes(job) if path == _mount(v) or path.startswith(_mount(v).rstrip("/") + "/")]
     if not holding:
         mounts = ", ".join(_mount(v) for v in _rw_volumes(job)) or "none"
-        raise InvalidRequestError(
-            f"{path} is not in a read-write volume of job {job.owner.name}/{job.id} (its read-write volumes: {mounts})",
+        raise NotFoundError(
+            f"no file {path} for job {job.owner.name}/{job.id}: it is not in a read-write volume of the job "
+            f"(its read-write volumes: {mounts})",
+            status=404,
             hint="list_job_files shows the files the job can have written",
         )
     v = max(holding, key=lambda x: len(_mount(x)))
@@ -228,7 +230,9 @@ async def read_job_file(args: ReadJobFileArgs, ctx: ToolContext) -> ReadJobFileR
     ref = _ref(job)
     volume, rel = _volume_of(job, args.path)
     if not rel:
-        raise InvalidRequestError(f"{args.path} is the volume's folder, not a file", hint="list_job_files lists it")
+        raise NotFoundError(
+            f"no file {args.path}: it is the volume's folder, not a file", status=404, hint="list_job_files lists it"
+        )
     buckets = BucketFiles.of(ctx.client)
     where = _in_bucket(volume, rel)
     entry = await buckets.file_info(volume.source, where)

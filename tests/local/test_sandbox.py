@@ -164,3 +164,29 @@ def test_sandbox_off_says_so(fast_config: LocalConfig) -> None:
         job = run(api, py("import os; print(os.getcwd() == os.path.realpath(os.getcwd()))"))
         assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED"
         assert "WITHOUT a sandbox (the sandbox is turned off" in log_events(api, job["id"])[0]["data"]
+
+
+def test_a_python_environment_under_tmp_reached_through_a_link_still_runs_jobs(tmp_path: Path) -> None:
+    """A throwaway ``uv tool install`` (or a CI checkout) lives under /tmp, and is often reached through a linked
+    folder (pytest's ``pytest-current``): the job's own /tmp must not hide it, and ``python`` must be found at
+    its real path. Probed from a venv made there, run through the link."""
+    import subprocess
+    import sys
+
+    real = tmp_path / "real"
+    real.mkdir()
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(real / "venv")], check=True, timeout=120)
+    (tmp_path / "linked").symlink_to(real, target_is_directory=True)
+    python = tmp_path / "linked" / "venv" / "bin" / "python"
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    code = (
+        "import tempfile; from pathlib import Path; from hfjobs_mcp.local.sandbox import Sandbox; "
+        "print(Sandbox(state_dir=Path(tempfile.mkdtemp())).status)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": f"{root}:{site}"}
+    done = subprocess.run([str(python), "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if "bubblewrap is not installed" in done.stdout:
+        pytest.skip("no bubblewrap")
+    assert "enabled=True" in done.stdout, done.stdout

@@ -135,6 +135,11 @@ def _domain(name: str, pool: dict[str, Any]) -> st.SearchStrategy[Any] | None:
             st.sampled_from(["/nonexistent/fuzz.py", "", " ", "fuzz.py"]),
             st.text(max_size=30).map(lambda s: "# " + s.replace("\n", " ").replace("\r", " ")),
         ),
+        # A path in a job (read_job_file, list_job_files) or a volume's sub-folder: absolute, relative, escaping.
+        "path": st.one_of(
+            st.sampled_from(["/data/outputs/metrics.json", "/data", "/", "/etc/passwd", "/data/../etc", "data/x"]),
+            st.text(max_size=12),
+        ),
         # Local paths that exist nowhere, or folders far over the upload limits (refused after a quick walk).
         "files": st.lists(
             st.one_of(st.sampled_from(["/nonexistent/fuzz.yml", "..", "/", ".", "a b.txt"]), st.text(max_size=10)),
