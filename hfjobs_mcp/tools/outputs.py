@@ -27,6 +27,7 @@ from hfjobs_mcp.errors import NotFoundError
 from hfjobs_mcp.policy.redaction import mask_tree
 from hfjobs_mcp.tools.args import JobRefArgs
 from hfjobs_mcp.tools.base import Hints, ToolContext, ToolDef, ToolResult, View
+from hfjobs_mcp.tools.outcomes import read_write_volumes
 from hfjobs_mcp.tools.textwindow import cut, margin
 
 READ = Hints(read_only=True, destructive=False, idempotent=True)
@@ -127,10 +128,6 @@ class ReadJobFileResult(ToolResult):
         return f"{head}:\n{self.text}\n{self.next_step}"
 
 
-def _rw_volumes(job: JobInfo) -> list[VolumeInfo]:
-    return [v for v in job.volumes if v.type == "bucket" and v.read_only is not True]
-
-
 def _mount(v: VolumeInfo) -> str:
     return "/" + "/".join(p for p in v.mount_path.split("/") if p)
 
@@ -145,9 +142,9 @@ def _in_bucket(v: VolumeInfo, rel: str) -> str:
 
 def _volume_of(job: JobInfo, path: str) -> tuple[VolumeInfo, str]:
     """The read-write volume holding ``path`` (the deepest mount), and the path relative to its mount."""
-    holding = [v for v in _rw_volumes(job) if path == _mount(v) or path.startswith(_mount(v).rstrip("/") + "/")]
+    holding = [v for v in read_write_volumes(job) if path == _mount(v) or path.startswith(_mount(v).rstrip("/") + "/")]
     if not holding:
-        mounts = ", ".join(_mount(v) for v in _rw_volumes(job)) or "none"
+        mounts = ", ".join(_mount(v) for v in read_write_volumes(job)) or "none"
         raise NotFoundError(
             f"no file {path} for job {job.owner.name}/{job.id}: it is not in a read-write volume of the job "
             f"(its read-write volumes: {mounts})",
@@ -173,7 +170,7 @@ async def list_job_files(args: ListJobFilesArgs, ctx: ToolContext) -> ListJobFil
     job = await ctx.client.inspect_job(args.job_id)
     ctx.learn_job_secrets(job.secrets)
     ref = _ref(job)
-    volumes = _rw_volumes(job)
+    volumes = read_write_volumes(job)
     shown = [OutputVolume(mount_path=_mount(v), bucket=v.source, folder=_folder(v) or None) for v in volumes]
     if not volumes:
         return ListJobFilesResult(

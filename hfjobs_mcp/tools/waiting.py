@@ -17,7 +17,7 @@ from hfjobs_mcp.api import TERMINAL_STAGES, JobInfo
 from hfjobs_mcp.tools.args import JobRefArgs, LabelFilter, NamespaceField, check_ref
 from hfjobs_mcp.tools.base import ToolArgs, ToolContext, ToolResult, View
 from hfjobs_mcp.tools.failure import Failure, failure_of
-from hfjobs_mcp.tools.outcomes import is_over, next_for
+from hfjobs_mcp.tools.outcomes import is_over, next_for, writes_files
 from hfjobs_mcp.tools.views import JobView, job_views
 
 TERMINAL = {str(s) for s in TERMINAL_STAGES}
@@ -75,7 +75,9 @@ async def wait_for_job(args: WaitForJobArgs, ctx: ToolContext) -> WaitResult:
                 reached=reached,
                 failure=await failure_of(ctx, job),
                 waited_seconds=round(elapsed, 1),
-                next_step=next_for(view) if reached else "Call wait_for_job again to keep waiting, or fetch_logs.",
+                next_step=next_for(view, files=writes_files(job))
+                if reached
+                else "Call wait_for_job again to keep waiting, or fetch_logs.",
             )
         interval = await _backoff(interval)
         await ctx.progress(min(time.monotonic() - started, limit), limit, f"{job.id}: {stage}")

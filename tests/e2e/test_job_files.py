@@ -92,6 +92,8 @@ async def test_a_script_reads_its_uploaded_config_and_its_metrics_come_back(
         assert "write outputs under /data/outputs to read them back with read_job_file" in started["next_step"]
         job = await completed(s, ref(started))
         assert job["command"] == ["uv", "run", "/data/script.py", "/data/config.yml"]
+        inspected = await s.ok("inspect_job", {"job_id": ref(started)})
+        assert "what it wrote with list_job_files" in inspected["next_step"]
 
         listed = await s.ok("list_job_files", {"job_id": ref(started)})
         assert [v["mount_path"] for v in listed["volumes"]] == ["/data"]
