@@ -213,3 +213,23 @@ async def test_the_harness_sees_csp_violations_and_console_errors(tmp_path: Path
         assert not [e for e in h.relay.seen if e["method"] == "tools/call"]
         with pytest.raises(AssertionError):
             await h.assert_clean()
+
+
+async def test_the_card_lists_the_files_a_uv_job_uploads(tmp_path: Path, chromium: str, shots: Path) -> None:
+    import hashlib
+
+    args = {
+        "script": "print(open('/data/config.yml').read())\n",
+        "file_texts": {"config.yml": "lr: 0.01\n"},
+        "secrets": ["MY_KEY"],
+    }
+    async with hosted(tmp_path, chromium, shots, env=ENV) as h:
+        await h.start("run_uv_job", args)
+        await _card_ready(h)
+        facts = await h.app.locator("#facts").inner_text()
+        assert re.search(r"Uploads to [\w.-]+/jobs-artifacts", facts), facts
+        digest = hashlib.sha256(b"lr: 0.01\n").hexdigest()
+        assert f"/data/config.yml (9 bytes, sha256 {digest}, inline text)" in facts, facts
+        assert "/data/script.py" in facts
+        assert await _jobs(h) == []
+        await h.assert_clean()
