@@ -3,7 +3,8 @@ side by side with huggingface_hub 2.4's own ``HfApi.run_uv_job`` of the same loc
 
 Why: since issue 18 a script is uploaded (a bucket, hf_xet, a volume) rather than carried in the job's environment,
 as ``hf jobs uv run`` does it. Both sides do the same work on the wire (create the private bucket, upload through
-Xet, create the job); ours also plans (hardware list, budget reads, the consent review) and speaks MCP. The
+Xet, create the job); ours also plans (hardware list, budget reads, the consent review), asks the user (a local
+file leaves the machine only with a yes: the client here answers at once) and speaks MCP. The
 baseline is the official client doing that same upload in the same process; calls alternate so noise hits both.
 Medians are reported for a 1 KiB and a 200 KiB script.
 
@@ -20,9 +21,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import mcp
+from mcp_types import ElicitResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,6 +43,10 @@ def script_of(size: int) -> str:
     return head + "#" + "x" * max(0, size - len(head) - 2) + "\n"
 
 
+async def approve(context: Any, params: Any) -> ElicitResult:
+    return ElicitResult(action="accept", content={"approve": True})
+
+
 async def measure(url: str, calls: int, tmp: Path) -> dict[str, dict[str, list[float]]]:
     from huggingface_hub import HfApi
     from huggingface_hub.utils import disable_progress_bars
@@ -49,7 +56,8 @@ async def measure(url: str, calls: int, tmp: Path) -> dict[str, dict[str, list[f
     out: dict[str, dict[str, list[float]]] = {}
     async with JobsClient(token=TOKEN, endpoint=url) as client:
         server = build_server(base_context(Settings(endpoint=url), client))
-        async with mcp.Client(server) as session:
+        # A file of the disk leaves the machine only with the user's yes: this client says yes at once.
+        async with mcp.Client(server, elicitation_callback=approve) as session:
             for size in (1024, 200 * 1024):
                 path = tmp / f"script_{size}.py"
                 path.write_text(script_of(size), encoding="utf-8")

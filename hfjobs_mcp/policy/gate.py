@@ -70,12 +70,19 @@ def _no_channel(plan: Plan[Any], settings: Settings) -> PolicyError:
     if settings.secrets_policy != "strict":
         options.append("--confirm-via code (trusts the agent to show you a confirmation code)")
     what = "elicitation" if settings.secrets_policy == "strict" else "elicitation or MCP Apps"
+    # No flag lets files of the disk leave unasked: the agent can send their text itself instead.
+    files = (
+        "; files read from the server's disk need the user's yes: pass their text in `file_texts` (and the script's "
+        "source in `script`) instead of paths"
+        if "files" in plan.review.kinds
+        else ""
+    )
     return PolicyError(
         "this request needs the user's yes, and this MCP client has no way to ask them (no "
         f"{what}); nothing was sent\n" + plan.question(),
         hint=(
             "tell the user what you wanted to run and why it needs a yes; they can use a client that supports "
-            f"{what}, or restart the server with " + "; or ".join(options)
+            f"{what}, or restart the server with " + "; or ".join(options) + files
         ),
     )
 

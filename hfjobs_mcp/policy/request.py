@@ -43,13 +43,15 @@ class ScriptFacts:
     """Arguments its ``[tool.hf-jobs]`` table set (``flavor``, ``env.WANDB_PROJECT``, ``secrets.HF_TOKEN``...)."""
 
     @classmethod
-    def of(cls, origin: str, source: bytes, *, settings: tuple[str, ...] = ()) -> ScriptFacts:
+    def of(cls, origin: str, source: bytes, *, settings: tuple[str, ...] = (), head: bool = True) -> ScriptFacts:
+        """``head``: show its first lines. Not for a file of the server's disk: the question is also part of what
+        the agent reads (a dry run, a refusal, an approval card's result), and any file can be named as a script."""
         text = source.decode("utf-8", errors="replace")
         return cls(
             origin=origin,
             size=len(source),
             sha256=hashlib.sha256(source).hexdigest(),
-            head=tuple(_cut(line) for line in text.splitlines()[:SCRIPT_HEAD_LINES]),
+            head=tuple(_cut(line) for line in text.splitlines()[:SCRIPT_HEAD_LINES]) if head else (),
             settings=settings,
         )
 
@@ -64,6 +66,8 @@ class UploadFacts:
     sha256: str
     origin: str
     """'inline', 'file <path> of the server's disk', or 'downloaded from <url>'."""
+    from_disk: bool = False
+    """Read from the server's disk: its content leaves the machine, and the agent can read it back."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ writing tool (design §5 and §5.1):
   ``--only-namespaces``; secrets under ``--secrets-policy deny`` or off the ``allowlist``; a timeout above
   ``--max-timeout``; a run ceiling above (or unknown to) ``--max-price-per-job``; committed spend that would pass
   ``--max-spend-per-day``;
-- a yes needed: secret values that travel (named, or a job's stored ones sent again), unless allowlisted; a run
+- a yes needed: secret values that travel (named, or a job's stored ones sent again), unless allowlisted; files of
+  the server's disk uploaded for a job (they leave the machine, and the agent can read them back); a run
   ceiling above ``--confirm-above`` (per day for schedules; any paid webhook, whose events are unbounded); a
   committed spend that would pass ``--budget``; a namespace other than the default one and not in
   ``--allowed-namespaces``.
@@ -51,7 +52,8 @@ class Review:
 
     reasons: tuple[str, ...] = ()
     kinds: frozenset[str] = frozenset()
-    """What the reasons are about: 'secrets', 'price', 'budget', 'namespace' (to say what the operator can set)."""
+    """What the reasons are about: 'secrets', 'files', 'price', 'budget', 'namespace' (to say what the operator can
+    set)."""
     budget: BudgetView | None = None
     allowlisted: tuple[str, ...] = ()
     """Secret names that travel without a question because they are on the ``--allow-secret`` list."""
@@ -89,6 +91,16 @@ async def review(request: Request, *, settings: Settings, source: SpendSource, d
         stored = "re-forwards its stored secret values" if request.stored_secrets else "forwards secret values"
         reasons.append(f"{stored} of: {', '.join(request.secrets)}")
         kinds.add("secrets")
+
+    disk = [f for f in request.uploads if f.from_disk]
+    if disk:
+        # A file of the user's machine leaves it, into a bucket the agent can read back (read_job_file): the same
+        # care as a secret value. The agent's own text (file_texts, inline scripts) and public URLs need no yes.
+        reasons.append(
+            f"uploads {len(disk)} file(s) read from the server's disk ({sum(f.size for f in disk)} bytes) to "
+            f"{request.upload_bucket}, where the job and the agent can read them"
+        )
+        kinds.add("files")
 
     budget = await _spending(request, settings=s, source=source, reasons=reasons, kinds=kinds)
 

@@ -129,7 +129,13 @@ class Uploads:
 
     def facts(self) -> tuple[UploadFacts, ...]:
         return tuple(
-            UploadFacts(path=f"{g.mount_path.rstrip('/')}/{u.name}", size=u.size, sha256=u.sha256, origin=u.origin)
+            UploadFacts(
+                path=f"{g.mount_path.rstrip('/')}/{u.name}",
+                size=u.size,
+                sha256=u.sha256,
+                origin=u.origin,
+                from_disk=u.local is not None,
+            )
             for g in self.groups
             for u in g.files
         )

@@ -265,7 +265,7 @@ async def uv_command_for(args: A, *, local_files: bool) -> tuple[A, UvCommand]:
     else:
         default_name = f"{_name_from(src.text)}-{_short_hash(src.text, *fields.script_args)}"
     facts = (
-        ScriptFacts.of(src.origin, src.data, settings=from_script)
+        ScriptFacts.of(src.origin, src.data, settings=from_script, head=src.kind != "local")
         if src.data is not None
         else ScriptFacts(origin=src.origin, size=None, sha256=None)
     )

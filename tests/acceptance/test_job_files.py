@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.acceptance.conftest import TOKEN, Hub
-from tests.e2e.conftest import Backend, open_session
+from tests.e2e.conftest import Asked, Backend, open_session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
@@ -42,7 +42,7 @@ async def test_run_uv_job_starts_the_job_hf_jobs_uv_run_starts(hub: Hub, accepta
     # Our server talks to the backend itself: behind the proxy the backend names its buckets with its own address,
     # which huggingface_hub in this process (no HF_ENDPOINT) would not take for its endpoint's.
     backend = Backend(url=acceptance_backend.url, token=TOKEN, state_dir=Path(), faults=None)
-    async with open_session(backend) as s:
+    async with open_session(backend, elicitation=Asked()) as s:  # local files leave the disk: the user agrees
         result = await s.ok(
             "run_uv_job",
             {"script": str(hub.home / "train.py"), "script_args": [str(hub.home / "config.yml")]},

@@ -81,8 +81,11 @@ async def test_a_script_reads_its_uploaded_config_and_its_metrics_come_back(
 ) -> None:
     config = tmp_path / "config.yml"
     config.write_text("lr: 0.01\n", encoding="utf-8")
-    async with session_factory() as s:
+    asked = Asked()
+    async with session_factory(elicitation=asked) as s:
         started = await s.ok("run_uv_job", {"script": TRAIN, "files": [str(config)], "script_args": [str(config)]})
+        (prompt,) = asked.prompts  # a file of the disk leaves the machine: the user says yes first
+        assert "needs your yes: uploads 1 file(s) read from the server's disk (9 bytes)" in prompt
         uploads = started["uploads"]
         assert uploads["bucket"] == "alice/jobs-artifacts"
         assert [(f["path"], f["size"], f["sha256"]) for f in uploads["files"]] == [
@@ -163,6 +166,7 @@ async def test_a_dry_run_shows_names_sizes_and_hashes_and_uploads_nothing(
             "readOnly": False,
             "path": "<YYYYMMDDTHHMMSS-6 hex, made at upload>",
         }
+        assert any("read from the server's disk" in r for r in out["cost"]["needs_approval"])
         rendered = text(dry)
         assert f"/data/config.yml: 8 bytes, sha256 {files['/data/config.yml']['sha256']}" in rendered
         assert base64.b64encode(TRAIN.encode()).decode()[:40] not in rendered
@@ -257,6 +261,33 @@ async def test_upload_names_cannot_leave_the_upload_folder(session_factory: Any,
     assert result.is_error
     assert "nothing was sent" in text(result)
     assert folders(backend) == before
+
+
+async def test_files_of_the_disk_never_leave_unasked(session_factory: Any, backend: Backend, tmp_path: Path) -> None:
+    """A client that cannot ask the user gets a refusal naming the way that needs no yes (the text itself); the
+    agent's own text travels without a question (cpu-basic costs under the threshold)."""
+    secret_file = tmp_path / "credentials"
+    secret_file.write_text("aws_secret_access_key = not-a-real-key\n", encoding="utf-8")
+    before = folders(backend)
+    async with session_factory() as s:
+        for args in (
+            {"script": "print(1)", "files": [str(secret_file)]},
+            {"script": str(secret_file)},  # any existing file may be the script, as with hf jobs uv run
+            {"script": "print(1)", "script_args": [str(secret_file)]},
+        ):
+            refused = await s.call("run_uv_job", args)
+            assert refused.is_error, args
+            assert "read from the server's disk" in text(refused)
+            assert "file_texts" in text(refused)
+            assert "not-a-real-key" not in text(refused)
+        # Nor does a dry run (it needs no yes) show what such a file holds: its size and sha256 only.
+        dry = await s.call("run_uv_job", {"script": str(secret_file), "dry_run": True})
+        assert not dry.is_error, text(dry)
+        assert "not-a-real-key" not in text(dry) + repr(dry.structured_content)
+        assert dry.structured_content is not None
+        assert dry.structured_content["uploads"]["script"]["first_lines"] == []
+        assert folders(backend) == before
+        await s.ok("run_uv_job", {"script": "print(1)", "file_texts": {"credentials": "fake"}})
 
 
 async def test_a_missing_local_file_or_argument_is_refused(session_factory: Any, tmp_path: Path) -> None:
@@ -624,8 +655,9 @@ async def test_over_stdio_a_local_file_travels_and_stdout_stays_the_protocol(tmp
         command=str(BIN), args=["--local", "--state-dir", str(tmp_path / "state")], env=clean_env(tmp_path)
     )
     errlog = tmp_path / "server.log"
+    asked = Asked()
     with errlog.open("w") as sink:
-        async with mcp.Client(stdio_client(params, errlog=sink)) as client:
+        async with mcp.Client(stdio_client(params, errlog=sink), elicitation_callback=asked) as client:  # type: ignore[arg-type]
             started = await client.call_tool("run_uv_job", {"script": TRAIN, "script_args": [str(config)]})
             assert not started.is_error, text(started)
             assert started.structured_content is not None
@@ -635,6 +667,7 @@ async def test_over_stdio_a_local_file_travels_and_stdout_stays_the_protocol(tmp
             assert (waited.structured_content or {})["job"]["stage"] == "COMPLETED", text(waited)
             read = await client.call_tool("read_job_file", {"job_id": job_id, "path": "/data/outputs/metrics.json"})
             assert (read.structured_content or {})["parsed"]["lr"] == 0.25, text(read)
+    assert len(asked.prompts) == 1
     log = errlog.read_text(encoding="utf-8")
     assert "Processing Files" not in log  # no progress bar drawn by the uploader
     assert "saved in this bucket" not in log
