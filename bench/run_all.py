@@ -127,7 +127,7 @@ def suite(quick: bool) -> list[tuple[str, list[str], Parser]]:
         ("local_start.py", ["3" if quick else "8"], parse_emitted),
         ("tool_latency.py", ["--calls", "50" if quick else "300"], parse_emitted),
         ("tool_surface.py", [], parse_emitted),
-        ("uv_upload.py", ["--calls", "3" if quick else "10"], parse_emitted),
+        ("uv_upload.py", ["--calls", "3" if quick else "15"], parse_emitted),
         ("logs_tail.py", ["--repeat", "3", "--full-repeat", "1"] if quick else [], parse_logs_tail),
         (
             "fetch_logs_tool.py",
