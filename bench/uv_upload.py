@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.benchlib import TOKEN, emit, local_backend, median
 from hfjobs_mcp.api import JobsClient
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.runtime import base_context
-from hfjobs_mcp.server import build_server
+from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.server import build_server
 
 TARGET = 1.5
 

@@ -99,7 +99,7 @@ class BucketFiles:
         return token
 
     def _api(self) -> Any:
-        from huggingface_hub import HfApi  # about half a second: paid by the first bucket operation only
+        from huggingface_hub import HfApi  # start-up time: about half a second, paid by the first bucket operation
 
         self._configure()
         return HfApi(endpoint=self.endpoint, token=self._secret(), library_name="hfjobs-mcp")
@@ -113,6 +113,7 @@ class BucketFiles:
         talks to one endpoint, so this is set, not guessed. A server has no terminal to draw bars on: over stdio
         its stdout is the protocol.
         """
+        # huggingface_hub on first use (start-up time)
         from huggingface_hub import constants
         from huggingface_hub.utils import disable_progress_bars
 
@@ -211,6 +212,7 @@ class BucketFiles:
             return b""
 
         def read() -> bytes:
+            # huggingface_hub on first use (start-up time)
             from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
 
             self._configure()
@@ -239,6 +241,7 @@ class BucketFiles:
         """The sha256 of a whole file, streamed (never held in memory)."""
 
         def digest() -> str:
+            # huggingface_hub on first use (start-up time)
             from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
 
             self._configure()

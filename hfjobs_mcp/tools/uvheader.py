@@ -51,6 +51,7 @@ def read_header(source: bytes) -> Header | None:
     text = source.decode("utf-8", errors="replace")
     if "hf-jobs" not in text:  # huggingface_hub's own pre-check: most scripts never need the parser
         return None
+    # huggingface_hub only for a script that has the table (start-up time: about half a second)
     from huggingface_hub.cli._uv_script_header import parse_uv_script_header
     from huggingface_hub.errors import CLIError
 
@@ -79,6 +80,7 @@ def _split_mount(spec: str) -> tuple[str, str | None, bool | None]:
 
 
 def _hub_volume(spec: str) -> dict[str, Any]:
+    # huggingface_hub only for a table with volumes (start-up time)
     from huggingface_hub.errors import HfUriError
     from huggingface_hub.utils import parse_hf_mount
 

@@ -32,7 +32,7 @@ def test_start_up_does_not_import_huggingface_hub() -> None:
     code = (
         "import sys\n"
         "from hfjobs_mcp.cli import main\n"
-        "from hfjobs_mcp.server import build_server\n"
+        "from hfjobs_mcp.serve.server import build_server\n"
         "from hfjobs_mcp.tools.registry import ALL_TOOLS\n"
         "import hfjobs_mcp.api.artifacts, hfjobs_mcp.tools.uv, hfjobs_mcp.tools.outputs\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('huggingface_hub', 'hf_xet')))\n"

@@ -230,7 +230,7 @@ async def test_a_card_approved_for_one_content_does_not_send_another(
 ) -> None:
     """MCP Apps hosts answer on a card, then the agent calls again: the file is read again then, so the approval is
     bound to the sha256 of what is uploaded, not only to the arguments that name it."""
-    from hfjobs_mcp.server import ANSWER_TOOL, APPROVAL_META
+    from hfjobs_mcp.serve.server import ANSWER_TOOL, APPROVAL_META
 
     config = tmp_path / "config.yml"
     config.write_text("lr: 0.1\n", encoding="utf-8")
