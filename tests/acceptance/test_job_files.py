@@ -18,7 +18,7 @@ import pytest
 from tests.acceptance.conftest import TOKEN, Hub
 from tests.e2e.conftest import Asked, Backend, open_session
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240), pytest.mark.slow]  # a CLI subprocess and two jobs
 
 SCRIPT = """\
 # /// script

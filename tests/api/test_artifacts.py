@@ -20,7 +20,6 @@ from pydantic import SecretStr
 
 from hfjobs_mcp.api.artifacts import BucketFiles, new_folder
 from hfjobs_mcp.errors import ApiError, NotFoundError, TokenNotFoundError
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
@@ -28,6 +27,7 @@ TOKEN = "hf_local_artifacts_token_0123456789"
 BOB = "hf_local_artifacts_bob_0123456789"
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_start_up_does_not_import_huggingface_hub() -> None:
     code = (
         "import sys\n"
@@ -50,12 +50,14 @@ def test_upload_folders_are_named_as_huggingface_hub_names_them() -> None:
 
 @pytest.fixture
 def backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from tests.backends import serve_backend
+
     monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
-    cfg = LocalConfig(state_dir=tmp_path / "state", token=TOKEN, user="alice", extra_users={BOB: ("bob", ())})
-    with serve_in_thread(cfg) as served:
+    with serve_backend(tmp_path / "state", token=TOKEN, extra_users={BOB: ("bob", ())}) as served:
         yield served.url
 
 
+@pytest.mark.slow  # Xet uploads to a backend
 async def test_upload_list_info_and_ranges_against_the_local_backend(backend: str, tmp_path: Path) -> None:
     files = BucketFiles(endpoint=backend, token=SecretStr(TOKEN))
     await files.ensure_private_bucket("alice/jobs-artifacts")
@@ -80,6 +82,7 @@ async def test_upload_list_info_and_ranges_against_the_local_backend(backend: st
         await files.read_range("alice/jobs-artifacts", "run/none.txt", 0, 3)
 
 
+@pytest.mark.slow  # Xet uploads to a backend
 async def test_another_namespaces_bucket_is_neither_read_nor_written(backend: str) -> None:
     alice = BucketFiles(endpoint=backend, token=SecretStr(TOKEN))
     await alice.ensure_private_bucket("alice/jobs-artifacts")
@@ -121,6 +124,7 @@ def ignores_ranges(body: bytes) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         server.server_close()
 
 
+@pytest.mark.slow  # imports huggingface_hub
 async def test_a_server_that_ignores_the_range_is_cut_to_it() -> None:
     body = bytes(range(256)) * 64
     with ignores_ranges(body) as (url, seen):
@@ -130,6 +134,7 @@ async def test_a_server_that_ignores_the_range_is_cut_to_it() -> None:
     assert seen[0]["authorization"] == f"Bearer {TOKEN}"
 
 
+@pytest.mark.slow  # Xet uploads to a backend
 async def test_bucket_operations_reach_no_host_but_the_endpoint(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 
 from hfjobs_mcp.api import JobsClient, JobSpec, Volume
-from hfjobs_mcp.local import LocalConfig, serve_in_thread
+from tests.backends import serve_backend
 from tests.e2e.conftest import Asked, Backend, forbid, open_session, text
 from tests.e2e.http_util import LOCAL_AUTH, http_client, local_server, mcp_client
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(180), pytest.mark.slow]  # jobs really run
 
 SECRET = "hfjobs-files-secret-Zq8Wm3Kp7Tn2Vx5Yb9"
 ENV = {"MY_KEY": SECRET}
@@ -447,15 +447,7 @@ async def test_secrets_a_job_writes_into_its_files_are_masked(session_factory: A
 
 async def test_a_job_of_another_namespace_is_not_read(tmp_path: Path) -> None:
     bob_token = "hf_local_bob_files_token_0123456789"
-    config = LocalConfig(
-        state_dir=tmp_path / "state",
-        token="hf_local_alice_files_token_0123456789",
-        user="alice",
-        host="127.0.0.1",
-        port=0,
-        extra_users={bob_token: ("bob", ())},
-    )
-    with serve_in_thread(config) as served:
+    with serve_backend(tmp_path / "state", extra_users={bob_token: ("bob", ())}) as served:
         other = Backend(url=served.url, token=served.token, state_dir=tmp_path / "state", faults=None)
         async with JobsClient(token=bob_token, endpoint=served.url) as bob:
             code = "import os; os.makedirs('/out', exist_ok=True); open('/out/bob.txt', 'w').write('bob only')"

@@ -217,6 +217,7 @@ def test_other_users_see_private_buckets_as_missing_and_cannot_write(hub: HfApi,
     assert [b.id for b in bob.list_buckets(namespace="alice")] == ["alice/public"]
 
 
+@pytest.mark.slow
 def test_resolve_serves_one_byte_range(hub: HfApi, backend: LocalBackend) -> None:
     hub.create_bucket("alice/ranges")
     hub.batch_bucket_files("alice/ranges", add=[(b"0123456789", "f.txt"), (b"", "empty.txt")])

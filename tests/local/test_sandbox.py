@@ -166,6 +166,7 @@ def test_sandbox_off_says_so(fast_config: LocalConfig) -> None:
         assert "WITHOUT a sandbox (the sandbox is turned off" in log_events(api, job["id"])[0]["data"]
 
 
+@pytest.mark.slow  # makes a venv
 def test_a_python_environment_under_tmp_reached_through_a_link_still_runs_jobs(tmp_path: Path) -> None:
     """A throwaway ``uv tool install`` (or a CI checkout) lives under /tmp, and is often reached through a linked
     folder (pytest's ``pytest-current``): the job's own /tmp must not hide it, and ``python`` must be found at

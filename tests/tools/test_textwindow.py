@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,7 @@ def read_all(data: bytes, limit: int, redactor: Redactor) -> list[Window]:
     return out
 
 
+@pytest.mark.slow  # hypothesis
 @settings(max_examples=150, deadline=None)
 @given(text=st.text(min_size=1, max_size=400), limit=st.integers(min_value=1, max_value=64))
 def test_windows_read_in_order_give_the_whole_text_back(text: str, limit: int) -> None:
@@ -50,6 +52,7 @@ def test_a_window_ends_at_a_line_break_when_its_range_has_one() -> None:
     assert (w.text, w.end) == ("first line\n", 11)
 
 
+@pytest.mark.slow  # hypothesis, every cursor
 @settings(max_examples=60, deadline=None)
 @given(
     before=st.integers(min_value=0, max_value=300),

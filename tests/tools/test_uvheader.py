@@ -12,6 +12,8 @@ from hfjobs_mcp.tools.jobs import RunUvJobArgs
 from hfjobs_mcp.tools.uploads import UploadSet
 from hfjobs_mcp.tools.uvheader import apply_header, read_header
 
+pytestmark = pytest.mark.slow  # huggingface_hub's parser: about half a second to import
+
 
 def script(table: str) -> bytes:
     body = "\n".join(f"# {line}" if line else "#" for line in table.strip().splitlines())
