@@ -8,6 +8,8 @@ decoder, and attacks on all three.
 - The decoder is checked against the wire spec read literally, one line at a time, at any chunking (hypothesis).
 - Against the real local backend: cuts of a running job's stream, 4 and 100 of them, and the benchmark's
   200,000-line job cut mid-replay, read through the batch path and line by line.
+"""
+
 from __future__ import annotations
 
 import itertools
