@@ -15,7 +15,7 @@ import email.utils
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ from hfjobs_mcp.errors import (
     UnauthorizedError,
 )
 
-__all__ = ["Ambiguous", "Http", "error_for"]
+__all__ = ["Ambiguous", "Http", "close_stream", "error_for"]
 
 USER_AGENT = f"hfjobs-mcp/{__version__}"
 _ID_IN_PATH = re.compile(r"/api/(?:jobs|scheduled-jobs)/[^/]+/[^/]+")
@@ -282,3 +282,13 @@ class Http:
 
         await self.fresh()
         return await self.run(once)
+
+
+async def close_stream(response: httpx2.Response, chunks: AsyncIterator[bytes] | None = None) -> None:
+    """Close a streamed response, and the iterator over its body if one was left before its end, even while the
+    caller is being cancelled: a follow that its caller timed out must still give its connection back."""
+    with anyio.CancelScope(shield=True):
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await response.aclose()

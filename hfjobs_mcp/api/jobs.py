@@ -13,6 +13,7 @@ from typing import Any
 import httpx2
 
 from hfjobs_mcp.api.base import ClientBase, body_of, load, load_list, loader, unreadable
+from hfjobs_mcp.api.http import close_stream
 from hfjobs_mcp.api.models import HardwareFlavor, JobInfo, JobsUsage, MetricsSample
 from hfjobs_mcp.api.spec import JobSpec
 from hfjobs_mcp.api.sse import SseLines, data_payloads
@@ -165,11 +166,12 @@ class JobCalls(ClientBase):
         response = await self._http.open_stream(
             f"/api/jobs/{ns}/{ident}/metrics", params={}, read=10.0, tolerate=(406, 500)
         )
+        chunks = response.aiter_bytes()
         try:
             if response.status_code in (406, 500):
                 return
             lines = SseLines()
-            async for chunk in response.aiter_bytes():
+            async for chunk in chunks:
                 for sample in _samples(lines.feed(chunk)):
                     yield sample
             for sample in _samples(lines.flush()):
@@ -179,7 +181,7 @@ class JobCalls(ClientBase):
         except (httpx2.TransportError, httpx2.DecodingError) as exc:
             raise TransportError(f"the metrics stream broke: {type(exc).__name__}", hint="try again") from None
         finally:
-            await response.aclose()
+            await close_stream(response, chunks)
 
 
 def _next_page(response: httpx2.Response, visited: set[str]) -> str | None:

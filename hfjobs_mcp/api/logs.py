@@ -23,7 +23,7 @@ from __future__ import annotations
 import email.utils
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from itertools import compress
 from operator import itemgetter
@@ -32,6 +32,7 @@ from typing import NamedTuple, cast
 import httpx2
 
 from hfjobs_mcp.api import retry
+from hfjobs_mcp.api.http import close_stream
 from hfjobs_mcp.api.jobs import CLOCK_SKEW, JobCalls
 from hfjobs_mcp.api.models import TERMINAL_STAGES, LogBatch, LogLine
 from hfjobs_mcp.api.sse import SseLines
@@ -44,12 +45,15 @@ ONE_SHOT_IDLE = 5.0  # huggingface_hub's read timeout for a one-shot log read
 FOLLOW_IDLE = 120.0
 FIRST_PAUSE, LAST_PAUSE = 2.0, 10.0  # waits between polls of a running job whose stream ended
 
-# One ``data: {`` line per match: either the usual event with plain strings (no quote, backslash or control
-# character, so the text is the decoded value itself), or anything else, decoded alone by ``json``. The plain
-# characters are spelled as ranges (space, !, # to [, ] and up) and matched possessively: about a fifth faster
-# than the negated class in CPython's engine, on the path every line of a long log takes.
+# One ``data: {`` line per match: either the usual event, ``{"data": "...", "timestamp": "..."}`` spelled as
+# json.dumps spells it, or anything else (decoded alone by ``json``). In the usual event the timestamp is a plain
+# string (no quote, backslash or control character: its text is its value) and the text is a plain string with
+# backslash escapes (tabs, quotes, ANSI colours), which are decoded a column at a time when a chunk has any.
+# Plain characters are spelled as ranges (space, !, # to [, ] and up) and matched possessively: about a fifth
+# faster than the negated class in CPython's engine, on the path every line of a long log takes.
 _PLAIN = r"[ !#-\[\]-\U0010ffff]*+"
-_EVENT = re.compile(rf'^data: (?:\{{"data": "({_PLAIN})", "timestamp": "({_PLAIN})"\}}|(\{{.*))$', re.MULTILINE)
+_ESCAPED = rf"{_PLAIN}(?:\\.{_PLAIN})*+"
+_EVENT = re.compile(rf'^data: (?:\{{"data": "({_ESCAPED})", "timestamp": "({_PLAIN})"\}}|(\{{.*))$', re.MULTILINE)
 _TEXT, _STAMP, _OTHER = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAMP_CACHE = 4096
 
@@ -105,13 +109,16 @@ class LogDecoder:
             return Events([], [], True)
         if not any(map(_OTHER, found)):
             whens = self._times(list(map(_STAMP, found)))
-            if whens is not None:
-                return Events(whens, list(map(_TEXT, found)), True)  # type: ignore[arg-type]
-        # Some event of another shape, or a timestamp that does not parse: one at a time.
+            texts: list[str] | None = list(map(_TEXT, found))
+            if "\\" in text and texts is not None:
+                texts = _unescape(texts)
+            if whens is not None and texts is not None:
+                return Events(whens, texts, True)  # type: ignore[arg-type]
+        # Some event of another shape, a bad escape, or a timestamp that does not parse: one at a time.
         decoded = [self._event(*groups) for groups in found]
         whens_or_none = [line.timestamp if line else None for line in decoded]
-        texts = [line.text if line else None for line in decoded]
-        return Events(whens_or_none, texts, None not in texts)
+        texts_or_none = [line.text if line else None for line in decoded]
+        return Events(whens_or_none, texts_or_none, None not in texts_or_none)
 
     def _times(self, stamps: list[str]) -> list[datetime] | None:
         """Each stamp as a datetime (parsed once per distinct value), or None if one of them is not a timestamp."""
@@ -129,11 +136,15 @@ class LogDecoder:
         """One event the fast path did not take, decoded on its own."""
         if other:
             return self._odd(other)
-        when = self._stamps.get(stamp) or _parse_stamp(stamp)
-        return None if when is None else LogLine(when, text)
+        if "\\" in text:
+            unescaped = _unescape([text])
+            if unescaped is None:
+                return None
+            text = unescaped[0]
+        return self._line(text, stamp)
 
     def _odd(self, payload: str) -> LogLine | None:
-        """An event of another shape (escapes, other keys, other spacing), or not a log event at all (None)."""
+        """An event of another shape (other spacing, other keys), or not a log event at all (None)."""
         try:
             event = json.loads(payload)
         except ValueError:
@@ -143,7 +154,20 @@ class LogDecoder:
         text, stamp = event.get("data"), event.get("timestamp")
         if not isinstance(text, str) or not isinstance(stamp, str):
             return None
-        return self._event(text, stamp, "")
+        return self._line(text, stamp)
+
+    def _line(self, text: str, stamp: str) -> LogLine | None:
+        when = self._stamps.get(stamp) or _parse_stamp(stamp)
+        return None if when is None else LogLine(when, text)
+
+
+def _unescape(texts: list[str]) -> list[str] | None:
+    """JSON string bodies (as the event regex captures them) decoded in one ``json.loads``; None if one is invalid."""
+    try:
+        decoded = json.loads('["' + '","'.join(texts) + '"]')
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, list) and len(decoded) == len(texts) else None
 
 
 def _parse_stamp(stamp: str) -> datetime | None:
@@ -370,10 +394,8 @@ class _Follow:
 
     async def close(self) -> None:
         chunks, response, self.chunks, self.response = self.chunks, self.response, None, None
-        if chunks is not None:
-            await _aclose(chunks)
         if response is not None:
-            await response.aclose()
+            await close_stream(response, chunks)
 
 
 class LogCalls(JobCalls):
@@ -460,8 +482,7 @@ class LogCalls(JobCalls):
                 f"the log stream broke: {type(exc).__name__}", hint="try again (follow=True reconnects by itself)"
             ) from None
         finally:
-            await _aclose(chunks)
-            await response.aclose()
+            await close_stream(response, chunks)
 
 
 class _OneShot:
@@ -488,17 +509,10 @@ class _OneShot:
         return lines[: next(i for i, stamp in enumerate(stamps) if stamp > self.cutoff)]
 
 
-async def _aclose(iterator: AsyncIterator[object]) -> None:
-    """Close an async generator left before its end (``aiter_bytes`` of a stream closed early)."""
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
 async def _one_by_one(batches: AsyncIterator[LogBatch]) -> AsyncIterator[LogLine]:
     try:
         async for batch in batches:
             for line in batch:
                 yield line
     finally:
-        await _aclose(batches)
+        await cast(AsyncGenerator[LogBatch, None], batches).aclose()

@@ -398,8 +398,12 @@ def test_decoder_survives_invalid_utf8_and_an_unterminated_last_line() -> None:
     assert decoder.flush().texts == ["ok"]
 
 
-def test_the_usual_event_takes_the_fast_path_and_others_decode_alone() -> None:
+def test_the_usual_event_takes_the_fast_path_and_others_decode_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    def one_at_a_time(*args: object) -> None:
+        raise AssertionError("decoded one event at a time")
+
     decoder = LogDecoder()
+    monkeypatch.setattr(decoder, "_event", one_at_a_time)  # until the mixed chunk below
     stamp = "2025-07-22T16:06:32.000Z"
     plain = "".join(f'data: {{"data": "line {i}", "timestamp": "{stamp}"}}\n\n' for i in range(1000)).encode()
     fast = decoder.feed(plain)
@@ -410,12 +414,21 @@ def test_the_usual_event_takes_the_fast_path_and_others_decode_alone() -> None:
     assert isinstance(batch[2:5], LogBatch)
     assert list(batch[2:5]) == [LogLine(fast.timestamps[0], f"line {i}") for i in (2, 3, 4)]  # type: ignore[arg-type]
     assert batch[-1].text == "line 999"
+    escaped = "".join(
+        "data: " + json.dumps({"data": f'\x1b[32mINFO\x1b[0m\t{i} "q" \\ é', "timestamp": stamp}) + "\n\n"
+        for i in range(100)
+    )
+    colours = decoder.feed(escaped.encode())
+    assert colours.clean  # escapes (ANSI colours, tabs, quotes, \\uXXXX) stay on the column-at-a-time path
+    assert colours.texts == [f'\x1b[32mINFO\x1b[0m\t{i} "q" \\ é' for i in range(100)]
+    monkeypatch.undo()
     mixed = decoder.feed(
         b'data: {"data": "a\\"b", "timestamp": "2025-07-22T16:06:32.000Z"}\n'
         b"data: {broken\n"
+        b'data: {"data": "bad \\x escape", "timestamp": "2025-07-22T16:06:32.000Z"}\n'
         b'data: {"data": "c", "timestamp": "2025-07-22T16:06:32.000Z"}\n'
     )
-    assert mixed.texts == ['a"b', None, "c"]
+    assert mixed.texts == ['a"b', None, None, "c"]
     assert not mixed.clean
     assert mixed.lines().texts == ['a"b', "c"]
 
