@@ -12,10 +12,12 @@ consecutive drops that brought nothing new.
 
 Speed: a long job's log is hundreds of thousands of lines, replayed whole on every connection, so per-line Python
 decides how fast a follow goes (bench/follow_throughput.py). :class:`LogDecoder` turns a chunk of the body into
-lines with one regular-expression pass for the usual event shape, ``{"data": "...", "timestamp": "..."}``
-without escapes, and builds the lines from columns in C; any other event is decoded on its own with ``json``, so
-the result is exactly what decoding each ``data: {`` line alone gives. Batches go to the caller as they are
-(:meth:`LogCalls.log_batches`); :meth:`LogCalls.stream_logs` hands them out one line at a time.
+two columns (texts and timestamps) with one regular-expression pass for the usual event shape,
+``{"data": "...", "timestamp": "..."}``, decoding the texts' escapes (if any) with one ``json.loads`` per chunk and
+each distinct timestamp once; any other event is decoded on its own with ``json``, so the result is exactly what
+decoding each ``data: {`` line alone gives (tests/api/test_logs.py checks it against that reading, at any
+chunking). Batches (:class:`~hfjobs_mcp.api.models.LogBatch`) go to the caller as they are
+(:meth:`LogCalls.log_batches`); :meth:`LogCalls.stream_logs` hands out one :class:`LogLine` at a time.
 """
 
 from __future__ import annotations
