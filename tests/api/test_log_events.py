@@ -82,6 +82,7 @@ EVENT = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     events=st.lists(EVENT, max_size=30),

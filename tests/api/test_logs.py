@@ -432,6 +432,7 @@ def _cuts(count: int, step: int) -> str:
     return ",".join(f"cut-logs:after={step * (i + 1)}" for i in range(count))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tail", [None, 3])
 async def test_backend_cuts_a_running_jobs_stream_4_times(local_backend: Any, tail: int | None) -> None:
     sleep = QuickSleep()
@@ -470,6 +471,7 @@ async def test_backend_cuts_a_running_jobs_stream_100_times(local_backend: Any) 
     assert max(sleep.delays) <= RetryPolicy().max_delay
 
 
+@pytest.mark.slow
 async def test_200000_lines_across_forced_reconnects_none_lost_or_repeated(local_backend: Any) -> None:
     """The benchmark's job (200,000 lines printed at once, over before the follow starts), its stream cut twice by the
     backend: mid-replay after 120,000 events, then after 199,990 (ten lines from the end). Every line comes once, in

@@ -25,6 +25,7 @@ def _cut_rules(cuts: int, step: int) -> str:
     return ",".join(f"cut-logs:after={step * (i + 1)}" for i in range(cuts))
 
 
+@pytest.mark.slow
 async def test_fetch_logs_follow_with_cuts_then_cursor_reads_everything_once(backend: Counted) -> None:
     lines, cuts = 400, 40
     async with mcp_session(backend, sleep=RecordingSleep(cap=0.02)) as s:
