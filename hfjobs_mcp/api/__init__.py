@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from hfjobs_mcp.api.auth import find_endpoint, find_token
 from hfjobs_mcp.api.client import SUBMISSION_LABEL, SUBMISSION_MARK_SHOWN, JobsClient
-from hfjobs_mcp.api.http import RetryPolicy
 from hfjobs_mcp.api.models import (
     TERMINAL_STAGES,
     Accelerator,
@@ -16,12 +15,14 @@ from hfjobs_mcp.api.models import (
     JobStage,
     JobsUsage,
     JobUsage,
+    LogBatch,
     LogLine,
     MetricsSample,
     ScheduledJobInfo,
     WebhookInfo,
     WhoAmI,
 )
+from hfjobs_mcp.api.retry import RetryPolicy
 from hfjobs_mcp.api.spec import DEFAULT_FLAVOR, HUB_FLAVORS, JobSpec, Volume, default_job_name, parse_timeout
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "JobUsage",
     "JobsClient",
     "JobsUsage",
+    "LogBatch",
     "LogLine",
     "MetricsSample",
     "RetryPolicy",

@@ -65,7 +65,7 @@ def _hub_get_token() -> str | None:
 
     Imported here, on first need: huggingface_hub takes about a second to import, which start-up must not pay.
     """
-    from huggingface_hub import get_token
+    from huggingface_hub import get_token  # on first need, for start-up time (about a second to import)
 
     return get_token()
 

@@ -1,10 +1,11 @@
-"""One HTTP exchange with the Jobs API: headers, retries with backoff, and errors mapped to the exception tree.
+"""One HTTP exchange with the Jobs API: headers, the retry rules of each kind of call, and errors mapped to the
+exception tree.
 
-Reads (GET) are retried on 429 (after ``Retry-After`` or ``RateLimit``'s ``t``), 502/503/504 and network errors,
-with capped, jittered exponential backoff inside a total waiting budget. Writes are retried only when the request
-certainly did not take effect: the connection was never made, or the server said 429. Anything else that leaves
-a write's outcome unknown surfaces as :class:`Ambiguous` so the caller can look the result up instead of
-guessing (see :mod:`hfjobs_mcp.api.client`).
+Reads (GET, streams included) are retried on 429, 502/503/504 and network errors. Writes are retried only when
+the request certainly did not take effect: the connection was never made, or the server said 429. Anything else
+that leaves a write's outcome unknown surfaces as :class:`Ambiguous` so the caller can look the result up instead
+of guessing (see :mod:`hfjobs_mcp.api.base`). The waiting and stopping are :mod:`hfjobs_mcp.api.retry`'s, the
+client's one retry loop.
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import math
-import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 import anyio
 import httpx2
 from pydantic import SecretStr
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from hfjobs_mcp import __version__
+from hfjobs_mcp.api import retry
 from hfjobs_mcp.api.auth import TokenSource
+from hfjobs_mcp.api.retry import Retry, RetryPolicy, retry_after
 from hfjobs_mcp.errors import (
     ApiError,
     BadRequestError,
@@ -40,32 +40,12 @@ from hfjobs_mcp.errors import (
     UnauthorizedError,
 )
 
-__all__ = ["Ambiguous", "Http", "RetryPolicy", "error_for"]
+__all__ = ["Ambiguous", "Http", "close_stream", "error_for"]
 
 USER_AGENT = f"hfjobs-mcp/{__version__}"
-_RATELIMIT_T = re.compile(r"\bt=(\d+(?:\.\d+)?)")
 _ID_IN_PATH = re.compile(r"/api/(?:jobs|scheduled-jobs)/[^/]+/[^/]+")
 BILLING_URL = "https://huggingface.co/settings/billing"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: attempts, backoff bounds and the total seconds one call may spend waiting."""
-
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    budget: float = 30.0
-    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
-
-
-class _Retry(Exception):
-    """Internal: this attempt failed in a way worth retrying."""
-
-    def __init__(self, *, response: httpx2.Response | None = None, error: Exception | None = None):
-        super().__init__("retry")
-        self.response = response
-        self.error = error
+_NEVER_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 
 
 class Ambiguous(Exception):
@@ -75,30 +55,6 @@ class Ambiguous(Exception):
         super().__init__(detail)
         self.detail = detail
         self.response = response
-
-
-def _retry_after(response: httpx2.Response) -> float | None:
-    """Seconds the server asked us to wait, from ``Retry-After`` (seconds or a date) or ``RateLimit: ...;t=N``."""
-    value = response.headers.get("retry-after")
-    if value:
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:  # an HTTP date; garbage is ignored rather than allowed to crash the retry loop
-                when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
-                when = None
-            if when is not None:
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=UTC)
-                return max(0.0, when.timestamp() - time.time())
-        else:
-            if math.isfinite(seconds):
-                return max(0.0, seconds)
-    match = _RATELIMIT_T.search(response.headers.get("ratelimit", ""))
-    if match:
-        return float(match.group(1)) + 1.0  # huggingface_hub adds a second to the window's reset
-    return None
 
 
 def _server_message(response: httpx2.Response) -> str | None:
@@ -170,7 +126,7 @@ def error_for(response: httpx2.Response, *, redact: Callable[[str], str] = lambd
             **kwargs,
         )
     if status == 429:
-        after = _retry_after(response)
+        after = retry_after(response)
         return RateLimitedError(
             f"rate limited by the API{detail}",
             hint=f"wait {math.ceil(after)} s and try again" if after is not None else "wait and try again later",
@@ -242,31 +198,19 @@ class Http:
             with contextlib.suppress(TypeError, ValueError):
                 self.server_offset = email.utils.parsedate_to_datetime(date).timestamp() - time.time()
 
-    def backoff(self, attempt: int, response: httpx2.Response | None = None) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based): what a 429 asked, else capped jittered
-        exponential backoff.
-
-        What a 429 asked is not capped: a wait longer than the budget then stops the retries at once, with the error
-        saying how long to wait. Capping it to the budget made the client sleep the whole budget and retry before
-        the server's time, only to be refused again (found by tests/reliability/test_retries.py).
-        """
-        if response is not None and response.status_code == 429:
-            asked = _retry_after(response)
-            if asked is not None:
-                return asked
-        delay: float = min(self.policy.max_delay, self.policy.base_delay * 2.0 ** (attempt - 1))
-        return delay / 2 + delay / 2 * _jitter()
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        response = exc.response if isinstance(exc, _Retry) else None
-        return self.backoff(state.attempt_number, response)
-
-    def _stop(self, state: RetryCallState) -> bool:
-        if state.attempt_number >= self.policy.attempts:
-            return True
-        # tenacity computed the next wait just before asking (``upcoming_sleep``): check that very value.
-        return state.idle_for + state.upcoming_sleep > self.policy.budget
+    async def run(self, attempt: Callable[[], Awaitable[httpx2.Response]]) -> httpx2.Response:
+        """``attempt`` under the client's retry policy; when it gives up, the error its last failure means."""
+        try:
+            return await retry.run(attempt, policy=self.policy, sleep=self.sleep)
+        except Retry as failed:
+            if failed.response is not None:
+                raise error_for(failed.response, redact=self.redact) from None
+            err = failed.error
+            raise TransportError(
+                f"could not reach the Jobs API at {self.client.base_url}: {type(err).__name__} {self.redact(str(err))}",
+                hint="check the network and the endpoint (HF_ENDPOINT); nothing was changed",
+                maybe_sent=False,
+            ) from None
 
     async def request(
         self,
@@ -285,47 +229,66 @@ class Http:
         async def once() -> httpx2.Response:
             try:
                 response = await self.client.request(method, path, params=params, json=json, headers=self.headers())
-            except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
-                raise _Retry(error=exc) from exc  # never reached the server: safe to retry, even a write
+            except _NEVER_SENT as exc:
+                raise Retry(error=exc) from exc  # never reached the server: safe to retry, even a write
             except (httpx2.TransportError, httpx2.DecodingError, httpx2.TooManyRedirects) as exc:
                 if write:
                     raise Ambiguous(f"{type(exc).__name__}: {self.redact(str(exc)) or 'no response'}") from exc
-                raise _Retry(error=exc) from exc
+                raise Retry(error=exc) from exc
             self._note_date(response)
             status = response.status_code
             if status in self.policy.statuses and (not write or status == 429):
-                raise _Retry(response=response)
+                raise Retry(response=response)
             if write and status in (502, 504):
                 raise Ambiguous(f"gateway error {status}", response=response)
             return response
 
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_Retry),
-            stop=self._stop,
-            wait=self._wait,
-            sleep=self.sleep,
-            reraise=True,
-        )
         await self.fresh()
-        try:
-            response: httpx2.Response = await retrying(once)
-            if response.status_code == 401 and await self.source.reload():
-                # The token file holds another token (refreshed elsewhere, or a new `hf auth login`): a 401 means
-                # nothing was done, so the request is sent once more with it.
-                response = await retrying(once)
-        except _Retry as failed:
-            if failed.response is not None:
-                raise error_for(failed.response, redact=self.redact) from None
-            err = failed.error
-            raise TransportError(
-                f"could not reach the Jobs API at {self.client.base_url}: {type(err).__name__} {self.redact(str(err))}",
-                hint="check the network and the endpoint (HF_ENDPOINT); nothing was changed",
-                maybe_sent=False,
-            ) from None
+        response = await self.run(once)
+        if response.status_code == 401 and await self.source.reload():
+            # The token file holds another token (refreshed elsewhere, or a new `hf auth login`): a 401 means
+            # nothing was done, so the request is sent once more with it.
+            response = await self.run(once)
         if response.status_code >= 400:
             raise error_for(response, redact=self.redact)
         return response
 
+    async def open_stream(
+        self, path: str, *, params: Mapping[str, Any], read: float, tolerate: Collection[int] = ()
+    ) -> httpx2.Response:
+        """A streamed GET whose headers have arrived, opened under the read rules (the caller closes it).
 
-def _jitter() -> float:
-    return random.random()  # noqa: S311 - backoff jitter, not cryptography
+        Nothing of the body has been read when a retry happens, so retrying is safe. A status in ``tolerate`` is
+        handed to the caller; any other error status raises the mapped error. Errors while reading the body are
+        the caller's: ``read`` is the longest silence it accepts (``httpx2.ReadTimeout`` after it).
+        """
+
+        async def once() -> httpx2.Response:
+            request = self.client.build_request(
+                "GET", path, params=params, headers=self.headers(), timeout=httpx2.Timeout(60.0, read=read)
+            )
+            try:
+                response = await self.client.send(request, stream=True)
+            except httpx2.TransportError as exc:
+                raise Retry(error=exc) from exc
+            status = response.status_code
+            if status < 400 or status in tolerate:
+                return response
+            await response.aread()
+            await response.aclose()
+            if status in self.policy.statuses:
+                raise Retry(response=response)
+            raise error_for(response, redact=self.redact)
+
+        await self.fresh()
+        return await self.run(once)
+
+
+async def close_stream(response: httpx2.Response, chunks: AsyncIterator[bytes] | None = None) -> None:
+    """Close a streamed response, and the iterator over its body if one was left before its end, even while the
+    caller is being cancelled: a follow that its caller timed out must still give its connection back."""
+    with anyio.CancelScope(shield=True):
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await response.aclose()

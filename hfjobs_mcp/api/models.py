@@ -7,10 +7,11 @@ in ``huggingface_hub``: everything else may be missing on some response.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -28,6 +29,7 @@ __all__ = [
     "JobStage",
     "JobStatus",
     "LastJob",
+    "LogBatch",
     "LogLine",
     "MetricsSample",
     "ScheduledJobInfo",
@@ -246,12 +248,57 @@ class MetricsSample(BaseModel):
         return value or {}
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(NamedTuple):
     """One line a job printed, with the time the service recorded it."""
 
     timestamp: datetime
     text: str
+
+
+_new_line = functools.partial(tuple.__new__, LogLine)  # LogLine((when, text)) without a Python-level __new__
+
+
+class LogBatch(Sequence[LogLine]):
+    """Consecutive lines of a log, held as two columns: what the log follower hands out, a chunk at a time.
+
+    Why columns: a long log is hundreds of thousands of lines, replayed whole on every connection, and an object
+    per line (a tuple the garbage collector tracks) cost more than reading the line did (bench/follow_throughput.py).
+    ``texts`` and ``timestamps`` are plain lists a caller can use in bulk; indexing or iterating gives
+    :class:`LogLine` objects, made on demand.
+    """
+
+    __slots__ = ("texts", "timestamps")
+
+    def __init__(self, timestamps: list[datetime], texts: list[str]) -> None:
+        self.timestamps = timestamps
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @overload
+    def __getitem__(self, index: int) -> LogLine: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> LogBatch: ...
+
+    def __getitem__(self, index: int | slice) -> LogLine | LogBatch:
+        if isinstance(index, slice):
+            return LogBatch(self.timestamps[index], self.texts[index])
+        return LogLine(self.timestamps[index], self.texts[index])
+
+    def __iter__(self) -> Iterator[LogLine]:
+        return map(_new_line, zip(self.timestamps, self.texts, strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LogBatch):
+            return self.texts == other.texts and self.timestamps == other.timestamps
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable columns
+
+    def __repr__(self) -> str:
+        return f"LogBatch({len(self)} lines)"
 
 
 class WatchedItem(_Wire):

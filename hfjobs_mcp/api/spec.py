@@ -127,6 +127,48 @@ def _dedup(ports: list[int]) -> list[int]:
     return list(dict.fromkeys(ports))
 
 
+def _image_problems(image: Any) -> list[str]:
+    if not isinstance(image, str) or not image.strip():
+        return ["image must be a non-empty string"]
+    if any(c.isspace() for c in image):
+        return ["image must not contain whitespace"]
+    if _image_key(image) == ("spaceId", ""):
+        return [f"image {image!r} names no Space (expected e.g. hf.co/spaces/owner/name)"]
+    return []
+
+
+def _command_problems(command: Any) -> list[str]:
+    if isinstance(command, str) or not isinstance(command, list | tuple):
+        return ["command must be a list of strings (e.g. ['python', '-c', 'print(1)'])"]
+    if not command:
+        return ["command needs at least one item"]
+    if any(not isinstance(c, str) or c == "" for c in command):
+        return ["command items must be non-empty strings"]
+    return []
+
+
+def _one_volume_problems(vol: Any) -> list[str]:
+    if not isinstance(vol, Volume):
+        return [f"volume {vol!r} is not a Volume"]
+    out: list[str] = []
+    if vol.type not in ("bucket", "model", "dataset", "space"):
+        out.append(f"volume type {vol.type!r} must be bucket, model, dataset or space")
+    if not isinstance(vol.mount_path, str) or not vol.mount_path.startswith("/"):
+        out.append(f"volume mount_path {vol.mount_path!r} must start with '/'")
+    if not isinstance(vol.source, str) or not vol.source:
+        out.append("volume source must be a non-empty string")
+    extra: dict[str, Any] = {"revision": vol.revision, "path": vol.path}
+    out += [
+        f"volume {what} must be a string"
+        for what, value in extra.items()
+        if value is not None and not isinstance(value, str)
+    ]
+    read_only: Any = vol.read_only
+    if read_only is not None and not isinstance(read_only, bool):
+        out.append("volume read_only must be true or false")
+    return out
+
+
 def _mapping_problems(what: str, mapping: object, key_pattern: re.Pattern[str], rule: str) -> list[str]:
     """Problems with ``env`` or ``secrets``: string keys matching the server's pattern, string values."""
     if not isinstance(mapping, dict):
@@ -169,35 +211,15 @@ class JobSpec:
             )
 
     def _problems(self) -> list[str]:
-        # Checked as Any: the dataclass types are a promise the caller (an agent, a fuzzer) may not keep.
+        """Every problem of the spec, in field order (checked as Any: the dataclass types are a promise the caller,
+        an agent or a fuzzer, may not keep)."""
         me: Any = self
-        out: list[str] = []
-        if not isinstance(me.image, str) or not me.image.strip():
-            out.append("image must be a non-empty string")
-        elif any(c.isspace() for c in me.image):
-            out.append("image must not contain whitespace")
-        elif _image_key(me.image) == ("spaceId", ""):
-            out.append(f"image {me.image!r} names no Space (expected e.g. hf.co/spaces/owner/name)")
-        if isinstance(me.command, str) or not isinstance(me.command, list | tuple):
-            out.append("command must be a list of strings (e.g. ['python', '-c', 'print(1)'])")
-        elif not me.command:
-            out.append("command needs at least one item")
-        elif any(not isinstance(c, str) or c == "" for c in me.command):
-            out.append("command items must be non-empty strings")
+        out = _image_problems(me.image) + _command_problems(me.command)
         if not isinstance(me.flavor, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", me.flavor):
             out.append(f"flavor {me.flavor!r} is not a flavor name (see list_hardware)")
         out += _mapping_problems("env", me.env, _ENV_KEY, "letter first, at least 2 characters")
         out += _mapping_problems("secrets", me.secrets, _SECRET_KEY, "letter first")
-        if not isinstance(me.labels, dict):
-            out.append("labels must map strings to strings")
-        else:
-            for key, value in self.all_labels().items():
-                if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key) or len(key) > _LABEL_MAX:
-                    out.append(f"label key {key!r} must be 1-100 characters of letters, digits, '.', '_', '-'")
-                if not isinstance(value, str) or not _LABEL_VALUE.fullmatch(value) or len(value) > _LABEL_MAX:
-                    out.append(f"label {key!r} value must be at most 100 characters of letters, digits, '.', '_', '-'")
-            if me.name is not None and "name" in me.labels:
-                out.append("give `name` or a `name` label, not both")
+        out += self._label_problems()
         if me.name is not None and not isinstance(me.name, str):
             out.append("name must be a string")
         out += self._volume_problems()
@@ -212,28 +234,27 @@ class JobSpec:
             out.append(exc.message)
         return out
 
+    def _label_problems(self) -> list[str]:
+        me: Any = self
+        if not isinstance(me.labels, dict):
+            return ["labels must map strings to strings"]
+        out: list[str] = []
+        for key, value in self.all_labels().items():
+            if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key) or len(key) > _LABEL_MAX:
+                out.append(f"label key {key!r} must be 1-100 characters of letters, digits, '.', '_', '-'")
+            if not isinstance(value, str) or not _LABEL_VALUE.fullmatch(value) or len(value) > _LABEL_MAX:
+                out.append(f"label {key!r} value must be at most 100 characters of letters, digits, '.', '_', '-'")
+        if me.name is not None and "name" in me.labels:
+            out.append("give `name` or a `name` label, not both")
+        return out
+
     def _volume_problems(self) -> list[str]:
         me: Any = self
         if not isinstance(me.volumes, list | tuple):
             return ["volumes must be a list of Volume"]
         out: list[str] = []
         for vol in me.volumes:
-            if not isinstance(vol, Volume):
-                out.append(f"volume {vol!r} is not a Volume")
-                continue
-            if vol.type not in ("bucket", "model", "dataset", "space"):
-                out.append(f"volume type {vol.type!r} must be bucket, model, dataset or space")
-            if not isinstance(vol.mount_path, str) or not vol.mount_path.startswith("/"):
-                out.append(f"volume mount_path {vol.mount_path!r} must start with '/'")
-            if not isinstance(vol.source, str) or not vol.source:
-                out.append("volume source must be a non-empty string")
-            extra: dict[str, Any] = {"revision": vol.revision, "path": vol.path}
-            for what, value in extra.items():
-                if value is not None and not isinstance(value, str):
-                    out.append(f"volume {what} must be a string")
-            read_only: Any = vol.read_only
-            if read_only is not None and not isinstance(read_only, bool):
-                out.append("volume read_only must be true or false")
+            out += _one_volume_problems(vol)
         mounts = [v.mount_path for v in me.volumes if isinstance(v, Volume)]
         if len(set(mounts)) != len(mounts):
             out.append("two volumes use the same mount_path")

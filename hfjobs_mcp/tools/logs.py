@@ -25,11 +25,11 @@ import anyio
 from pydantic import Field
 
 from hfjobs_mcp.api import TERMINAL_STAGES, LogLine
-from hfjobs_mcp.api.sse import PatternError, matcher
 from hfjobs_mcp.errors import InvalidRequestError
 from hfjobs_mcp.policy.redaction import LineMasker
 from hfjobs_mcp.tools.args import JobRefArgs
 from hfjobs_mcp.tools.base import ToolContext, ToolResult, View
+from hfjobs_mcp.tools.grep import PatternError, matcher
 from hfjobs_mcp.tools.views import iso
 
 MAX_TAIL = 1000

@@ -164,7 +164,7 @@ async def test_a_backtracking_regex_leaves_the_server_answering(tmp_path: Path) 
 
 def test_the_matcher_is_linear_and_refuses_what_it_cannot_do() -> None:
     """What RE2 cannot do in linear time (backreferences, lookarounds) is a clear error, not a slow match."""
-    from hfjobs_mcp.api.sse import PatternError, matcher
+    from hfjobs_mcp.tools.grep import PatternError, matcher
 
     with pytest.raises(PatternError, match="invalid"):
         matcher(r"(a)\1", regex=True)
