@@ -37,6 +37,12 @@ _HEADERS = [
 ]
 
 
+def _events(lines: list[bytes]) -> bytes:
+    """``data: <line>`` events, one per stored line (none for no line): one join, no bytes object made per line,
+    which a 200,000-line replay pays 200,000 times (the same bytes as joining ``b"data: " + line + b"\\n\\n"``)."""
+    return b"data: " + b"\n\ndata: ".join(lines) + b"\n\n" if lines else b""
+
+
 class _Stream:
     """Shared plumbing: start the response, watch for disconnects, wait for news or a keep-alive."""
 
@@ -122,10 +128,10 @@ class LogStream(_Stream):
                     if self.cut_after is not None and sent + len(lines) >= self.cut_after:
                         lines = lines[: self.cut_after - sent]
                         if lines:
-                            await self.send_bytes(send, b"".join(b"data: " + line + b"\n\n" for line in lines))
+                            await self.send_bytes(send, _events(lines))
                         return  # the cut-logs fault: end without the final chunk, the connection is dropped
                     sent += len(lines)
-                    await self.send_bytes(send, b"".join(b"data: " + line + b"\n\n" for line in lines))
+                    await self.send_bytes(send, _events(lines))
                 if finished:
                     break
                 outcome = await self.wait(news, self.until_keepalive(3600))
