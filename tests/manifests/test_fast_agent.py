@@ -225,7 +225,7 @@ def test_fast_agent_lists_renders_prompts_and_reads_masked_logs(
     assert list(results["prompts"]) == [w.name for w in WORKFLOWS]
     for workflow in WORKFLOWS:
         listed = {name: required for name, required in results["prompts"][workflow.name]}
-        assert listed == {name: required for name, _, required in workflow.arguments}, workflow.name
+        assert listed == {name: required for name, _, required in workflow.arguments()}, workflow.name
 
     # The run needed a yes (a forwarded secret) and fast-agent's elicitation asked it; the job failed.
     assert not results["run"]["is_error"], results["run"]
