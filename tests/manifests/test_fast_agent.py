@@ -251,10 +251,11 @@ def test_fast_agent_lists_renders_prompts_and_reads_masked_logs(
     assert named - used <= arguments, named - used - arguments  # every other name is an argument of those tools
     assert {"job_id", "tail", "grep", "regex"} <= named
 
-    # The log resource of that job: the token it printed is masked, the rest is there.
+    # The log resource of that job: the token it printed is masked, the rest is there. The driver's own check
+    # comes first, so that a failure never shows the value (the assertion below would print the lines).
+    assert results["token_length"] >= 16
+    assert results["token_in_answers"] is False, "the server's token shows in what fast-agent returned"
     assert results["logs_uri"] == f"hfjobs://jobs/local-user/{job_id}/logs"
     (logs,) = results["logs"]
     lines = [line.split(" ", 1)[1] for line in logs.splitlines()[1:]]
     assert lines == ["token ***", "giving up"], logs
-    assert results["token_length"] >= 16
-    assert results["token_in_answers"] is False
