@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ import pytest
 import yaml
 
 from hfjobs_mcp.tools.registry import ALL_TOOLS
+from hfjobs_mcp.workflows import WORKFLOWS, tools_named
 from tests.conftest import LOCAL_TEST_TOKEN
 from tests.manifests import tooling
 from tests.manifests.conftest import FAKE_TOKEN, MANIFESTS, clean_env, parse_hfjobs_args, system_path
@@ -183,3 +185,77 @@ def test_the_documented_command_runs_the_real_jobs_entry_with_the_token_from_env
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer == {"jobs": [], "truncated": False}
     assert LOCAL_TEST_TOKEN not in done.stdout + done.stderr
+
+
+PROMPTS_DRIVER = Path(__file__).with_name("fast_agent_prompts_driver.py")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_fast_agent_lists_renders_prompts_and_reads_masked_logs(
+    tmp_path: Path, fast_agent_python: Path, installed_tool: Path
+) -> None:
+    """Through fast-agent's own API (``list_prompts``, ``get_prompt``, ``apply_prompt``, template completion,
+    ``get_resource``) on the shipped configuration's rehearsal server: the five workflows are listed; a job that
+    printed the server's token (forwarded as the secret HF_TOKEN after a yes given through fast-agent's
+    elicitation) and failed is completed as a job id, ``debug_failed_job`` renders for it naming only tools
+    fast-agent lists and their arguments, and the job's log resource reads with the token masked."""
+    out = tmp_path / "results.json"
+    env = clean_env(
+        tmp_path,
+        PATH=f"{installed_tool}{os.pathsep}{system_path()}",
+        HFJOBS_FA_CONFIG=str(CONFIG),
+        HFJOBS_FA_SERVER="hf-jobs-local",
+        HFJOBS_FA_STATE=str(tmp_path / "hfjobs-home" / "local"),
+        HFJOBS_FA_OUT=str(out),
+    )
+    done = subprocess.run(
+        [str(fast_agent_python), str(PROMPTS_DRIVER), "--model", "passthrough"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"fast-agent failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    results = json.loads(out.read_text(encoding="utf-8"))
+
+    # Listed: the five workflows, in order, with their typed arguments.
+    assert list(results["prompts"]) == [w.name for w in WORKFLOWS]
+    for workflow in WORKFLOWS:
+        listed = {name: required for name, required in results["prompts"][workflow.name]}
+        assert listed == {name: required for name, _, required in workflow.arguments()}, workflow.name
+
+    # The run needed a yes (a forwarded secret) and fast-agent's elicitation asked it; the job failed.
+    assert not results["run"]["is_error"], results["run"]
+    assert any("HF_TOKEN" in question for question in results["asked"]), results["asked"]
+    job_id = results["job"]["id"]
+    assert results["job"]["namespace"] == "local-user"
+    assert results["waited"] == "ERROR"
+
+    # Completed through fast-agent: the token's namespace, then the failed job first among recent ones.
+    assert results["completed_namespaces"][0] == "local-user"
+    assert results["completed_job_ids"][0] == job_id
+
+    # Rendered with the completed id, fetched and applied (the passthrough model answers with the prompt's text).
+    rendered = results["rendered"]
+    assert f'"{job_id}"' in rendered
+    assert results["applied"].strip() == rendered.strip()
+    tools: dict[str, list[str]] = results["tools"]
+    named = set(re.findall(r"`([A-Za-z_]+)`", rendered))
+    used = named & set(tools)
+    debug = next(w for w in WORKFLOWS if w.name == "debug_failed_job")
+    assert used == tools_named(debug) == {"inspect_job", "fetch_logs", "list_hardware"}
+    arguments = {arg for tool in used for arg in tools[tool]}
+    assert named - used <= arguments, named - used - arguments  # every other name is an argument of those tools
+    assert {"job_id", "tail", "grep", "regex"} <= named
+
+    # The log resource of that job: the token it printed is masked, the rest is there. The driver's own check
+    # comes first, so that a failure never shows the value (the assertion below would print the lines).
+    assert results["token_length"] >= 16
+    assert results["token_in_answers"] is False, "the server's token shows in what fast-agent returned"
+    assert results["logs_uri"] == f"hfjobs://jobs/local-user/{job_id}/logs"
+    (logs,) = results["logs"]
+    lines = [line.split(" ", 1)[1] for line in logs.splitlines()[1:]]
+    assert lines == ["token ***", "giving up"], logs
