@@ -231,5 +231,6 @@ async def test_the_card_lists_the_files_a_uv_job_uploads(tmp_path: Path, chromiu
         digest = hashlib.sha256(b"lr: 0.01\n").hexdigest()
         assert f"/data/config.yml (9 bytes, sha256 {digest}, inline text)" in facts, facts
         assert "/data/script.py" in facts
+        await h.screenshot("approval-card-files")  # looked at: the uploads listed, readable, nothing cut
         assert await _jobs(h) == []
         await h.assert_clean()
