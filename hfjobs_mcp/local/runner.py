@@ -40,7 +40,7 @@ from .logs import LogWriter, banner
 from .records import CANCELED, COMPLETED, ERROR, RUNNING, JobRecord
 from .sandbox import Sandbox, SandboxMode
 from .store import Store
-from .volumes import Mounts, VolumeError, hf_cache_dir, mount_volumes
+from .volumes import Mounts, VolumeError, hf_cache_dir, host_argv, mount_volumes
 
 log = logging.getLogger("hfjobs_mcp.local.runner")
 
@@ -104,6 +104,17 @@ def _owner(path: os.PathLike[str]) -> int | None:
         return None
 
 
+def _unsandboxed_volumes_note(hosts: dict[str, str]) -> str:
+    """The log line that says where a job's volumes are when no sandbox can mount them at their paths."""
+    where = ", ".join(f"{target} is {host}" for target, host in sorted(hosts.items()))
+    return (
+        f"===== No sandbox, so volumes are not mounted: {where} on this machine. Command arguments and "
+        "environment values naming those paths were pointed there; a path the program opens itself (e.g. "
+        "/data/outputs) does not exist here, and read-only is not enforced. Install bubblewrap (apt install "
+        "bubblewrap) to run it as on Hugging Face ====="
+    )
+
+
 class Runner:
     """Starts, supervises, cancels and stops job processes; writes their stages to the store."""
 
@@ -125,7 +136,7 @@ class Runner:
         else:
             log.warning(
                 "jobs run WITHOUT a sandbox: %s. A job can then read what this user can read (the state folder "
-                "included) and see its processes; volumes cannot be mounted",
+                "included) and see its processes; volumes stay in their folders (the job log says where)",
                 self.sandbox.status.detail,
             )
         self._notify = notify  # the job's record changed
@@ -262,12 +273,19 @@ class Runner:
                 return
             for line in mounts.lines:
                 log.info("job %s: volume %s", job_id, line)
+            if not sandbox.enabled:
+                argv = host_argv(argv, mounts.hosts)
+                for key, value in spec.environment.items():
+                    if key not in spec.secrets and env.get(key) == value:
+                        env[key] = host_argv([value], mounts.hosts)[0]
         sandbox.hand_over(host_dirs)
         sandbox.hand_over([uv_cache], recursive=_owner(uv_cache) != sandbox.job_uid)
         sandbox.hand_over(mounts.writable, recursive=True)
         loop = asyncio.get_running_loop()
         for attempt in range(1, spec.attempts + 1):
             writer.write_line(banner(spec.image, time.time(), attempt=attempt, attempts=spec.attempts, sandbox=note))
+            if attempt == 1 and not sandbox.enabled and mounts.hosts:
+                writer.write_line(_unsandboxed_volumes_note(mounts.hosts))
             if handle.stop.done():
                 return
             proto = _JobProtocol(writer, loop)
@@ -343,10 +361,6 @@ class Runner:
             return
 
     def _mount_volumes(self, rec: JobRecord) -> Mounts:
-        if not self.sandbox.enabled:
-            raise VolumeError(
-                f"volumes need the job sandbox, and this backend runs jobs without one ({self.sandbox.status.detail})"
-            )
         allowed = {rec.created_by, *self._cfg.orgs_of(rec.created_by)}
         return mount_volumes(
             rec.spec.volumes,

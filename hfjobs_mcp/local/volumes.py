@@ -10,7 +10,14 @@
   to the snapshot (or its ``path`` subfolder) there: every file resolves inside the sandbox.
 
 Anything missing fails the job at start with :class:`VolumeError`, whose message names it and says how
-to get it. Volumes need the sandbox: without one a job cannot see a folder at ``/data``.
+to get it.
+
+Without a sandbox (no bubblewrap: macOS, a machine where it is not installed) nothing can appear at
+``/data``: the job runs as a plain process of this user. Rather than fail every job with a volume (every
+uploaded UV script is one), the volume stays where it is on this machine and :func:`host_argv` rewrites
+the command's arguments that name a path under a mount (``uv run /data/script.py`` runs the uploaded
+file); the job's log says so, and that a path the program names itself (``open('/data/outputs/x')``)
+does not exist here. Read-only is then not enforced either: the job can write whatever this user can.
 """
 
 from __future__ import annotations
@@ -43,6 +50,33 @@ class Mounts:
     links: list[Link] = field(default_factory=list)
     writable: list[Path] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    hosts: dict[str, str] = field(default_factory=dict)
+    """Mount path -> the folder on this machine it shows, for running without a sandbox."""
+
+
+def host_argv(argv: Sequence[str], hosts: Mapping[str, str]) -> list[str]:
+    """``argv`` with each argument naming a path under a mount (or ``--opt=PATH``) pointed at its host folder.
+
+    The innermost mount wins when mounts nest. Only whole path components match: ``/database`` is not
+    under ``/data``.
+    """
+    targets = sorted(hosts, key=len, reverse=True)
+
+    def one(path: str) -> str | None:
+        for target in targets:
+            if path == target or path.startswith(target.rstrip("/") + "/"):
+                return hosts[target] + path[len(target) :]
+        return None
+
+    out: list[str] = []
+    for arg in argv:
+        moved = one(arg)
+        if moved is None and arg.startswith("-") and "=" in arg:
+            option, _, value = arg.partition("=")
+            if (value_moved := one(value)) is not None:
+                moved = f"{option}={value_moved}"
+        out.append(arg if moved is None else moved)
+    return out
 
 
 def hf_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -119,6 +153,7 @@ def _bucket(
     host = root.joinpath(*sub)
     writable = vol.get("readOnly") is not True
     mounts.binds.append(Bind(source=str(host), target=target, writable=writable))
+    mounts.hosts[target] = str(host)
     if writable:
         mounts.writable.append(host)
     where = f"{source}/{'/'.join(sub)}" if sub else source
@@ -146,6 +181,7 @@ def _repo(vol: Mapping[str, Any], target: str, index: int, mounts: Mounts, *, hf
     mounts.binds.append(Bind(source=str(repo), target=inside, writable=False))
     points_to = "/".join([inside, "snapshots", commit, *sub])
     mounts.links.append(Link(path=target, points_to=points_to))
+    mounts.hosts[target] = str(snapshot.joinpath(*sub))
     where = f"{source}/{'/'.join(sub)}" if sub else source
     mounts.lines.append(f"{target}: {kind} {where}@{revision} from the local cache (read-only)")
 

@@ -467,6 +467,23 @@ async def test_a_job_of_another_namespace_is_not_read(tmp_path: Path) -> None:
                 assert "bob only" not in text(result)
 
 
+async def test_without_a_sandbox_an_uploaded_script_still_runs_with_its_files(tmp_path: Path) -> None:
+    """macOS or a machine without bubblewrap: nothing can appear at /data, yet `uv run /data/script.py` must run
+    (the README's demo does it), reading the files its arguments name, and the log must say what differs."""
+    script = "import sys\nprint('config says', open(sys.argv[1]).read().strip())\n"
+    with serve_backend(tmp_path / "state", sandbox="off") as served:
+        plain = Backend(url=served.url, token=served.token, state_dir=tmp_path / "state", faults=None)
+        async with open_session(plain) as s:
+            args = {"script": script, "file_texts": {"config.yml": "lr: 0.5"}, "script_args": ["config.yml"]}
+            started = await s.ok("run_uv_job", args)
+            job = await completed(s, ref(started))
+            assert job["command"] == ["uv", "run", "/data/script.py", "/data/config.yml"]  # as sent, unchanged
+            logs = text(await s.call("fetch_logs", {"job_id": ref(started)}))
+            assert "config says lr: 0.5" in logs
+            assert "No sandbox, so volumes are not mounted: /data is " in logs
+            assert "Install bubblewrap" in logs
+
+
 # --- scheduled runs use the uploaded copy --------------------------------------------------------------------------
 
 

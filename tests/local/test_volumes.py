@@ -12,10 +12,11 @@ import httpx2
 import pytest
 
 from hfjobs_mcp.local import LocalBackend, LocalConfig
+from hfjobs_mcp.local.volumes import host_argv
 from tests.backends import serve_backend
 
 from .conftest import client
-from .util import log_text, py, run, wait_stage
+from .util import log_text, py, run, spec, wait_stage
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -152,12 +153,60 @@ def test_inspect_shows_volumes_as_sent(vapi: httpx2.Client) -> None:
 
 
 @pytest.mark.slow
-def test_volumes_need_the_sandbox(fast_config: LocalConfig) -> None:
-    with serve_backend(dataclasses.replace(fast_config, sandbox="off")) as b, client(b) as api:
-        job = run(api, py("print(1)", volumes=[bucket("alice/x")]))
-        done = wait_stage(api, job["id"])
-        assert done["status"]["stage"] == "ERROR"
-        assert "volumes need the job sandbox" in done["status"]["message"]
+def test_without_a_sandbox_volumes_stay_in_their_folders_and_arguments_point_there(
+    fast_config: LocalConfig, cache: Path
+) -> None:
+    """No bubblewrap (macOS, a fresh Debian): an uploaded script still runs, and the log says what differs."""
+    off = dataclasses.replace(fast_config, sandbox="off", hf_cache_dir=cache)
+    with serve_backend(off) as b, client(b) as api:
+        state = Path(b.state_dir)
+        write = "import sys; open(sys.argv[1], 'w').write(\"import os; print('ran', open(os.environ['CFG']).read())\")"
+        vols = [bucket("alice/x"), {"type": "model", "source": "org/tiny", "mountPath": "/model"}]
+        env = {"CFG": "/model/config.json"}
+        job = run(api, spec("python", "-c", write, "/data/hello.py", volumes=vols, environment=env))
+        assert wait_stage(api, job["id"])["status"]["stage"] == "COMPLETED", log_text(api, job["id"])
+        folder = state / "buckets" / "alice" / "x"
+        assert (folder / "hello.py").is_file()  # written through the rewritten argument, in the bucket folder
+        note = [line for line in log_text(api, job["id"]) if line.startswith("===== No sandbox")]
+        assert len(note) == 1
+        assert f"/data is {folder}" in note[0]
+        assert "/model is " in note[0]
+        assert "bubblewrap" in note[0]
+        again = run(api, spec("python", "/data/hello.py", volumes=vols, environment=env))
+        assert wait_stage(api, again["id"])["status"]["stage"] == "COMPLETED", log_text(api, again["id"])
+        assert log_text(api, again["id"])[-1] == 'ran {"layers": 2}'
+        # A path the program names itself is not there: the job fails as it would anywhere /data is missing.
+        direct = run(api, py("open('/data/hello.py')", volumes=vols))
+        assert wait_stage(api, direct["id"])["status"]["stage"] == "ERROR"
+        assert any("FileNotFoundError" in line for line in log_text(api, direct["id"]))
+
+
+def test_host_argv_moves_only_whole_paths_under_a_mount() -> None:
+    hosts = {"/data": "/h/b", "/data/in": "/h/in", "/model": "/h/m"}
+    argv = [
+        "uv",
+        "run",
+        "/data/s.py",
+        "/data",
+        "/database/x",
+        "--out=/data/o",
+        "-o",
+        "/data/in/f",
+        "x=/data/y",
+        "/modelx",
+    ]
+    assert host_argv(argv, hosts) == [
+        "uv",
+        "run",
+        "/h/b/s.py",
+        "/h/b",
+        "/database/x",
+        "--out=/h/b/o",
+        "-o",
+        "/h/in/f",
+        "x=/data/y",
+        "/modelx",
+    ]
 
 
 @pytest.mark.slow
