@@ -41,7 +41,8 @@ class WorkflowArgumentsError(ValueError):
 
 class _Args(BaseModel):
     # Prompt arguments arrive as strings: numbers are parsed from them (lax mode), unknown names are refused.
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, str_strip_whitespace=True)
+    # Built on the first prompts/get, not on import (start-up time).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, str_strip_whitespace=True, defer_build=True)
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,20 @@ def test_a_new_setting_with_a_flag_becomes_an_option() -> None:
     assert "how high (default 3)" in parser.format_help()
     with pytest.raises(ValueError, match="argument --level: "):
         settings_from_args(parser.parse_args(["--level", "0"]), Probe)
+
+
+PLUGINS = (
+    "import os, hfjobs_mcp.cli\n"
+    "from pydantic.plugin._loader import get_plugins\n"
+    "print(repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')), len(list(get_plugins())))"
+)
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "'__all__' 0"), ("", "'' "), ("logfire", "'logfire' ")])
+def test_pydantic_plugins_are_off_unless_the_user_says_otherwise(given: str | None, seen: str) -> None:
+    """A plugin would see every value the server validates, its token included: off by default, the user's
+    own setting (even empty: every plugin on) kept."""
+    env = {"PATH": "/usr/bin:/bin"} | ({} if given is None else {"PYDANTIC_DISABLE_PLUGINS": given})
+    done = subprocess.run([sys.executable, "-c", PLUGINS], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(seen)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets as _random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -75,6 +74,8 @@ class Approvals:
         self.ttl = ttl
         self.clock = clock
         self._lock = threading.Lock()
+        import sqlite3  # with the first approvals store, not before tools/list (start-up time)
+
         self._db = sqlite3.connect(
             ":memory:" if path is None else str(path), timeout=10.0, isolation_level=None, check_same_thread=False
         )

@@ -13,7 +13,7 @@ import json
 import logging
 import types
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools.base import Tool
@@ -26,9 +26,10 @@ from hfjobs_mcp.serve.context import ContextMaker
 from hfjobs_mcp.serve.resources import job_links
 from hfjobs_mcp.serve.results import cut, error_result, success_result
 from hfjobs_mcp.serve.sdk_shim import sdk_tool_of
-from hfjobs_mcp.tools.arguments import parse_arguments
-from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
 from hfjobs_mcp.tools.listing import Listed
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
 
 logger = logging.getLogger("hfjobs_mcp.server")  # the name log lines have always shown
 
@@ -72,6 +73,8 @@ def decode_json_text(model: type[BaseModel], data: dict[str, Any]) -> dict[str, 
 
 def read_arguments(tool: ToolDef[Any, Any], arguments: dict[str, Any]) -> Any:
     """A call's raw arguments validated by the tool's own model (:class:`~hfjobs_mcp.errors.HfJobsError` if not)."""
+    from hfjobs_mcp.tools.arguments import parse_arguments  # with the first call (start-up time)
+
     return parse_arguments(tool.args, decode_json_text(tool.args, arguments), tool=tool.name)
 
 

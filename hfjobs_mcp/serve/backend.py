@@ -11,18 +11,19 @@ import logging
 import secrets as _random
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 from pydantic import SecretStr
 
-from hfjobs_mcp.api import JobsClient, find_endpoint
-from hfjobs_mcp.api.auth import TokenSource
+from hfjobs_mcp.api.auth import TokenSource, find_endpoint
 from hfjobs_mcp.config import Settings, home_dir
 from hfjobs_mcp.private_paths import UnsafePathError
 
 if TYPE_CHECKING:
+    from hfjobs_mcp.api import JobsClient
     from hfjobs_mcp.local.detached import Attached
 
 logger = logging.getLogger("hfjobs_mcp")
@@ -56,9 +57,18 @@ def attach_local_backend(settings: Settings) -> Attached:
     return attached
 
 
+@dataclass(frozen=True)
+class Connection:
+    """Where the API is and the token to use: what a client is made from (:func:`make_client`)."""
+
+    endpoint: str
+    token: TokenSource
+    namespace: str | None
+
+
 @asynccontextmanager
-async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIterator[JobsClient]:
-    """The API client the settings ask for.
+async def open_connection(settings: Settings, *, embedded: bool = False) -> AsyncIterator[Connection]:
+    """The endpoint and token the settings ask for.
 
     With ``local``, the local backend serving the state folder is used (:func:`attach_local_backend`); this process
     holds a client lease until it leaves. ``embedded`` instead serves a backend from a thread of this process,
@@ -84,20 +94,41 @@ async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIte
                 stack.callback(attached.release)
                 url, token = attached.url, attached.token
             local_token = TokenSource(SecretStr(token), origin="the local backend's own token (no cost)")
-            client = JobsClient(token=local_token, endpoint=url, namespace=settings.namespace)
-        else:
-            # The token found as huggingface_hub finds it; a browser login's token file is refreshed before it expires.
-            source = (
-                TokenSource(settings.token, origin="the token given to the server")
-                if settings.token
-                else TokenSource.found()
-            )
-            endpoint = settings.endpoint or find_endpoint()
-            client = JobsClient(token=source, endpoint=endpoint, namespace=settings.namespace)
-            if source.token is None:
-                logger.warning("no Hugging Face token found: tools will say so until HF_TOKEN is set (or use --local)")
-        await stack.enter_async_context(client)
+            yield Connection(endpoint=url, token=local_token, namespace=settings.namespace)
+            return
+        # The token found as huggingface_hub finds it; a browser login's token file is refreshed before it expires.
+        source = (
+            TokenSource(settings.token, origin="the token given to the server")
+            if settings.token
+            else TokenSource.found()
+        )
+        if source.token is None:
+            logger.warning("no Hugging Face token found: tools will say so until HF_TOKEN is set (or use --local)")
+        yield Connection(endpoint=settings.endpoint or find_endpoint(), token=source, namespace=settings.namespace)
+
+
+def make_client(connection: Connection) -> JobsClient:
+    """A client of ``connection``; close it with ``aclose()`` (or use it as an async context manager)."""
+    from hfjobs_mcp.api.client import (
+        JobsClient,
+    )  # with the first call over stdio, not before tools/list (start-up time)
+
+    return JobsClient(token=connection.token, endpoint=connection.endpoint, namespace=connection.namespace)
+
+
+@asynccontextmanager
+async def open_client(settings: Settings, *, embedded: bool = False) -> AsyncIterator[JobsClient]:
+    """The API client the settings ask for (see :func:`open_connection`), closed on leaving."""
+    async with open_connection(settings, embedded=embedded) as connection, make_client(connection) as client:
         yield client
 
 
-__all__ = ["LOCAL_USER", "attach_local_backend", "local_state_dir", "open_client"]
+__all__ = [
+    "LOCAL_USER",
+    "Connection",
+    "attach_local_backend",
+    "local_state_dir",
+    "make_client",
+    "open_client",
+    "open_connection",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
@@ -24,8 +24,10 @@ from mcp_types import (
 )
 
 from hfjobs_mcp.errors import HfJobsError
-from hfjobs_mcp.tools.base import ToolContext
 from hfjobs_mcp.workflows import Completes
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.tools.base import ToolContext
 
 logger = logging.getLogger("hfjobs_mcp.serve")
 

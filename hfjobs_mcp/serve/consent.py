@@ -13,7 +13,7 @@ reach.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, cast
 
 from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import (
@@ -31,15 +31,15 @@ from hfjobs_mcp.errors import HfJobsError
 from hfjobs_mcp.policy.audit import audit
 from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
 from hfjobs_mcp.serve.context import ContextMaker
-from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
 
 if TYPE_CHECKING:
     from hfjobs_mcp.policy.plan import Plan
+    from hfjobs_mcp.tools.base import ToolContext, ToolDef, ToolResult
 
-ReadArguments = Callable[[ToolDef[Any, Any], dict[str, Any]], Any]
+ReadArguments: TypeAlias = "Callable[[ToolDef[Any, Any], dict[str, Any]], Any]"
 """A call's raw arguments validated by the tool's own model (an :class:`~hfjobs_mcp.errors.HfJobsError` if not)."""
 
-Finish = Callable[[ToolResult | HfJobsError, ToolContext], CallToolResult]
+Finish: TypeAlias = "Callable[[ToolResult | HfJobsError, ToolContext], CallToolResult]"
 """A call's outcome as the result the client gets (masked with the call's context)."""
 
 
@@ -67,7 +67,7 @@ def _can_elicit(ctx: Context[Any, Any]) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def _channel(ctx: Context[Any, Any], context: ToolContext) -> Any:
+def _channel(ctx: Context[Any, Any], context: "ToolContext") -> Any:
     return channel_for(context.settings, can_elicit=_can_elicit(ctx), has_apps=client_supports_apps(ctx))
 
 
@@ -78,7 +78,7 @@ class Planned:
 
     def __init__(
         self,
-        context: ToolContext,
+        context: "ToolContext",  # strings: the tools' modules come with their first call (start-up time)
         args: Any = None,
         plan: "Plan[Any] | None" = None,  # a string: the plan's module is imported on a tool's first call
         error: HfJobsError | None = None,
@@ -90,8 +90,8 @@ class Planned:
 
 
 async def gate_and_execute(
-    tool: ToolDef[Any, Any], ctx: Context[Any, Any], planned: Planned, consent: Any
-) -> ToolResult | HfJobsError:
+    tool: "ToolDef[Any, Any]", ctx: Context[Any, Any], planned: Planned, consent: Any
+) -> "ToolResult | HfJobsError":
     """The one place where a writing request passes the gate and is sent (or is refused, nothing sent)."""
     if planned.error is not None:
         return planned.error
@@ -99,7 +99,7 @@ async def gate_and_execute(
     assert plan is not None
     assert tool.execute is not None
     if plan.dry_result is not None:
-        return cast(ToolResult, plan.dry_result)
+        return cast("ToolResult", plan.dry_result)
     try:
         confirmed_by = decide(
             plan,
@@ -127,7 +127,7 @@ async def gate_and_execute(
 
 def writing_call(
     name: str,
-    load: Callable[[], ToolDef[Any, Any]],
+    load: "Callable[[], ToolDef[Any, Any]]",
     make_context: ContextMaker,
     read_arguments: ReadArguments,
     finish: Finish,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import quote
 
 from mcp.server.mcpserver import MCPServer
@@ -25,8 +25,10 @@ from mcp_types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from pydantic import ValidationError
 
 from hfjobs_mcp.errors import HfJobsError, NotFoundError
-from hfjobs_mcp.tools.base import ToolContext, ToolResult
 from hfjobs_mcp.workflows import Completes
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.tools.base import ToolContext, ToolResult
 
 logger = logging.getLogger("hfjobs_mcp.serve")
 
@@ -38,7 +40,7 @@ HARDWARE = "hfjobs://hardware"
 LOG_TAIL = 200  # lines of a log resource: the end of the output, as fetch_logs' tail
 JSON = "application/json"
 
-Present = Callable[[ToolResult, ToolContext], CallToolResult]
+Present: TypeAlias = "Callable[[ToolResult, ToolContext], CallToolResult]"
 """How a tool result is shown (masked, rendered): the server's own, so a resource and a tool show the same."""
 
 TEMPLATE_COMPLETIONS: dict[str, dict[str, Completes]] = {

@@ -8,15 +8,16 @@ text. Everything shown is masked first, then cut, so a cut can never leave part 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from hfjobs_mcp.errors import ApprovalPending, ConfirmationRequired, HfJobsError, InvalidArgumentsError
-from hfjobs_mcp.policy.redaction import mask_tree
 from hfjobs_mcp.serve.app_page import APPROVAL_META
-from hfjobs_mcp.tools.base import ToolResult
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.tools.base import ToolResult
 
 MAX_MESSAGE_CHARS = 2000  # an error message is cut here, after masking (an API may echo a whole request)
 
@@ -31,6 +32,8 @@ def error_result(exc: HfJobsError, redact: Callable[[str], str] = lambda s: s) -
 
     Masked first, then cut: an API error that echoes a secret shows none of it, wherever the cut falls.
     """
+    from hfjobs_mcp.policy.redaction import mask_tree  # with the first result, not before tools/list (start-up time)
+
     message = cut(redact(exc.message))
     hint = cut(redact(exc.hint)) if exc.hint else None
     text = f"{message}\n\nWhat to do: {hint}" if hint else message
@@ -58,6 +61,8 @@ def success_result(result: ToolResult, redact: Callable[[str], str] = lambda s: 
     The data is masked before it is rendered (keys of mappings included): the text is the rendering of the masked
     result, masked once more as a whole (a value the rendering brought together).
     """
+    from hfjobs_mcp.policy.redaction import mask_tree  # with the first result, not before tools/list (start-up time)
+
     data = mask_tree(result.model_dump(mode="json"), redact)
     try:
         shown = type(result).model_validate(data)

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
@@ -23,15 +23,17 @@ from hfjobs_mcp.serve.adapter import both, sdk_tool
 from hfjobs_mcp.serve.app_page import ANSWER_TOOL, APP_URI, APPROVAL_META, bound_to_app, job_app
 from hfjobs_mcp.serve.capabilities import CACHE_HINTS, WEBSITE, honest_capabilities, icons
 from hfjobs_mcp.serve.completions import install_completions
-from hfjobs_mcp.serve.context import ContextFactory, call_context_maker
+from hfjobs_mcp.serve.context import ContextFactory, LazyContext, call_context_maker
 from hfjobs_mcp.serve.prompts import add_prompts
 from hfjobs_mcp.serve.resources import add_resources
 from hfjobs_mcp.serve.results import success_result
 from hfjobs_mcp.serve.tasks import IDENTIFIER as TASKS
 from hfjobs_mcp.serve.tasks import TASK_TOOL, JobTasks, TaskIds
-from hfjobs_mcp.tools.base import ToolContext
 from hfjobs_mcp.tools.listing import Listed, published_listing, select_listed, tool_named
 from hfjobs_mcp.workflows import Facts
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.tools.base import ToolContext
 
 SERVER_NAME = "hfjobs-mcp"
 
@@ -57,7 +59,7 @@ def _without_confirm(listed: Listed) -> Listed:
 
 
 def build_server(
-    base_context: ToolContext,
+    base_context: ToolContext | LazyContext,
     *,
     toolsets: Sequence[str] | None = None,
     read_only: bool = False,
@@ -67,20 +69,25 @@ def build_server(
 ) -> MCPServer[Any]:
     """The MCP server with the selected tools, in their fixed order.
 
-    ``base_context`` carries the API client and settings; each call gets a copy bound to its own progress sink.
+    ``base_context`` carries the API client and settings; each call gets a copy bound to its own progress sink. A
+    :class:`~hfjobs_mcp.serve.context.LazyContext` (stdio) is made by the first request that needs it.
     ``caller_context`` (HTTP deployments, :mod:`hfjobs_mcp.serve.http.app`) returns the context of the caller of
     the current request instead, with that caller's client, secrets and redaction. ``request_state_security``
     carries the deployment's shared request-state key, so a 2026-07-28 elicitation round trip can land on another
     worker.
     """
-    make_context = call_context_maker(base_context, caller_context)
+    settings = base_context.settings
+    base = base_context.get if isinstance(base_context, LazyContext) else lambda: base_context
+    make_context = call_context_maker(base, caller_context)
 
     def current_context() -> ToolContext:
-        return base_context if caller_context is None else caller_context()
+        return base() if caller_context is None else caller_context()
 
-    redact = base_context.redact
+    def redact(text: str) -> str:  # what the base context knows (over HTTP: every caller's forwarded values)
+        return base().redact(text)
+
     selected = select_listed(published_listing(), toolsets=toolsets, read_only=read_only)
-    if base_context.settings.confirm_via != "code":
+    if settings.confirm_via != "code":
         selected = [_without_confirm(t) for t in selected]
     page = {"ui": {"resourceUri": APP_URI}}
     served_sets = {t.toolset for t in selected}
@@ -116,7 +123,7 @@ def build_server(
         cache_hints=CACHE_HINTS,
         subscriptions=False,
     )
-    prompts = add_prompts(server, [t.name for t in selected], Facts(local_backend=base_context.settings.local))
+    prompts = add_prompts(server, [t.name for t in selected], Facts(local_backend=settings.local))
     templates = add_resources(
         server,
         current_context,

@@ -1,21 +1,39 @@
 """Serving over stdio, what MCP clients launch for every session (``--transport http`` is :mod:`.http.run`).
 
-The command line imports this module only to serve; the MCP SDK and the tools come with it, before ``--local``
-attaches to (or starts) the local backend, as they always did. Importing them after the backend was started
-measured no better: 908 against 999 ms to ``tools/list`` (median of 20 alternating runs on 2 busy cores, with
-the backend opening on first use).
+Every session starts with ``initialize`` and ``tools/list``, timed by the client that launched the server, so
+those are answered from the cached listing before anything a call needs exists: the API client, its models and
+retry library, and the secrets machinery come with the first request that needs a context
+(:class:`~hfjobs_mcp.serve.context.LazyContext`; issue 15's start-up floor). The connection itself (``--local``:
+the local backend attached to, or started) is made before serving, so a state folder another user controls is
+refused at start, as is a bad ``--secrets-file``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
 from hfjobs_mcp.config import Settings
-from hfjobs_mcp.serve.backend import open_client
-from hfjobs_mcp.serve.context import base_context
+from hfjobs_mcp.serve.backend import Connection, make_client, open_connection
+from hfjobs_mcp.serve.context import LazyContext, base_context
 from hfjobs_mcp.serve.server import build_server
+
+
+def stdio_server(settings: Settings, connection: Connection) -> tuple[MCPServer[Any], LazyContext]:
+    """The server a stdio session gets, and its context (made by the first request that needs it)."""
+    context = LazyContext(settings, lambda: base_context(settings, make_client(connection)))
+    if settings.secrets_file is not None:
+        context.get()  # the secrets file is read and checked before serving: refused at start, not at a call
+    return build_server(context, toolsets=settings.toolsets, read_only=settings.read_only), context
 
 
 async def serve(settings: Settings) -> None:
     """Run the MCP server over stdio until stdin ends."""
-    async with open_client(settings) as client:
-        server = build_server(base_context(settings, client), toolsets=settings.toolsets, read_only=settings.read_only)
-        await server.run_stdio_async()
+    async with open_connection(settings) as connection:
+        server, context = stdio_server(settings, connection)
+        try:
+            await server.run_stdio_async()
+        finally:
+            if context.made is not None:
+                await context.made.client.aclose()

@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.extension import Extension, MethodBinding
@@ -45,13 +45,13 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from hfjobs_mcp.api.models import TERMINAL_STAGES
 from hfjobs_mcp.errors import ForbiddenError, HfJobsError, NotFoundError
 from hfjobs_mcp.serve.context import ContextFactory
 from hfjobs_mcp.serve.resources import job_links
 from hfjobs_mcp.serve.results import cut, error_result, success_result
-from hfjobs_mcp.tools.arguments import parse_arguments
-from hfjobs_mcp.tools.base import ToolContext
+
+if TYPE_CHECKING:
+    from hfjobs_mcp.tools.base import ToolContext
 
 IDENTIFIER = "io.modelcontextprotocol/tasks"
 TASK_TOOL = "wait_for_job"
@@ -143,6 +143,7 @@ class JobTasks(Extension):
         if params.name != TASK_TOOL or not declared(ctx):
             return await call_next(ctx)
         # The tool's module on the first task, not before tools/list (start-up time).
+        from hfjobs_mcp.tools.arguments import parse_arguments
         from hfjobs_mcp.tools.waiting import WaitForJobArgs
 
         context = self._context()
@@ -210,6 +211,8 @@ class JobTasks(Extension):
         try:
             await context.client.cancel_job(ref.job)
         except HfJobsError as exc:
+            from hfjobs_mcp.api.models import TERMINAL_STAGES  # a model of the client, loaded by now (start-up time)
+
             try:
                 ended = str((await context.client.inspect_job(ref.job)).status.stage) in TERMINAL_STAGES
             except HfJobsError:

@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from hfjobs_mcp.api.reader import JobsReader
 from hfjobs_mcp.config import TOOLSETS, Settings, Toolset
-from hfjobs_mcp.policy.approvals import Approvals
-from hfjobs_mcp.policy.redaction import Redactor
-from hfjobs_mcp.policy.sources import SecretSources
 from hfjobs_mcp.tools.schema import compact_root, shallow
 
 if TYPE_CHECKING:
+    # Imported where used instead: the server lists its tools without the client and the policy modules
+    # (start-up time, issue 15); a tool module brings them with its first call.
     from hfjobs_mcp.api import JobsClient
+    from hfjobs_mcp.api.reader import JobsReader
+    from hfjobs_mcp.policy.approvals import Approvals
     from hfjobs_mcp.policy.plan import Plan
+    from hfjobs_mcp.policy.redaction import Redactor
+    from hfjobs_mcp.policy.sources import SecretSources
 
 __all__ = [
     "TOOLSETS",
@@ -95,6 +97,24 @@ async def _no_progress(progress: float, total: float | None, message: str) -> No
     """The default sink: progress goes nowhere (direct calls, benchmarks)."""
 
 
+def _no_sources() -> SecretSources:
+    from hfjobs_mcp.policy.sources import SecretSources  # made with a context, not on import (start-up time)
+
+    return SecretSources(environ={})
+
+
+def _new_redactor() -> Redactor:
+    from hfjobs_mcp.policy.redaction import Redactor  # made with a context, not on import (start-up time)
+
+    return Redactor()
+
+
+def _new_approvals() -> Approvals:
+    from hfjobs_mcp.policy.approvals import Approvals  # made with a context, not on import (start-up time)
+
+    return Approvals()
+
+
 @dataclass
 class ToolContext:
     """What a handler may use: the API client, the settings, progress, and the secrets machinery.
@@ -111,9 +131,9 @@ class ToolContext:
     settings: Settings
     progress: ProgressSink = field(default=_no_progress)
     local_files: bool = False
-    sources: SecretSources = field(default_factory=lambda: SecretSources(environ={}))
-    redactor: Redactor = field(default_factory=Redactor)
-    approvals: Approvals = field(default_factory=Approvals)
+    sources: SecretSources = field(default_factory=_no_sources)
+    redactor: Redactor = field(default_factory=_new_redactor)
+    approvals: Approvals = field(default_factory=_new_approvals)
     principal: str = "local"
 
     def redact(self, text: str) -> str:
@@ -131,6 +151,8 @@ class ToolContext:
 
     def planning(self) -> PlanContext:
         """The context of this call's plan phase: the same, with a read-only view of the client."""
+        from hfjobs_mcp.api.reader import JobsReader  # with the first plan, not before tools/list (start-up time)
+
         return PlanContext(
             reader=JobsReader(self.client),
             settings=self.settings,

@@ -52,6 +52,8 @@ def test_an_edited_source_or_other_pydantic_uses_another_file(tmp_path: Path, mo
     assert second != first
     os.utime(tool, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # or the same size written a moment later
     assert schema._cache_file(package) not in (first, second)
+    (package / "tools" / "added.py").write_text("# a new module\n", encoding="utf-8")  # a file more, anywhere
+    assert schema._cache_file(package) not in (first, second)
     # The local backend's sources are not in the key: no tool schema comes from them.
     before = schema._cache_file(package)
     (package / "local" / "app.py").write_text("# edited\n", encoding="utf-8")

@@ -1,0 +1,71 @@
+"""The stdio server answers ``initialize``, ``tools/list`` and the other listings without the API client, its
+models, tenacity or the secrets machinery (issue 15's start-up floor), and makes them with the first call.
+
+A fresh interpreter is the only place to see what a start imports: the probe builds the server as ``serve`` does
+(:func:`~hfjobs_mcp.serve.stdio.stdio_server` on the command line's connection) and reports ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PROBE = textwrap.dedent(
+    """
+    import json, os, sys
+    import anyio, mcp
+    from hfjobs_mcp.config import TOOLSETS, Settings
+    from hfjobs_mcp.serve.backend import open_connection
+    from hfjobs_mcp.serve.stdio import stdio_server
+
+    HEAVY = [
+        "hfjobs_mcp.api.client", "hfjobs_mcp.api.models", "hfjobs_mcp.api.retry", "tenacity",
+        "hfjobs_mcp.policy.redaction", "hfjobs_mcp.policy.sources", "sqlite3",
+        "hfjobs_mcp.tools.arguments", "hfjobs_mcp.tools.registry",
+    ]
+
+    async def main():
+        settings = Settings(endpoint="http://127.0.0.1:9", token=os.environ["PROBE_TOKEN"], toolsets=TOOLSETS)
+        async with open_connection(settings) as connection:
+            server, context = stdio_server(settings, connection)
+            async with mcp.Client(server) as session:
+                await session.list_tools()
+                await session.list_prompts()
+                await session.list_resource_templates()
+                await session.list_resources()
+                before = [m for m in HEAVY if m in sys.modules]
+                made_before = context.made is not None
+                result = await session.call_tool("inspect_job", {"job_id": "alice/0123456789abcdef01234567"})
+                made_after = context.made is not None
+                after = [m for m in HEAVY if m in sys.modules]
+            await context.made.client.aclose()
+        print(json.dumps({
+            "before": before, "after": after, "made_before": made_before, "made_after": made_after,
+            "error": result.is_error, "text": result.content[0].text,
+        }))
+
+    anyio.run(main)
+    """
+)
+
+
+@pytest.mark.slow
+def test_listings_need_no_client_and_the_first_call_makes_it(tmp_path: Path) -> None:
+    token = "hf_fake_stdio_probe_token_0123456789"  # a fake: the endpoint is a closed port
+    env = {"XDG_CACHE_HOME": str(tmp_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PROBE_TOKEN": token}
+    subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, timeout=120, check=False)  # cache
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["before"] == [], f"imported before the first call: {seen['before']}"
+    assert seen["made_before"] is False
+    assert seen["made_after"] is True
+    assert {"hfjobs_mcp.api.client", "hfjobs_mcp.policy.redaction", "hfjobs_mcp.tools.arguments"} <= set(seen["after"])
+    assert seen["error"] is True  # the closed port: an error the model can act on, through the client made now
+    assert token not in seen["text"]
+    assert "127.0.0.1:9" in seen["text"] or "connect" in seen["text"].lower()
