@@ -9,10 +9,10 @@ attaches to a backend that is going away.
 
 It starts lazily: the process exists at once (its pid is in the provisional ``backend.json``), but it imports
 and opens the backend only when the first connection waits on its socket, or after a short delay
-(``HFJOBS_LOCAL_START_DELAY``, default 3 s) at the latest. ``hfjobs-mcp --local`` starts it while the MCP
-client is starting the server, on the same few cores: importing uvicorn, Starlette and the backend then would
-slow the server's start-up by a fifth, for a backend nobody has called yet (``tools/list`` needs none).
-A request never waits for the delay: it wakes the backend, and waits in the socket's queue as before.
+(``HFJOBS_LOCAL_START_DELAY``, default 3 s) at the latest. ``hfjobs-mcp --local --transport http`` starts it
+while its workers start, on the same few cores: importing uvicorn, Starlette and the backend then would slow
+them for a backend nobody has called yet (over stdio the server attaches on its first call instead). A request
+never waits for the delay: it wakes the backend, and waits in the socket's queue as before.
 """
 
 from __future__ import annotations

@@ -15,13 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from hfjobs_mcp.config import Settings
+from hfjobs_mcp.local.detached import stop
+from hfjobs_mcp.private_paths import UnsafePathError
+from hfjobs_mcp.serve.backend import local_connector
+
 PROBE = textwrap.dedent(
     """
     import json, os, sys
     import anyio, mcp
+    from pathlib import Path
     from hfjobs_mcp.config import TOOLSETS, Settings
-    from hfjobs_mcp.serve.backend import open_connection
-    from hfjobs_mcp.serve.stdio import stdio_server
+    from hfjobs_mcp.serve.stdio import connector, stdio_server
 
     HEAVY = [
         "hfjobs_mcp.api.client", "hfjobs_mcp.api.models", "hfjobs_mcp.api.retry", "tenacity",
@@ -30,9 +35,13 @@ PROBE = textwrap.dedent(
     ]
 
     async def main():
-        settings = Settings(endpoint="http://127.0.0.1:9", token=os.environ["PROBE_TOKEN"], toolsets=TOOLSETS)
-        async with open_connection(settings) as connection:
-            server, context = stdio_server(settings, connection)
+        state = os.environ.get("PROBE_STATE")
+        if state:  # --local: the backend is started by the first call, not before
+            settings = Settings(local=True, state_dir=Path(state), toolsets=TOOLSETS)
+        else:
+            settings = Settings(endpoint="http://127.0.0.1:9", token=os.environ["PROBE_TOKEN"], toolsets=TOOLSETS)
+        async with connector(settings) as connect:
+            server, context = stdio_server(settings, connect)
             async with mcp.Client(server) as session:
                 await session.list_tools()
                 await session.list_prompts()
@@ -40,12 +49,15 @@ PROBE = textwrap.dedent(
                 await session.list_resources()
                 before = [m for m in HEAVY if m in sys.modules]
                 made_before = context.made is not None
+                backend_before = bool(state) and (Path(state) / "backend.json").exists()
                 result = await session.call_tool("inspect_job", {"job_id": "alice/0123456789abcdef01234567"})
+                backend_after = bool(state) and (Path(state) / "backend.json").exists()
                 made_after = context.made is not None
                 after = [m for m in HEAVY if m in sys.modules]
             await context.made.client.aclose()
         print(json.dumps({
             "before": before, "after": after, "made_before": made_before, "made_after": made_after,
+            "backend_before": backend_before, "backend_after": backend_after,
             "error": result.is_error, "text": result.content[0].text,
         }))
 
@@ -55,17 +67,42 @@ PROBE = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_listings_need_no_client_and_the_first_call_makes_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("local", [False, True], ids=["hub", "local"])
+def test_listings_need_no_client_and_the_first_call_makes_it(tmp_path: Path, local: bool) -> None:
     token = "hf_fake_stdio_probe_token_0123456789"  # a fake: the endpoint is a closed port
     env = {"XDG_CACHE_HOME": str(tmp_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PROBE_TOKEN": token}
     subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, timeout=120, check=False)  # cache
-    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    state = tmp_path / "state"
+    if local:
+        env["PROBE_STATE"] = str(state)
+    try:
+        done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        stop(state)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen["before"] == [], f"imported before the first call: {seen['before']}"
     assert seen["made_before"] is False
     assert seen["made_after"] is True
     assert {"hfjobs_mcp.api.client", "hfjobs_mcp.policy.redaction", "hfjobs_mcp.tools.arguments"} <= set(seen["after"])
-    assert seen["error"] is True  # the closed port: an error the model can act on, through the client made now
+    assert seen["error"] is True  # no such job: an error the model can act on, through the client made now
     assert token not in seen["text"]
-    assert "127.0.0.1:9" in seen["text"] or "connect" in seen["text"].lower()
+    if local:
+        assert seen["backend_before"] is False  # tools/list and the other listings started no backend
+        assert seen["backend_after"] is True
+        assert "access to namespace 'alice'" in seen["text"]  # the backend's own answer: it was reached
+    else:
+        assert "127.0.0.1:9" in seen["text"] or "connect" in seen["text"].lower()
+
+
+def test_a_state_folder_others_may_write_to_is_refused_before_serving(tmp_path: Path) -> None:
+    """The backend is attached to on the first call, but the folder is checked at start, as before."""
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    loose.chmod(0o777)
+    with (
+        pytest.raises(UnsafePathError, match="writable by group or others"),
+        local_connector(Settings(local=True, state_dir=loose)),
+    ):
+        pass
+    assert not (loose / "backend.json").exists()
