@@ -104,9 +104,7 @@ async def main(runs: int) -> None:
             # Each run against the bare run right after it: a load that drifts during the benchmark (the machine
             # is shared) moves both, where the ratio of the two medians would take it for a difference.
             paired = statistics.median(pairs[name])
-            print(
-                f"  {name:34}: {m * 1000:7.1f} ms   ratio {m / m_bare:6.3f}, paired {paired:6.3f}   (target <= 1.05)"
-            )
+            print(f"  {name:34}: {m * 1000:7.1f} ms   ratio {m / m_bare:6.3f}, paired {paired:6.3f}   (target <= 1.05)")
         print(f"tools/list result size              : {size} bytes ({size / 1000:.1f} kB; target <= 30 kB)")
 
 
