@@ -223,8 +223,9 @@ async def hosted(
     )
     apps = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
     async with mcp.Client(params, mode=mode, extensions=[apps]) as client:  # type: ignore[arg-type]
+        await client.call_tool("list_hardware", {})  # the server attaches to (or starts) its backend on a first call
         running = find_running(state)
-        assert running is not None, "the server's embedded backend did not write its discovery file"
+        assert running is not None, "the server's backend did not write its discovery file"
         url, token = running
         relay = Relay(client)
         async with (
