@@ -47,15 +47,18 @@ def parse_cold_start(out: str) -> list[dict[str, Any]]:
     bare = _num(r"bare MCPServer hello-world\s*:\s*([\d.]+) ms", out)
     size = _num(r"tools/list result size\s*:\s*(\d+) bytes", out)
     rows = []
-    for name, ours, ratio in re.findall(r"^\s*(hfjobs-mcp[^:]*?)\s*:\s*([\d.]+) ms\s+ratio\s+([\d.]+)", out, re.M):
+    line = r"^\s*(hfjobs-mcp[^:]*?)\s*:\s*([\d.]+) ms\s+ratio\s+([\d.]+)(?:, paired\s+([\d.]+))?"
+    for name, ours, ratio, paired in re.findall(line, out, re.M):
+        # Met only if both the ratio of the medians and the median of the paired ratios are.
+        worst = max(float(ratio), float(paired or ratio))
         rows.append(
             {
                 "benchmark": f"cold start to tools/list over stdio, {name}",
                 "measured": f"{float(ours):.0f} ms",
                 "baseline": f"{bare:.0f} ms (bare MCPServer hello-world)",
-                "ratio": f"{float(ratio):.2f}x",
+                "ratio": f"{float(ratio):.3f}x" + (f" (paired {float(paired):.3f}x)" if paired else ""),
                 "target": "<= 1.05x",
-                "met": float(ratio) <= 1.05,
+                "met": worst <= 1.05,
             }
         )
     if not rows:
