@@ -142,9 +142,8 @@ def local_connector(settings: Settings) -> Iterator[Callable[[], Connection]]:
 
 def make_client(connection: Connection) -> JobsClient:
     """A client of ``connection``; close it with ``aclose()`` (or use it as an async context manager)."""
-    from hfjobs_mcp.api.client import (
-        JobsClient,
-    )  # with the first call over stdio, not before tools/list (start-up time)
+    # With the first call over stdio, not before tools/list (start-up time).
+    from hfjobs_mcp.api.client import JobsClient
 
     return JobsClient(token=connection.token, endpoint=connection.endpoint, namespace=connection.namespace)
 
