@@ -129,7 +129,10 @@ def sdk_tool(
         return shown
 
     async def call(ctx: Context[Any, Any], arguments: dict[str, Any]) -> CallToolResult:
-        context = make_context(ctx)
+        try:
+            context = make_context(ctx)
+        except HfJobsError as exc:  # a stdio server's first call could not connect (--local: see local_connector)
+            return error_result(exc)
         context.redactor.refresh()
         outcome: ToolResult | HfJobsError
         try:

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from hfjobs_mcp.api.auth import TokenSource, find_endpoint
 from hfjobs_mcp.config import Settings, home_dir
+from hfjobs_mcp.errors import TransportError
 from hfjobs_mcp.private_paths import UnsafePathError
 
 if TYPE_CHECKING:
@@ -119,7 +120,8 @@ def local_connector(settings: Settings) -> Iterator[Callable[[], Connection]]:
     without ``--local``), and attaching costs a lock, a connection and the local backend's client code. A state
     folder another user owns or may write to is refused here, at start. The lease on the backend is held from
     the first ``connect()`` until leaving. ``connect()`` blocks (a spawn, or a wait while a backend of the folder
-    is stopping).
+    is stopping); a failure is a :class:`~hfjobs_mcp.errors.TransportError` the call answers with (nothing sent),
+    and the next call tries again.
     """
     from hfjobs_mcp.local.private import UnsafeStateDirError, private_dir  # only with --local (start-up time)
 
@@ -132,7 +134,13 @@ def local_connector(settings: Settings) -> Iterator[Callable[[], Connection]]:
 
         def connect() -> Connection:
             if not made:
-                attached = attach_local_backend(settings)
+                try:
+                    attached = attach_local_backend(settings)
+                except (OSError, RuntimeError, UnsafePathError) as exc:  # a tool result says it (nothing was sent)
+                    raise TransportError(
+                        f"the local Jobs backend could not be started or reached: {exc}",
+                        hint=f"see {local_state_dir(settings) / 'backend.log'}, fix what it says, and call again",
+                    ) from None
                 leases.callback(attached.release)
                 made.append(_local_connection(settings, attached.url, attached.token))
             return made[0]

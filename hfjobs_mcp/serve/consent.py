@@ -31,6 +31,7 @@ from hfjobs_mcp.errors import HfJobsError
 from hfjobs_mcp.policy.audit import audit
 from hfjobs_mcp.policy.gate import ConsentForm, Elicited, channel_for, decide
 from hfjobs_mcp.serve.context import ContextMaker
+from hfjobs_mcp.serve.results import error_result
 
 if TYPE_CHECKING:
     from hfjobs_mcp.policy.plan import Plan
@@ -78,7 +79,7 @@ class Planned:
 
     def __init__(
         self,
-        context: "ToolContext",  # strings: the tools' modules come with their first call (start-up time)
+        context: "ToolContext | None",  # strings: the tools' modules come with their first call (start-up time)
         args: Any = None,
         plan: "Plan[Any] | None" = None,  # a string: the plan's module is imported on a tool's first call
         error: HfJobsError | None = None,
@@ -97,6 +98,7 @@ async def gate_and_execute(
         return planned.error
     plan, context = planned.plan, planned.context
     assert plan is not None
+    assert context is not None  # a plan is only made with a context
     assert tool.execute is not None
     if plan.dry_result is not None:
         return cast("ToolResult", plan.dry_result)
@@ -140,7 +142,10 @@ def writing_call(
     """
 
     async def plan_step(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Planned:
-        context = make_context(ctx)
+        try:
+            context = make_context(ctx)
+        except HfJobsError as exc:  # a stdio server's first call could not connect (--local: see local_connector)
+            return Planned(None, error=exc)
         try:
             tool = load()  # refused if the listing it was served from does not match the code
             args = read_arguments(tool, arguments)
@@ -154,11 +159,12 @@ def writing_call(
 
     async def ask(ctx: Context[Any, Any], planned: Annotated[Planned, Resolve(plan_step)]) -> Elicit[ConsentForm] | str:
         plan = planned.plan
-        if plan is None or plan.dry_result is not None or not plan.needs_yes:
+        context = planned.context
+        if plan is None or context is None or plan.dry_result is not None or not plan.needs_yes:
             return "not_needed"
-        if _channel(ctx, planned.context) != "elicitation":
+        if _channel(ctx, context) != "elicitation":
             return "not_needed"
-        return Elicit(planned.context.redact(plan.question()), ConsentForm)
+        return Elicit(context.redact(plan.question()), ConsentForm)
 
     async def call(
         ctx: Context[Any, Any],
@@ -166,6 +172,9 @@ def writing_call(
         planned: Annotated[Planned, Resolve(plan_step)],
         consent: Annotated[ElicitationResult[ConsentForm], Resolve(ask)],
     ) -> CallToolResult:
+        if planned.context is None:  # no connection, so nothing was planned or sent
+            assert planned.error is not None
+            return error_result(planned.error)
         # The call's own context redacts (see hfjobs_mcp.serve.adapter); refreshed before anything is shown.
         planned.context.redactor.refresh()
         return finish(await gate_and_execute(load(), ctx, planned, consent), planned.context)

@@ -13,12 +13,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import mcp
 import pytest
 
-from hfjobs_mcp.config import Settings
+from hfjobs_mcp.config import TOOLSETS, Settings
 from hfjobs_mcp.local.detached import stop
 from hfjobs_mcp.private_paths import UnsafePathError
 from hfjobs_mcp.serve.backend import local_connector
+from hfjobs_mcp.serve.stdio import connector, stdio_server
 
 PROBE = textwrap.dedent(
     """
@@ -106,3 +108,25 @@ def test_a_state_folder_others_may_write_to_is_refused_before_serving(tmp_path: 
     ):
         pass
     assert not (loose / "backend.json").exists()
+
+
+@pytest.mark.anyio
+async def test_a_first_call_that_cannot_reach_the_backend_says_why_and_sends_nothing(tmp_path: Path) -> None:
+    """The folder was fine at start and is not at the first call (another user's process loosened it): the calls
+    answer with what is wrong and where to look, as results the model can act on; no backend is started."""
+    state = tmp_path / "state"
+    settings = Settings(local=True, state_dir=state, toolsets=TOOLSETS)
+    async with connector(settings) as connect:
+        state.chmod(0o777)
+        server, context = stdio_server(settings, connect)
+        async with mcp.Client(server) as session:
+            read = await session.call_tool("inspect_job", {"job_id": "local-user/0123456789abcdef01234567"})
+            run = await session.call_tool("run_job", {"image": "python:3.12", "command": ["python", "-c", "1"]})
+        for result in (read, run):
+            assert result.is_error
+            text = result.content[0].text  # type: ignore[union-attr]
+            assert "the local Jobs backend could not be started or reached" in text
+            assert "writable by group or others" in text
+            assert "backend.log" in text
+        assert context.made is None  # and the next call tries again
+    assert not (state / "backend.json").exists()
