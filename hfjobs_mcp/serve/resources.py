@@ -96,7 +96,10 @@ def add_resources(
     """Add the resources of the served toolsets; returns what each template's variables are completed from."""
 
     async def read(handler: Callable[[ToolContext], Awaitable[ToolResult]], what: str) -> CallToolResult:
-        ctx = context()
+        try:
+            ctx = context()
+        except HfJobsError as exc:  # a stdio server's first request could not connect (--local: the backend)
+            raise ResourceError(exc.message + (f"\n\nWhat to do: {exc.hint}" if exc.hint else "")) from None
         ctx.redactor.refresh()
         try:
             result = await handler(ctx)

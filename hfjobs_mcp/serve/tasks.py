@@ -146,8 +146,8 @@ class JobTasks(Extension):
         from hfjobs_mcp.tools.arguments import parse_arguments
         from hfjobs_mcp.tools.waiting import WaitForJobArgs
 
-        context = self._context()
         try:
+            context = self._context()
             args = parse_arguments(WaitForJobArgs, dict(params.arguments or {}), tool=TASK_TOOL)
             job = await context.client.inspect_job(args.job_id)
         except HfJobsError:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import mcp
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from hfjobs_mcp.config import TOOLSETS, Settings
 from hfjobs_mcp.local.detached import stop
@@ -122,6 +123,9 @@ async def test_a_first_call_that_cannot_reach_the_backend_says_why_and_sends_not
         async with mcp.Client(server) as session:
             read = await session.call_tool("inspect_job", {"job_id": "local-user/0123456789abcdef01234567"})
             run = await session.call_tool("run_job", {"image": "python:3.12", "command": ["python", "-c", "1"]})
+            with pytest.raises(MCPError, match="could not be started or reached") as raised:
+                await session.read_resource("hfjobs://jobs/local-user/0123456789abcdef01234567")
+            assert "writable by group or others" in str(raised.value)
         for result in (read, run):
             assert result.is_error
             text = result.content[0].text  # type: ignore[union-attr]
