@@ -2,11 +2,16 @@
 
 A long job's log is hundreds of thousands of lines, replayed whole on every connection, so per-line Python decides
 how fast a follow goes (bench/follow_throughput.py). :class:`LogDecoder` turns a chunk of the body into two
-columns (texts and timestamps) with one regular-expression pass for the usual event shape,
-``{"data": "...", "timestamp": "..."}``, decoding the texts' escapes (if any) with one ``json.loads`` per chunk and
-each distinct timestamp once, and makes no object per line. Any other event is decoded on its own with ``json``, so
-the result is exactly what decoding each ``data: {`` line alone gives (wire-protocol.md §6.1; tests/api/
-test_log_events.py checks it against that reading, at any chunking).
+columns (texts and timestamps) and makes no object per line beyond the texts themselves, in one of two ways:
+
+- a *burst*, lines sharing one timestamp (a job's output arrives in bursts, and the backends stamp each burst or
+  second once) whose texts need no escape: cut by one ``str.split`` on the text between two texts, and its
+  timestamp column one object repeated (:mod:`hfjobs_mcp.api.log_bursts`);
+- anything else: one regular-expression pass for the usual event shape, ``{"data": "...", "timestamp": "..."}``,
+  decoding the texts' escapes (if any) with one ``json.loads`` per chunk and each distinct timestamp once.
+
+Any other event is decoded on its own with ``json``, so the result is exactly what decoding each ``data: {`` line
+alone gives (wire-protocol.md §6.1; tests/api/test_log_events.py checks it against that reading, at any chunking).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple, cast
 
+from hfjobs_mcp.api.log_bursts import MIN_RUN, burst_at
 from hfjobs_mcp.api.models import LogBatch, LogLine
 from hfjobs_mcp.api.sse import SseLines
 
@@ -44,6 +50,7 @@ def _event() -> re.Pattern[str]:
 
 _TEXT, _STAMP, _OTHER = itemgetter(0), itemgetter(1), itemgetter(2)
 _STAMP_CACHE = 4096
+_SHORT_RUNS = 2  # runs under MIN_RUN lines in a chunk before its rest goes the general way (lines of their own stamps)
 
 
 class Events(NamedTuple):
@@ -88,7 +95,43 @@ class LogDecoder:
         return self.events(self._lines.flush())
 
     def events(self, text: str) -> Events:
-        """The events of whole lines of text."""
+        """The events of whole lines of text: runs of lines sharing a timestamp first, the rest the general way."""
+        pos, whens, texts = self._bursts(text)
+        if pos == 0:
+            return self._general(text)
+        if pos < len(text) and (rest := self._general(text[pos:])).count():
+            return Events(whens + rest.timestamps, texts + rest.texts, rest.clean)
+        return Events(whens, texts, True)
+
+    def _bursts(self, text: str) -> tuple[int, list[datetime | None], list[str | None]]:
+        """How far ``text`` is runs of usual lines sharing a timestamp (:mod:`~hfjobs_mcp.api.log_bursts`), and
+        their columns. Stops at the first line that is not, or after a few short runs (a log whose lines each have
+        their own timestamp is better decoded the general way)."""
+        whens: list[datetime | None] = []
+        texts: list[str | None] = []
+        pos = short = 0
+        while short < _SHORT_RUNS and (run := burst_at(text, pos)) is not None:
+            when = self._stamp(run.stamp)
+            if when is None:
+                break
+            texts += run.texts
+            whens += [when] * len(run.texts)
+            short += len(run.texts) < MIN_RUN
+            pos = run.end
+        return pos, whens, texts
+
+    def _stamp(self, stamp: str) -> datetime | None:
+        when = self._stamps.get(stamp)
+        if when is None and (when := _parse_stamp(stamp)) is not None:
+            if len(self._stamps) > _STAMP_CACHE:
+                self._stamps.clear()
+            self._stamps[stamp] = when
+        return when
+
+    def _general(self, text: str) -> Events:
+        """The events of whole lines of text, the usual ones a column at a time, the others one by one."""
+        if "data: {" not in text:
+            return Events([], [], True)
         found = _event().findall(text)
         if not found:
             return Events([], [], True)
