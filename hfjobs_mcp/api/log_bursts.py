@@ -50,7 +50,7 @@ def burst_at(text: str, pos: int) -> Run | None:
     stamp = text[key + len(_KEY) : close]
     tail = f'{_KEY}{stamp}"}}\n'
     last = text.rfind(tail, pos)
-    if last < pos + len(_HEAD):
+    if last < 0:
         return None
     end = last + len(tail)
     texts = text[pos + len(_HEAD) : last].split(f"{tail}\n{_HEAD}")

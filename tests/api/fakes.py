@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import itertools
 import json
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -21,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx2
 
-from hfjobs_mcp.api import JobsClient, RetryPolicy
+from hfjobs_mcp.api import JobsClient, LogLine, RetryPolicy
 
 TOKEN = "hf_FAKEtokenForTests0123456789abcdef"  # not a real token
 USER = "alice"
@@ -97,6 +98,28 @@ def scheduled_json(sid: str = "sj1", **over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+def reference_events(body: str) -> list[LogLine | None]:
+    """Wire §6.1 read literally, one line at a time: every line starting with ``data: {`` is one event (a line cut at
+    CR, LF or CRLF), a log line if its JSON is an object with string ``data`` and an ISO 8601 ``timestamp``. What the
+    log decoder must give, whichever of its paths decoded a line."""
+    out: list[LogLine | None] = []
+    for line in re.split(r"\r\n|\r|\n", body):
+        if not line.startswith("data: {"):
+            continue
+        try:
+            event = json.loads(line[6:])
+        except ValueError:
+            out.append(None)
+            continue
+        text, stamp = (event.get("data"), event.get("timestamp")) if isinstance(event, dict) else (None, None)
+        try:
+            when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+        except ValueError:
+            when = None
+        out.append(LogLine(when, text) if isinstance(text, str) and when is not None else None)
+    return out
 
 
 def sse_event(text: str, epoch: float) -> str:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
-from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
@@ -19,28 +17,7 @@ from hypothesis import strategies as st
 
 from hfjobs_mcp.api import LogBatch, LogLine
 from hfjobs_mcp.api.log_events import LogDecoder
-
-
-def _reference(body: str) -> list[LogLine | None]:
-    """Wire §6.1 read literally, one line at a time: every line starting with ``data: {`` is one event (a line cut at
-    CR, LF or CRLF), a log line if its JSON is an object with string ``data`` and an ISO 8601 ``timestamp``."""
-    out: list[LogLine | None] = []
-    for line in re.split(r"\r\n|\r|\n", body):
-        if not line.startswith("data: {"):
-            continue
-        try:
-            event = json.loads(line[6:])
-        except ValueError:
-            out.append(None)
-            continue
-        text, stamp = (event.get("data"), event.get("timestamp")) if isinstance(event, dict) else (None, None)
-        try:
-            when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
-        except ValueError:
-            when = None
-        out.append(LogLine(when, text) if isinstance(text, str) and when is not None else None)
-    return out
-
+from tests.api.fakes import reference_events
 
 STAMPS = st.sampled_from(
     ["2025-07-22T16:06:32.000Z", "2025-07-22T16:06:32.001Z", "2026-01-01T00:00:00.5Z", "bad", "", "2025-13-01"]
@@ -98,7 +75,7 @@ def test_decoder_reads_what_the_line_by_line_reading_reads(events: list[str], en
     decoder = LogDecoder()
     parts = [decoder.feed(raw[a:b]) for a, b in itertools.pairwise(bounds)] + [decoder.flush()]
     got = [LogLine(w, t) if w is not None and t is not None else None for p in parts for w, t in p.pairs()]
-    assert got == _reference(body)
+    assert got == reference_events(body)
     for part in parts:
         assert part.clean == (None not in part.texts)
         assert list(part.lines()) == [LogLine(w, t) for w, t in part.pairs() if w is not None and t is not None]

@@ -12,6 +12,7 @@ and attacks on them.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,7 +24,18 @@ import pytest
 
 from hfjobs_mcp.api import JobsClient, JobSpec, LogBatch, LogLine, RetryPolicy
 from hfjobs_mcp.errors import NotFoundError, ServerError, TransportError, UnauthorizedError
-from tests.api.fakes import NO_WAIT, FakeSleep, chunked, http_date, iso, job_json, make_client, sse_event, sse_response
+from tests.api.fakes import (
+    NO_WAIT,
+    FakeSleep,
+    chunked,
+    http_date,
+    iso,
+    job_json,
+    make_client,
+    reference_events,
+    sse_event,
+    sse_response,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -298,6 +310,34 @@ async def test_batches_carry_the_same_lines_as_columns() -> None:
     assert batches[0][0] == lines[0]
 
 
+async def test_a_run_of_lines_split_at_every_byte_reads_the_same() -> None:
+    """The decoder's fast runs through the client, the body in two chunks cut at every byte: inside ``data:``,
+    inside the JSON, inside a UTF-8 sequence, between CR and LF. Lines as both backends write them (no ASCII
+    escaping), sharing a timestamp, two runs and a line needing the general way."""
+    t0 = time.time() - 60
+    lines = [("é€😀 naïve", t0), ("", t0), ("plain", t0), ('a "q"', t0 + 1), ("next", t0 + 1), ("last", t0 + 1)]
+    body = sse_event(BANNER, t0 - 1) + "".join(
+        "data: " + json.dumps({"data": text, "timestamp": iso(when)}, ensure_ascii=False) + "\r\n\r\n"
+        for text, when in lines
+    )
+    raw = body.encode()
+    expected = [line for line in reference_events(body)[1:] if line is not None]
+    assert [line.text for line in expected] == [text for text, _ in lines]
+
+    async def two_chunks(cut: int) -> AsyncIterator[bytes]:
+        yield raw[:cut]
+        yield raw[cut:]
+
+    for cut in range(len(raw) + 1):
+
+        def handler(request: httpx2.Request, cut: int = cut) -> httpx2.Response:
+            return httpx2.Response(200, headers={"date": http_date()}, content=two_chunks(cut))
+
+        async with make_client(handler, namespace="alice") as client:
+            got = [line async for batch in client.log_batches("abc") for line in batch]
+        assert got == expected, cut
+
+
 # --- attacks: a hostile stream, and the real backend cutting long logs --------------------------------------
 
 
@@ -492,3 +532,57 @@ async def test_200000_lines_across_forced_reconnects_none_lost_or_repeated(local
     assert len(texts) == n
     assert texts == expected
     assert lines == expected
+
+
+ODD_LINES = [
+    'a "quoted" word',
+    "back\\slash",
+    "tab\there",
+    "\x1b[32mgreen\x1b[0m",
+    "é€😀 naïve",
+    "",
+    'data: {"data": "x", "timestamp": "2025-07-22T16:06:32.000Z"}',
+    '", "timestamp": "2025-07-22T16:06:32.000Z"}',
+    ": keep-alive",
+    "carriage\rreturn",
+    "é" * 40_000,  # 80,000 bytes: the backend splits it (at 64 KiB), inside a character
+]
+
+
+@pytest.mark.slow  # a real job, four passes over its log
+async def test_backend_bursts_with_odd_lines_across_cuts_read_as_the_raw_log(local_backend: Any) -> None:
+    """A job prints bursts of lines (the backend stamps each burst once: the decoder's fast runs), every other burst
+    with lines that break a run (escapes, quotes, a raw CR, non-ASCII, a line the backend splits inside a character,
+    texts that look like the SSE frame). Its stream is cut inside runs three times. What the follower gives, through
+    the batch path and line by line, is the log as the wire spec reads the raw body line by line: every line once,
+    in order, each with its own timestamp."""
+    code = (
+        "import sys, time\n"
+        f"odd = {ODD_LINES!r}\n"
+        "for burst in range(6):\n"
+        "    lines = [f'burst {burst} line {i}' for i in range(700)]\n"
+        "    lines[350:350] = odd if burst % 2 else []\n"
+        "    sys.stdout.write(''.join(line + '\\n' for line in lines))\n"
+        "    sys.stdout.flush()\n"
+        "    time.sleep(0.02)\n"
+    )
+    async with JobsClient(token=local_backend.token, endpoint=local_backend.url, sleep=QuickSleep()) as client:
+        job = await client.run_job(JobSpec(image="python:3.12", command=["python", "-c", code]))
+        with anyio.fail_after(60):
+            while (await client.inspect_job(job.id)).status.stage != "COMPLETED":
+                await anyio.sleep(0.05)
+        headers = {"authorization": f"Bearer {local_backend.token}"}
+        async with httpx2.AsyncClient(base_url=local_backend.url, headers=headers) as raw:
+            body = (await raw.get(f"/api/jobs/alice/{job.id}/logs")).text
+        expected = [line for line in reference_events(body)[1:] if line is not None]  # the banner left out
+        local_backend.faults.add(",".join(f"cut-logs:after={n}:times=1" for n in (500, 2345, 3800)))
+        batches = [batch async for batch in client.log_batches(job.id, follow=True)]
+        assert [kind for kind, _, _ in local_backend.faults.history] == ["cut-logs"] * 3
+        local_backend.faults.add("cut-logs:after=1111:times=1")
+        lines = [line async for line in client.stream_logs(job.id, follow=True)]
+    got = [line for batch in batches for line in batch]
+    assert len(expected) == 6 * 700 + 3 * (len(ODD_LINES) + 1)  # the long line is two
+    assert got == expected
+    assert lines == expected
+    assert len({line.timestamp for line in expected}) >= 6  # one per burst at least
+    assert "é" * 100 in "".join(line.text for line in got)
