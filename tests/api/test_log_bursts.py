@@ -54,7 +54,7 @@ def test_a_run_is_its_texts_and_one_timestamp() -> None:
     assert events.texts == texts
     assert events.clean
     assert len({id(when) for when in events.timestamps}) == 1
-    assert [LogLine(w, t) for w, t in events.pairs()] == reference_events(body)
+    assert list(events.lines()) == reference_events(body)
 
 
 def test_consecutive_runs_each_get_their_timestamp() -> None:
