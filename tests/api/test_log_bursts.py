@@ -81,6 +81,7 @@ def test_a_stamp_that_comes_back_is_no_run_but_reads_the_same() -> None:
 
 
 BREAKERS = {
+    "the text's quotes one quote": f'data: {{"data": ", "timestamp": "{STAMP}"}}\n\n',
     "a quote not escaped": f'data: {{"data": "a"b", "timestamp": "{STAMP}"}}\n\n',
     "the tail twice on one line": f'data: {{"data": "a", "timestamp": "{STAMP}"}}", "timestamp": "{STAMP}"}}\n\n',
     "a space after the object": f'data: {{"data": "a", "timestamp": "{STAMP}"}} \n\n',
@@ -120,8 +121,9 @@ def test_a_line_breaking_one_condition_sends_the_run_the_general_way(line: str) 
     run = burst_at(body, 0)
     assert run is None or run.end <= len(run_of(200)), "a run was taken across the odd line"
     assert decode(body.encode()) == reference_events(body)
-    # The same line alone, first, last, and right after a run of another stamp.
-    for variant in (line + run_of(200), run_of(200) + line, run_of(200, OTHER) + line + run_of(200)):
+    # The same line alone, first, last, last after a run of another stamp, and between two runs.
+    others = run_of(200, OTHER)
+    for variant in (line, line + run_of(200), run_of(200) + line, others + line, others + line + run_of(200)):
         assert decode(variant.encode()) == reference_events(variant), variant[:200]
 
 
