@@ -165,6 +165,11 @@ def main() -> int:
         f"  CPU per line, huggingface_hub / batches          : {c['hf'] / c['batches']:>10.2f}x  "
         "(the readers' own work, steadier than wall time on a shared machine)"
     )
+    paired = sorted(b / h for b, h in zip(rates["batches"], rates["hf"], strict=True))
+    print(
+        f"  batches / huggingface_hub, run by run            : {paired[0]:.2f}x to {paired[-1]:.2f}x  "
+        "(each run against the huggingface_hub read just before it)"
+    )
     emit(
         [
             {
