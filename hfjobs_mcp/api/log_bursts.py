@@ -1,11 +1,11 @@
 """Runs of log events that share a timestamp, cut by one ``str.split``: the log decoder's fastest path.
 
-A job's output reaches a log in bursts, and the backends stamp a burst (the local backend) or a second (the Hub's
-``...:32.000Z``) once, so a chunk of a long replay is mostly a few runs of lines with one timestamp. For such a run
-the lines between the texts are all the same string, ``", "timestamp": "S"}`` and a blank line and
-``data: {"data": "``, so splitting the run on it gives the texts, one object per line and no regular expression,
-where the general decoder (:mod:`hfjobs_mcp.api.log_events`) makes four per line (a match tuple, the text, the
-timestamp's text, its lookup) and has a large pattern to compile first.
+A job's output reaches a log in bursts, and the local backend stamps a burst once (the Hub's example event in
+wire-protocol.md §6.1 has a whole-second stamp, ``...:32.000Z``; unconfirmed), so a chunk of a long replay is mostly
+a few runs of lines with one timestamp. Between two texts of such a run is always the same string,
+``", "timestamp": "S"}``, a blank line and ``data: {"data": "``, so splitting the run on it gives the texts: one
+object per line and no regular expression, where the general decoder (:mod:`hfjobs_mcp.api.log_events`) makes four
+per line (a match tuple, the text, the timestamp's text, its lookup) and has a large pattern to compile first.
 
 A run is taken only when it is exactly such lines. By construction ``text[pos:end]`` is ``data: {"data": "``, the
 pieces joined by that separator, and ``", "timestamp": "S"}`` with a line end; if no piece (nor ``S``) holds a quote

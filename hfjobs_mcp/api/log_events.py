@@ -4,9 +4,9 @@ A long job's log is hundreds of thousands of lines, replayed whole on every conn
 how fast a follow goes (bench/follow_throughput.py). :class:`LogDecoder` turns a chunk of the body into two
 columns (texts and timestamps) and makes no object per line beyond the texts themselves, in one of two ways:
 
-- a *burst*, lines sharing one timestamp (a job's output arrives in bursts, and the backends stamp each burst or
-  second once) whose texts need no escape: cut by one ``str.split`` on the text between two texts, and its
-  timestamp column one object repeated (:mod:`hfjobs_mcp.api.log_bursts`);
+- a *run*, lines sharing one timestamp (a job's output arrives in bursts, which the local backend stamps once)
+  whose texts need no escape: cut by one ``str.split`` on the text between two texts, its timestamp column one
+  object repeated (:mod:`hfjobs_mcp.api.log_bursts`);
 - anything else: one regular-expression pass for the usual event shape, ``{"data": "...", "timestamp": "..."}``,
   decoding the texts' escapes (if any) with one ``json.loads`` per chunk and each distinct timestamp once.
 
