@@ -7,12 +7,12 @@ a few runs of lines with one timestamp. Between two texts of such a run is alway
 object per line and no regular expression, where the general decoder (:mod:`hfjobs_mcp.api.log_events`) makes four
 per line (a match tuple, the text, the timestamp's text, its lookup) and has a large pattern to compile first.
 
-A run is taken only when it is exactly such lines. By construction ``text[pos:end]`` is ``data: {"data": "``, the
-pieces joined by that separator, and ``", "timestamp": "S"}`` with a line end; if no piece (nor ``S``) holds a quote
-or a backslash and all are printable (so none holds a line end or a control character), every line of the run, read
-alone as JSON (wire protocol §6.1), is ``{"data": <its piece>, "timestamp": S}``, and one blank line follows each but
-the last. Anything else (None) is left to the general decoder. tests/api/test_log_bursts.py attacks each condition
-with the lines that break it alone.
+A run is taken only when it is exactly such lines. By construction (the last ``", "timestamp": "S"}`` found after the
+first line's head) ``text[pos:end]`` is ``data: {"data": "``, the pieces joined by that separator, and
+``", "timestamp": "S"}`` with a line end; if no piece (nor ``S``) holds a quote or a backslash and all are printable
+(so none holds a line end or a control character), every line of the run, read alone as JSON (wire protocol §6.1),
+is ``{"data": <its piece>, "timestamp": S}``, and one blank line follows each but the last. Anything else (None) is
+left to the general decoder. tests/api/test_log_bursts.py attacks each condition with the lines that break it alone.
 """
 
 from __future__ import annotations
