@@ -17,17 +17,26 @@ narrowest internal it needs:
    :func:`sdk_tool_of` builds the ``Tool`` that ``Tool.from_function`` would, with the SDK's own context and
    resolver discovery, but without deriving an argument model and schema from the signature only to replace them
    (1.3 ms a tool under pydantic, about 16 ms of every start). The test holds it equal to ``from_function``'s.
+3. **Logging stays ours.** ``MCPServer()`` calls the module-level ``configure_logging`` of
+   ``mcp.server.mcpserver.server``, which imports rich, builds a console handler and hands it to
+   ``logging.basicConfig``, which drops it when the root logger already has a handler: the command line sets ours
+   (:mod:`hfjobs_mcp.logsetup`) before any server is built. That is 14 ms of every start for nothing (rich is
+   otherwise never imported). :func:`keep_configured_logging` skips the call in exactly that case; with no root
+   handler (a library user's own script), the SDK's set-up runs as before.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+from mcp.server.mcpserver import server as _sdk_server
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.server.mcpserver.utilities.logging import configure_logging as _sdk_configure_logging
 from mcp_types import ToolAnnotations
 
 ARGUMENTS = "arguments"
@@ -82,4 +91,16 @@ def sdk_tool_of(
     )
 
 
-__all__ = ["ARGUMENTS", "RawArguments", "sdk_tool_of"]
+def _configure_logging_unless_configured(
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO",
+) -> None:
+    if not logging.getLogger().handlers:  # only then would the SDK's basicConfig do anything
+        _sdk_configure_logging(level)
+
+
+def keep_configured_logging() -> None:
+    """Have ``MCPServer()`` leave a configured root logger alone without building rich's handler (item 3 above)."""
+    _sdk_server.configure_logging = _configure_logging_unless_configured  # type: ignore[attr-defined]
+
+
+__all__ = ["ARGUMENTS", "RawArguments", "keep_configured_logging", "sdk_tool_of"]

@@ -27,6 +27,7 @@ from hfjobs_mcp.serve.context import ContextFactory, LazyContext, call_context_m
 from hfjobs_mcp.serve.prompts import add_prompts
 from hfjobs_mcp.serve.resources import add_resources
 from hfjobs_mcp.serve.results import success_result
+from hfjobs_mcp.serve.sdk_shim import keep_configured_logging
 from hfjobs_mcp.serve.tasks import IDENTIFIER as TASKS
 from hfjobs_mcp.serve.tasks import TASK_TOOL, JobTasks, TaskIds
 from hfjobs_mcp.tools.listing import Listed, published_listing, select_listed, tool_named
@@ -111,6 +112,7 @@ def build_server(
         extensions.append(
             JobTasks(current_context=current_context, redact=redact, ids=ids, can_cancel=can_cancel, links=True)
         )
+    keep_configured_logging()
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         version=__version__,

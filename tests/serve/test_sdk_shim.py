@@ -4,23 +4,27 @@
   replace), so a new ``Tool`` field, or a change in how the SDK finds the context and the resolvers, shows here;
 - ``Tool.run`` hands ``FuncMetadata.validate_arguments``'s result to the function and to by-name resolvers, and
   still checks structured content against ``output_model``;
+- ``MCPServer()`` sets up logging through the module function ``keep_configured_logging`` replaces, and leaves a
+  configured root logger as it was (without importing rich), an unconfigured one as the SDK does;
 """
 
 from __future__ import annotations
 
+import inspect
+import subprocess
+import sys
 from typing import Annotated, Any
 
 import mcp
 import pytest
 from mcp.server.mcpserver import Context, MCPServer, Resolve
+from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.tools.base import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from hfjobs_mcp.serve import sdk_shim
 from hfjobs_mcp.serve.sdk_shim import ARGUMENTS, sdk_tool_of
-
-pytestmark = pytest.mark.anyio
 
 # The fields of the SDK's Tool that sdk_tool_of fills; a field the SDK adds must be considered here.
 TOOL_FIELDS = {
@@ -126,6 +130,7 @@ def test_func_metadata_still_has_the_hooks_the_shim_overrides() -> None:
     assert sdk_shim.RawArguments.validate_arguments is not sdk_shim.FuncMetadata.validate_arguments
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_raw_arguments_reach_the_function_and_its_resolvers(mode: str) -> None:
     server: MCPServer[Any] = MCPServer("probe", tools=[_ours(read_fn, "reader"), _ours(write_fn, "writer")])
@@ -143,8 +148,45 @@ async def test_raw_arguments_reach_the_function_and_its_resolvers(mode: str) -> 
         assert listed["reader"].output_schema == OUTPUT
 
 
+@pytest.mark.anyio
 async def test_structured_content_is_still_checked_against_the_output_model() -> None:
     server: MCPServer[Any] = MCPServer("probe", tools=[_ours(bad_output_fn, "bad")])
     async with mcp.Client(server) as client:
         result = await client.call_tool("bad", {})
     assert result.is_error  # the SDK refused content that does not fit Echo
+
+
+# --- 3. the SDK's logging set-up is skipped when ours is in place -------------------------------------------------
+
+LOGGING_PROBE = """
+import logging, sys
+{setup}
+from mcp.server.mcpserver import MCPServer
+from hfjobs_mcp.serve.sdk_shim import keep_configured_logging
+keep_configured_logging()
+MCPServer("probe")
+root = logging.getLogger()
+print("rich" in sys.modules, [type(h).__name__ for h in root.handlers], logging.getLevelName(root.level))
+"""
+
+
+@pytest.mark.parametrize(
+    ("setup", "seen"),
+    [
+        ("logging.basicConfig(level='WARNING', stream=sys.stderr)", "False ['StreamHandler'] WARNING"),
+        ("", "True ['RichHandler'] INFO"),  # nothing configured: the SDK's own set-up, as without the shim
+    ],
+    ids=["configured", "unconfigured"],
+)
+def test_a_configured_root_logger_is_left_alone_without_rich(setup: str, seen: str) -> None:
+    probe = LOGGING_PROBE.format(setup=setup)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == seen
+
+
+def test_mcpserver_still_sets_up_logging_through_the_module_function_the_shim_replaces() -> None:
+    """``MCPServer.__init__`` calls ``configure_logging`` by its name in ``mcp.server.mcpserver.server``: if the SDK
+    moves it, the shim would silently stop saving the 14 ms, and this says so."""
+    assert "configure_logging(" in inspect.getsource(MCPServer.__init__)
+    assert callable(sdk_server.__dict__["configure_logging"])

@@ -28,6 +28,7 @@ PROBE = textwrap.dedent(
     import json, os, sys
     import anyio, mcp
     from pathlib import Path
+    from hfjobs_mcp import logsetup
     from hfjobs_mcp.config import TOOLSETS, Settings
     from hfjobs_mcp.serve.stdio import connector, stdio_server
 
@@ -35,9 +36,11 @@ PROBE = textwrap.dedent(
         "hfjobs_mcp.api.client", "hfjobs_mcp.api.models", "hfjobs_mcp.api.retry", "tenacity",
         "hfjobs_mcp.policy.redaction", "hfjobs_mcp.policy.sources", "sqlite3",
         "hfjobs_mcp.tools.arguments", "hfjobs_mcp.tools.registry",
+        "rich",  # the SDK's own logging set-up, skipped when ours is in place (serve.sdk_shim)
     ]
 
     async def main():
+        logsetup.configure("WARNING")  # as the command line does before serving
         state = os.environ.get("PROBE_STATE")
         if state:  # --local: the backend is started by the first call, not before
             settings = Settings(local=True, state_dir=Path(state), toolsets=TOOLSETS)
