@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import quote
 
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import CallToolResult, ContentBlock, ResourceLink, TextContent
@@ -84,6 +85,37 @@ def _text(shown: CallToolResult) -> str:
     return "\n".join(c.text for c in shown.content if isinstance(c, TextContent))
 
 
+def served_templates(*, jobs: bool, scheduled: bool) -> dict[str, dict[str, Completes]]:
+    """The templates :func:`add_resources` adds for these toolsets, and what each one's variables are completed
+    from."""
+    served = ([JOB, JOB_LOGS, JOB_METRICS] if jobs else []) + ([SCHEDULED_JOB] if scheduled else [])
+    return {template: TEMPLATE_COMPLETIONS[template] for template in served}
+
+
+RESOURCE_METHODS = frozenset(
+    {"resources/list", "resources/templates/list", "resources/read", "resources/subscribe", "resources/unsubscribe"}
+)
+
+
+def on_first_resources_request(register: Callable[[], None]) -> ServerMiddleware[Any]:
+    """Middleware: ``register`` the resources when the first ``resources/*`` request arrives.
+
+    The SDK's resource decorator builds and validates an argument model per function: 4 ms of every start, before
+    ``tools/list`` (start-up time), for resources many sessions never read. Completions need only
+    :func:`served_templates`, and the advertised capabilities follow the flags, not the registry.
+    """
+    registered = False
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        nonlocal registered
+        if not registered and ctx.method in RESOURCE_METHODS:
+            registered = True  # one event loop: no request can come between this and the registration
+            register()
+        return await call_next(ctx)
+
+    return middleware
+
+
 def add_resources(
     server: MCPServer[Any],
     context: Callable[[], ToolContext],
@@ -92,8 +124,8 @@ def add_resources(
     jobs: bool,
     scheduled: bool,
     hardware: bool,
-) -> dict[str, dict[str, Completes]]:
-    """Add the resources of the served toolsets; returns what each template's variables are completed from."""
+) -> None:
+    """Add the resources of the served toolsets (see :func:`on_first_resources_request` for when)."""
 
     async def read(handler: Callable[[ToolContext], Awaitable[ToolResult]], what: str) -> CallToolResult:
         try:
@@ -119,7 +151,6 @@ def add_resources(
     def as_json(shown: CallToolResult) -> str:
         return json.dumps(shown.structured_content, indent=1, ensure_ascii=False)
 
-    templates: dict[str, dict[str, Completes]] = {}
     if jobs:
 
         @server.resource(
@@ -165,8 +196,6 @@ def add_resources(
             ref = f"{namespace}/{job_id}"
             return as_json(await read(lambda ctx: inspect_job(JobRefArgs(job_id=ref), ctx), "job"))
 
-        templates |= {t: TEMPLATE_COMPLETIONS[t] for t in (JOB, JOB_LOGS, JOB_METRICS)}
-
     if scheduled:
 
         @server.resource(
@@ -188,8 +217,6 @@ def add_resources(
                 )
             )
 
-        templates[SCHEDULED_JOB] = TEMPLATE_COMPLETIONS[SCHEDULED_JOB]
-
     if hardware:
         # A static resource cannot take the SDK's context; `context()` finds the caller without it.
         @server.resource(
@@ -204,5 +231,3 @@ def add_resources(
             from hfjobs_mcp.tools.hardware import ListHardwareArgs, list_hardware
 
             return as_json(await read(lambda ctx: list_hardware(ListHardwareArgs(), ctx), "hardware"))
-
-    return templates

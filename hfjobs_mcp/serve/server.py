@@ -25,7 +25,7 @@ from hfjobs_mcp.serve.capabilities import CACHE_HINTS, WEBSITE, honest_capabilit
 from hfjobs_mcp.serve.completions import install_completions
 from hfjobs_mcp.serve.context import ContextFactory, LazyContext, call_context_maker
 from hfjobs_mcp.serve.prompts import add_prompts
-from hfjobs_mcp.serve.resources import add_resources
+from hfjobs_mcp.serve.resources import add_resources, on_first_resources_request, served_templates
 from hfjobs_mcp.serve.results import success_result
 from hfjobs_mcp.serve.sdk_shim import keep_configured_logging
 from hfjobs_mcp.serve.tasks import IDENTIFIER as TASKS
@@ -126,14 +126,19 @@ def build_server(
         subscriptions=False,
     )
     prompts = add_prompts(server, [t.name for t in selected], Facts(local_backend=settings.local))
-    templates = add_resources(
-        server,
-        current_context,
-        lambda result, context: success_result(result, both(redact, context.redact)),
-        jobs="jobs" in served_sets,
-        scheduled="scheduled" in served_sets,
-        hardware="hardware" in served_sets,
-    )
+    templates = served_templates(jobs="jobs" in served_sets, scheduled="scheduled" in served_sets)
+
+    def register_resources() -> None:
+        add_resources(
+            server,
+            current_context,
+            lambda result, context: success_result(result, both(redact, context.redact)),
+            jobs="jobs" in served_sets,
+            scheduled="scheduled" in served_sets,
+            hardware="hardware" in served_sets,
+        )
+
+    server.middleware.append(on_first_resources_request(register_resources))
     if prompts or templates:
         install_completions(server, current_context, prompts=prompts, templates=templates)
     resources = bool(templates) or "hardware" in served_sets or bool(extensions)
