@@ -126,7 +126,7 @@ def parse_emitted(out: str) -> list[dict[str, Any]]:
 def suite(quick: bool) -> list[tuple[str, list[str], Parser]]:
     """(script, arguments, parser) of every benchmark, in the order of the table."""
     return [
-        ("cold_start.py", ["5" if quick else "15"], parse_cold_start),
+        ("cold_start.py", ["5" if quick else "31"], parse_cold_start),
         ("local_start.py", ["3" if quick else "8"], parse_emitted),
         ("tool_latency.py", ["--calls", "50" if quick else "300"], parse_emitted),
         ("tool_surface.py", [], parse_emitted),
