@@ -139,7 +139,8 @@ def test_the_uv_cache_is_pruned_on_the_same_schedule(tmp_path: Path, clock: Fake
 def test_job_folders_keep_only_what_the_job_left(sapi: httpx2.Client, shared_backend: LocalBackend) -> None:
     quiet = wait_stage(sapi, run(sapi, spec("true"))["id"])
     writer = wait_stage(sapi, run(sapi, py("open('out.txt', 'w').write('kept')"))["id"])
-    assert sorted(p.name for p in _folder(shared_backend, quiet["id"]).iterdir()) == ["logs.jsonl"]
+    # The empty folders go right after the job's stage is written: a reader may see COMPLETED a moment before.
+    _wait(lambda: sorted(p.name for p in _folder(shared_backend, quiet["id"]).iterdir()) == ["logs.jsonl"], timeout=10)
     assert (_folder(shared_backend, writer["id"]) / "work" / "out.txt").read_text() == "kept"
 
 
