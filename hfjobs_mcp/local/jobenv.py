@@ -52,10 +52,41 @@ class JobDirs:
             path.mkdir(parents=True, exist_ok=True)
 
     def remove_empty(self) -> None:
-        """Remove ``work``, ``home`` and ``tmp`` if the job left them empty (what it wrote, and its log, stay)."""
+        """Remove ``work``, ``home`` and ``tmp`` if the job left nothing in them but empty folders (what it wrote,
+        and its log, stay).
+
+        Empty folders count as nothing: bubblewrap makes the mount points of a Python environment that lives under
+        ``/tmp`` (a CI checkout, a throwaway ``uv tool install``) inside the job's own ``/tmp``, so every job's
+        ``tmp`` would otherwise keep that skeleton.
+        """
         for path in (self.work, self.home, self.tmp):
-            with contextlib.suppress(OSError):  # not empty, or already gone
-                path.rmdir()
+            _remove_if_only_empty_folders(path)
+
+
+_MAX_EMPTY_FOLDERS = 256  # more than any mount-point skeleton: a job that made more keeps them
+
+
+def _remove_if_only_empty_folders(root: Path) -> None:
+    """Remove ``root`` and the folders under it if none holds anything else; links are never followed, and the
+    walk is a loop (a job may nest folders deeper than Python's recursion limit)."""
+    found: list[str] = []
+    pending = [str(root)]
+    while pending:
+        folder = pending.pop()
+        found.append(folder)
+        if len(found) > _MAX_EMPTY_FOLDERS:
+            return
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not entry.is_dir(follow_symlinks=False):
+                        return  # a file, a link or anything else: the job left something
+                    pending.append(entry.path)
+        except OSError:  # gone already, or unreadable: leave it
+            return
+    for folder in reversed(found):  # deepest first
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 def job_dirs(state_dir: Path, job_id: str) -> JobDirs:
