@@ -28,6 +28,19 @@ USER = "bench"
 TERMINAL = ("COMPLETED", "ERROR", "CANCELED", "DELETED")
 RESULT_PREFIX = "BENCH-RESULT "
 
+# The baseline of the cold-start benchmarks (cold_start.py, stdio_probe.py): the smallest MCPServer over stdio.
+HELLO = '''
+from mcp.server.mcpserver import MCPServer
+server = MCPServer("hello")
+
+@server.tool()
+def hello(name: str) -> str:
+    """Say hello."""
+    return f"hello {name}"
+
+server.run("stdio")
+'''
+
 
 def emit(rows: list[dict[str, Any]]) -> None:
     """Print the rows for ``run_all.py``: each has ``benchmark``, ``measured``, ``baseline``, ``ratio``,

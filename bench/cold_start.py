@@ -28,21 +28,10 @@ from typing import Any
 import anyio
 import httpx2
 import mcp
+from benchlib import HELLO
 from mcp.client.stdio import StdioServerParameters
 
 from hfjobs_mcp.local.detached import attach, stop
-
-HELLO = '''
-from mcp.server.mcpserver import MCPServer
-server = MCPServer("hello")
-
-@server.tool()
-def hello(name: str) -> str:
-    """Say hello."""
-    return f"hello {name}"
-
-server.run("stdio")
-'''
 
 
 async def _once(params: StdioServerParameters) -> tuple[float, int]:

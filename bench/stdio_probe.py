@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import HELLO
+
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -28,7 +30,6 @@ INIT = {
     "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "probe", "version": "1"}},
 }
 LIST = [{"jsonrpc": "2.0", "method": "notifications/initialized"}, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]
-HELLO = (Path(__file__).parent / "cold_start.py").read_text(encoding="utf-8").split("HELLO = '''")[1].split("'''")[0]
 
 
 def _once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:

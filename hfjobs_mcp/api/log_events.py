@@ -185,7 +185,7 @@ class LogDecoder:
         return self._line(text, stamp)
 
     def _line(self, text: str, stamp: str) -> LogLine | None:
-        when = self._stamps.get(stamp) or _parse_stamp(stamp)
+        when = self._stamp(stamp)
         return None if when is None else LogLine(when, text)
 
 

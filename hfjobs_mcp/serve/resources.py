@@ -131,21 +131,21 @@ def add_resources(
         try:
             ctx = context()
         except HfJobsError as exc:  # a stdio server's first request could not connect (--local: the backend)
-            raise ResourceError(exc.message + (f"\n\nWhat to do: {exc.hint}" if exc.hint else "")) from None
+            raise ResourceError(_text(present_error(exc, lambda text: text))) from None  # no call yet: no secret
         ctx.redactor.refresh()
         try:
             result = await handler(ctx)
         except ValidationError:  # a variable the tool's own argument model refuses (the value is not repeated)
             raise ResourceNotFoundError(f"{what}: not a valid reference (letters, digits, '.', '_', '-')") from None
         except NotFoundError as exc:
-            raise ResourceNotFoundError(_text(present_error(exc, ctx))) from None
+            raise ResourceNotFoundError(_text(present_error(exc, ctx.redact))) from None
         except HfJobsError as exc:
             logger.info("resource %s: %s", what, type(exc).__name__)
-            raise ResourceError(_text(present_error(exc, ctx))) from None
+            raise ResourceError(_text(present_error(exc, ctx.redact))) from None
         return present(result, ctx)
 
-    def present_error(exc: HfJobsError, ctx: ToolContext) -> CallToolResult:
-        text = ctx.redact(exc.message) + (f"\n\nWhat to do: {ctx.redact(exc.hint)}" if exc.hint else "")
+    def present_error(exc: HfJobsError, redact: Callable[[str], str]) -> CallToolResult:
+        text = redact(exc.message) + (f"\n\nWhat to do: {redact(exc.hint)}" if exc.hint else "")
         return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
     def as_json(shown: CallToolResult) -> str:

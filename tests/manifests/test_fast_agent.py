@@ -111,6 +111,24 @@ def fast_agent_python() -> Path:
         pytest.fail(f"could not install fast-agent ({how}): {exc}", pytrace=False)
 
 
+def _drive(
+    python: Path, driver: Path, cwd: Path, env: dict[str, str], out: Path
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run a driver script under fast-agent's Python; what it printed, and the results it wrote to ``out``."""
+    done = subprocess.run(
+        [str(python), str(driver), "--model", "passthrough"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"fast-agent failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    results: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return done, results
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_fast_agent_drives_the_server_from_the_shipped_configuration(
@@ -128,17 +146,7 @@ def test_fast_agent_drives_the_server_from_the_shipped_configuration(
         HFJOBS_FA_AGENT="hf-jobs",
         HFJOBS_FA_OUT=str(out),
     )
-    done = subprocess.run(
-        [str(fast_agent_python), str(DRIVER), "--model", "passthrough"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, f"fast-agent failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    results = json.loads(out.read_text(encoding="utf-8"))
+    done, results = _drive(fast_agent_python, DRIVER, tmp_path, env, out)
 
     hardware = json.loads(results["list_hardware"])
     by_name = {f["name"]: f for f in hardware["flavors"]}
@@ -209,17 +217,7 @@ def test_fast_agent_lists_renders_prompts_and_reads_masked_logs(
         HFJOBS_FA_STATE=str(tmp_path / "hfjobs-home" / "local"),
         HFJOBS_FA_OUT=str(out),
     )
-    done = subprocess.run(
-        [str(fast_agent_python), str(PROMPTS_DRIVER), "--model", "passthrough"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, f"fast-agent failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    results = json.loads(out.read_text(encoding="utf-8"))
+    _, results = _drive(fast_agent_python, PROMPTS_DRIVER, tmp_path, env, out)
 
     # Listed: the five workflows, in order, with their typed arguments.
     assert list(results["prompts"]) == [w.name for w in WORKFLOWS]
